@@ -1,0 +1,356 @@
+package sendivent
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Sentinels to match with errors.Is. An [*APIError] matches the one of its
+// HTTP status; a [*ValidationError] matches ErrValidation.
+var (
+	ErrValidation    = errors.New("sendivent: invalid request")                // 400, 422, or refused before sending
+	ErrUnauthorized  = errors.New("sendivent: unauthorized")                   // 401
+	ErrQuotaExceeded = errors.New("sendivent: quota exceeded")                 // 402
+	ErrForbidden     = errors.New("sendivent: forbidden")                      // 403
+	ErrNotFound      = errors.New("sendivent: not found")                      // 404
+	ErrConflict      = errors.New("sendivent: conflict")                       // 409
+	ErrRateLimited   = errors.New("sendivent: rate limited")                   // 429
+	ErrServer        = errors.New("sendivent: server error")                   // 5xx
+	ErrRejected      = errors.New("sendivent: send rejected")                  // a 2xx that says the send was not accepted
+	ErrTooLarge      = errors.New("sendivent: response larger than the limit") // see WithMaxResponseBytes
+	ErrMalformed     = errors.New("sendivent: malformed response body")
+)
+
+// Attempt is one try of a request.
+type Attempt struct {
+	StatusCode int           // 0 when no answer came
+	Err        error         // why the attempt failed without an answer, if it did
+	Wait       time.Duration // how long the SDK waited after it before trying again
+}
+
+// APIError is an error answer from the service: any non-2xx status, or a 2xx
+// whose body says the send was rejected. Zero values are safe to build and
+// print in tests.
+type APIError struct {
+	StatusCode int    // HTTP status
+	Code       string // machine code, such as "EVENT_NOT_FOUND", when the service gives one
+	Message    string // the service's human-readable message
+	Field      string // the request field at fault (validation errors)
+	Channel    string // the channel at fault (channel errors)
+	Current    int64  // usage (quota errors)
+	Limit      int64  // limit (quota errors)
+
+	// RetryAfter is the wait the service asked for. It is set even when the
+	// SDK did not wait it out, because it was longer than WithMaxRetryWait.
+	RetryAfter     time.Duration
+	RequestID      string    // X-Request-Id, to quote to support
+	IdempotencyKey string    // the key the request carried; resend with it to stay safe
+	Attempts       []Attempt // every try, in order
+	Body           []byte    // the raw body (up to the size limit)
+
+	// Err, when set, is why the SDK stopped before its retries ran out: a
+	// context error when the next wait would have passed the deadline.
+	Err error
+}
+
+// Error describes the failure. It never contains the API key.
+func (e *APIError) Error() string {
+	if e == nil {
+		return "sendivent: <nil APIError>"
+	}
+	var b strings.Builder
+	b.WriteString("sendivent: ")
+	if e.StatusCode != 0 {
+		b.WriteString(strconv.Itoa(e.StatusCode))
+		if t := http.StatusText(e.StatusCode); t != "" {
+			b.WriteByte(' ')
+			b.WriteString(t)
+		}
+	} else {
+		b.WriteString("API error")
+	}
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
+	if e.Code != "" {
+		b.WriteString(" (")
+		b.WriteString(e.Code)
+		b.WriteByte(')')
+	}
+	if e.Field != "" {
+		b.WriteString(" [field ")
+		b.WriteString(e.Field)
+		b.WriteByte(']')
+	}
+	if n := len(e.Attempts); n > 1 {
+		b.WriteString(" after ")
+		b.WriteString(strconv.Itoa(n))
+		b.WriteString(" attempts")
+	}
+	if e.Err != nil {
+		b.WriteString(": stopped: ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+// Is matches the sentinel of the status: errors.Is(err, ErrRateLimited).
+func (e *APIError) Is(target error) bool {
+	if e == nil {
+		return false
+	}
+	return target == sentinelFor(e.StatusCode)
+}
+
+// Unwrap returns Err, so errors.Is(err, context.DeadlineExceeded) holds when
+// the deadline cut the retries short.
+func (e *APIError) Unwrap() error { return e.Err }
+
+// Temporary reports whether the same request may succeed later: 408, 409
+// (in flight), 429 and 5xx other than 501.
+func (e *APIError) Temporary() bool {
+	if e == nil {
+		return false
+	}
+	switch {
+	case e.StatusCode == http.StatusNotImplemented:
+		return false
+	case e.StatusCode >= 500, e.StatusCode == http.StatusTooManyRequests,
+		e.StatusCode == http.StatusRequestTimeout, e.StatusCode == http.StatusConflict:
+		return true
+	}
+	return false
+}
+
+func sentinelFor(status int) error {
+	switch {
+	case status >= 200 && status < 300:
+		return ErrRejected
+	case status == 400, status == 422:
+		return ErrValidation
+	case status == 401:
+		return ErrUnauthorized
+	case status == 402:
+		return ErrQuotaExceeded
+	case status == 403:
+		return ErrForbidden
+	case status == 404:
+		return ErrNotFound
+	case status == 409:
+		return ErrConflict
+	case status == 429:
+		return ErrRateLimited
+	case status >= 500:
+		return ErrServer
+	}
+	return nil
+}
+
+// errorBody covers every error shape the service is known to use:
+// {error, code, field, channel, current, limit}, {error: {code, message}},
+// {message}, and a 2xx {status: "rejected", error} or {success: false,
+// errors: [{code, message}]}.
+type errorBody struct {
+	Error   json.RawMessage `json:"error"`
+	Message string          `json:"message"`
+	Code    string          `json:"code"`
+	Field   string          `json:"field"`
+	Channel string          `json:"channel"`
+	Current json.Number     `json:"current"`
+	Limit   json.Number     `json:"limit"`
+	Errors  []struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+		Field   string `json:"field"`
+	} `json:"errors"`
+}
+
+// decodeAPIError fills e's body-derived fields from body. It never fails: a
+// body that is not JSON (an HTML 502 page) leaves the message to the status
+// and keeps the raw bytes.
+func (e *APIError) decodeBody(body []byte) {
+	e.Body = body
+	var eb errorBody
+	if len(body) == 0 || json.Unmarshal(body, &eb) != nil {
+		e.Message = textMessage(body)
+		return
+	}
+	e.Code, e.Field, e.Channel, e.Message = eb.Code, eb.Field, eb.Channel, eb.Message
+	e.Current, _ = eb.Current.Int64()
+	e.Limit, _ = eb.Limit.Int64()
+	if len(eb.Error) > 0 {
+		switch eb.Error[0] {
+		case '"':
+			var s string
+			if json.Unmarshal(eb.Error, &s) == nil {
+				e.Message = s
+			}
+		case '{':
+			var nested struct {
+				Code    string `json:"code"`
+				Message string `json:"message"`
+				Field   string `json:"field"`
+			}
+			if json.Unmarshal(eb.Error, &nested) == nil {
+				e.Message = cmpOr(nested.Message, e.Message)
+				e.Code = cmpOr(nested.Code, e.Code)
+				e.Field = cmpOr(nested.Field, e.Field)
+			}
+		}
+	}
+	if len(eb.Errors) > 0 {
+		first := eb.Errors[0]
+		e.Message = cmpOr(e.Message, first.Message)
+		e.Code = cmpOr(e.Code, first.Code)
+		e.Field = cmpOr(e.Field, first.Field)
+	}
+}
+
+// textMessage keeps a short, single-line excerpt of a non-JSON body, so an
+// HTML error page says something without flooding the error string.
+func textMessage(body []byte) string {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		return ""
+	}
+	const max = 120
+	if bytes.HasPrefix(body, []byte("<")) {
+		if i := bytes.Index(body, []byte("<title>")); i >= 0 {
+			rest := body[i+len("<title>"):]
+			if j := bytes.Index(rest, []byte("</title>")); j >= 0 && j <= max {
+				return string(bytes.TrimSpace(rest[:j]))
+			}
+		}
+		return "non-JSON body"
+	}
+	s := strings.Join(strings.Fields(string(body[:min(len(body), max)])), " ")
+	if len(body) > max {
+		s += "…"
+	}
+	return s
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// ValidationError is bad input found before anything was sent. It matches
+// ErrValidation.
+type ValidationError struct {
+	Field  string // the offending field, such as "to[1].phone"
+	Reason string
+	Err    error // the underlying error, when there is one (a JSON encoding error)
+}
+
+// Error names the field and says what is wrong with it.
+func (e *ValidationError) Error() string {
+	if e == nil {
+		return "sendivent: <nil ValidationError>"
+	}
+	s := "sendivent: invalid request"
+	if e.Field != "" {
+		s = "sendivent: invalid " + e.Field
+	}
+	if e.Reason != "" {
+		s += ": " + e.Reason
+	}
+	return s
+}
+
+// Is matches ErrValidation.
+func (e *ValidationError) Is(target error) bool { return target == ErrValidation }
+
+// Unwrap returns the underlying error, if any.
+func (e *ValidationError) Unwrap() error { return e.Err }
+
+func invalid(field, reason string) *ValidationError {
+	return &ValidationError{Field: field, Reason: reason}
+}
+
+// TransportError is a request that got no usable answer: the connection
+// failed or timed out on every attempt, the context ended, or the answer's
+// body could not be read or decoded. Unwrap gives the cause, so
+// errors.Is(err, context.DeadlineExceeded) and errors.Is(err, ErrMalformed)
+// work.
+//
+// A send that fails this way may still have reached the service; sending
+// again with the same IdempotencyKey is safe.
+type TransportError struct {
+	Method         string
+	Path           string // the route template, such as "/v1/send/{event}"
+	StatusCode     int    // the status of an answer whose body was unusable; 0 if none came
+	IdempotencyKey string
+	Attempts       []Attempt
+	Err            error
+}
+
+// Error says which request failed and why.
+func (e *TransportError) Error() string {
+	if e == nil {
+		return "sendivent: <nil TransportError>"
+	}
+	var b strings.Builder
+	b.WriteString("sendivent: ")
+	if e.Method != "" {
+		b.WriteString(e.Method)
+		b.WriteByte(' ')
+		b.WriteString(e.Path)
+		b.WriteString(": ")
+	}
+	if e.StatusCode != 0 {
+		b.WriteString("HTTP ")
+		b.WriteString(strconv.Itoa(e.StatusCode))
+		b.WriteString(": ")
+	}
+	if n := len(e.Attempts); n > 1 {
+		b.WriteString("after ")
+		b.WriteString(strconv.Itoa(n))
+		b.WriteString(" attempts: ")
+	}
+	if e.Err != nil {
+		b.WriteString(e.Err.Error())
+	} else {
+		b.WriteString("request failed")
+	}
+	return b.String()
+}
+
+// Unwrap returns the cause.
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// WaitTimeoutError is a Wait that ran out of time before the notification
+// reached a terminal status. It matches context.DeadlineExceeded when the
+// context's deadline was the cause.
+type WaitTimeoutError struct {
+	ID    string
+	Last  *Notification // the last state seen; nil if no poll succeeded
+	Polls int           // GET requests made
+	Err   error         // the context's error, or nil when WaitAtMost ran out
+}
+
+// Error says how long the wait went and where the notification was.
+func (e *WaitTimeoutError) Error() string {
+	if e == nil {
+		return "sendivent: <nil WaitTimeoutError>"
+	}
+	s := "sendivent: gave up waiting for notification " + e.ID + " after " + strconv.Itoa(e.Polls) + " polls"
+	if e.Last != nil {
+		s += " (last status " + string(e.Last.Status) + ")"
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap returns the context's error, if that ended the wait.
+func (e *WaitTimeoutError) Unwrap() error { return e.Err }

@@ -1,0 +1,128 @@
+// Package sendivent is the Go client for Sendivent, which sends one event
+// (welcome, password-reset, order-shipped…) to a person over email, SMS,
+// Slack, push, Telegram, WhatsApp or Discord.
+//
+// # Tour
+//
+// Make one [Client] and share it: it is safe for concurrent use.
+//
+//	client, err := sendivent.NewClient("") // "" reads $SENDIVENT_API_KEY
+//
+// Send an event. The service picks the channel unless you force one.
+//
+//	res, err := client.Event("welcome").
+//		To(sendivent.Address("alice@example.com")).
+//		Payload(sendivent.Payload{"company": "ACME"}).
+//		Send(ctx)
+//
+// Sending is asynchronous: res.ID names the notification. Follow it to its
+// end with [Client.Wait], or see each change with [Client.Watch]:
+//
+//	n, err := client.Wait(ctx, res.ID) // completed, failed or stopped
+//
+// Cancel what has not gone out yet with [Client.Cancel].
+//
+// # Errors
+//
+// Every error is one of: a [*ValidationError] (bad input, nothing was sent),
+// an [*APIError] (the service answered with an error; match it with
+// [errors.Is] against [ErrRateLimited], [ErrNotFound] and the other
+// sentinels), or a [*TransportError] (no usable answer: the connection
+// failed, the context ended, or the body could not be read).
+//
+// # Retries and duplicates
+//
+// Connection errors, 408, 429 and 5xx answers (not 501) are retried twice by
+// default, with jittered exponential backoff that honours Retry-After. Every
+// send carries an X-Idempotency-Key, made once and reused by every retry, so
+// a retry after a lost answer cannot send the notification twice. Use
+// [IdempotencyKeyFrom] to derive the key from your own data, so that a job
+// that runs again re-sends the same key.
+//
+// # Testing
+//
+// Package sendiventtest is an in-process fake Sendivent: point a client at
+// it and assert on what was sent, with no network and no mocks to write.
+package sendivent
+
+import "github.com/sendivent/sendivent-go/internal/idem"
+
+// Version is this SDK's release, sent in the User-Agent header.
+const Version = "0.1.0"
+
+// The service's base URLs. A key starting with live_ goes to ProductionURL,
+// one starting with test_ to SandboxURL.
+const (
+	ProductionURL = "https://api.sendivent.com"
+	SandboxURL    = "https://api-sandbox.sendivent.com"
+)
+
+// Channel is a delivery channel. The zero value means "let the service route".
+type Channel string
+
+// The channels the service knows.
+const (
+	ChannelEmail    Channel = "email"
+	ChannelSMS      Channel = "sms"
+	ChannelSlack    Channel = "slack"
+	ChannelPush     Channel = "push"
+	ChannelTelegram Channel = "telegram"
+	ChannelWhatsApp Channel = "whatsapp"
+	ChannelDiscord  Channel = "discord"
+)
+
+// Valid reports whether c is one of the known channels.
+func (c Channel) Valid() bool {
+	switch c {
+	case ChannelEmail, ChannelSMS, ChannelSlack, ChannelPush,
+		ChannelTelegram, ChannelWhatsApp, ChannelDiscord:
+		return true
+	}
+	return false
+}
+
+// SendStatus is the service's answer to a send.
+type SendStatus string
+
+// Send statuses. A send that is not accepted is returned as an error
+// matching [ErrRejected].
+const (
+	SendAccepted SendStatus = "accepted"
+	SendRejected SendStatus = "rejected"
+)
+
+// NotificationStatus is where a notification is in its life. Values the SDK
+// does not know are kept as they came.
+type NotificationStatus string
+
+// Notification statuses.
+const (
+	StatusRunning   NotificationStatus = "running"
+	StatusWaiting   NotificationStatus = "waiting" // in a WAIT step of a sequence
+	StatusCompleted NotificationStatus = "completed"
+	StatusFailed    NotificationStatus = "failed"
+	StatusStopped   NotificationStatus = "stopped" // cancelled
+)
+
+// Terminal reports whether the status is final: completed, failed or stopped.
+func (s NotificationStatus) Terminal() bool {
+	return s == StatusCompleted || s == StatusFailed || s == StatusStopped
+}
+
+// MessageStatus is where one message (one channel attempt) is.
+type MessageStatus string
+
+// Message statuses.
+const (
+	MessageQueued     MessageStatus = "queued"
+	MessageSent       MessageStatus = "sent"      // handed to the provider
+	MessageDelivered  MessageStatus = "delivered" // the provider confirmed it
+	MessageFailed     MessageStatus = "failed"
+	MessageSuppressed MessageStatus = "suppressed" // opted out or bounced
+)
+
+// IdempotencyKeyFrom derives a stable idempotency key from business data,
+// such as an order id and an event name. A job that runs again with the same
+// parts sends the same key, so the service does not send twice. The parts
+// are hashed; they are not sent.
+func IdempotencyKeyFrom(parts ...string) string { return idem.From(parts...) }

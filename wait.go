@@ -1,0 +1,201 @@
+package sendivent
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"time"
+)
+
+// Polling defaults, each changed by a WaitOption.
+const (
+	DefaultPollMin    = time.Second
+	DefaultPollMax    = 30 * time.Second
+	DefaultWaitAtMost = 10 * time.Minute
+)
+
+// WaitOption configures Wait, WaitFor and Watch.
+type WaitOption func(*waitConfig)
+
+type waitConfig struct {
+	min, max, atMost time.Duration
+}
+
+// PollEvery sets the delay between polls: it starts at min and doubles up
+// to max, with up to a quarter taken off at random so that many waiters do
+// not poll in step. Defaults 1 s and 30 s. Values that are not positive, or
+// a max below min, are ignored.
+func PollEvery(min, max time.Duration) WaitOption {
+	return func(w *waitConfig) {
+		if min > 0 && max >= min {
+			w.min, w.max = min, max
+		}
+	}
+}
+
+// WaitAtMost bounds the whole wait, polls included. Default 10 minutes. The
+// context's deadline, when earlier, wins.
+func WaitAtMost(d time.Duration) WaitOption {
+	return func(w *waitConfig) {
+		if d > 0 {
+			w.atMost = d
+		}
+	}
+}
+
+// Wait polls the notification until its status is terminal (completed,
+// failed or stopped) and returns it. A failed notification is returned with
+// a nil error: the call worked, and n.Failed and n.FailedMessage say what
+// happened.
+//
+// A transient error while polling (network, 429, 5xx) is retried under the
+// client's rules and polling goes on. An error that polling cannot fix (401,
+// 403, 404…) is returned at once, as the *APIError. Running out of time
+// returns a *WaitTimeoutError holding the last state seen.
+func (c *Client) Wait(ctx context.Context, id string, opts ...WaitOption) (*Notification, error) {
+	return c.WaitFor(ctx, id, (*Notification).Terminal, opts...)
+}
+
+// WaitFor polls the notification until done returns true for it, and
+// returns it: for example "until the email is delivered". It stops too when
+// the notification is terminal and done is false for it, returning it with
+// a nil error, since nothing will change any more. Errors are as for Wait.
+func (c *Client) WaitFor(ctx context.Context, id string, done func(*Notification) bool, opts ...WaitOption) (*Notification, error) {
+	var found *Notification
+	err := c.poll(ctx, id, opts, func(n *Notification) bool {
+		if done(n) || n.Terminal() {
+			found = n
+			return false
+		}
+		return true
+	})
+	return found, err
+}
+
+// Watch polls the notification and yields its first state, then each
+// change (of its status or of any message's status), and ends after
+// yielding a terminal state. Breaking out of the loop stops polling. An
+// error that ends the watch (as for Wait) is yielded last, with a nil
+// notification.
+func (c *Client) Watch(ctx context.Context, id string, opts ...WaitOption) iter.Seq2[*Notification, error] {
+	return func(yield func(*Notification, error) bool) {
+		var prev *Notification
+		stopped := false
+		err := c.poll(ctx, id, opts, func(n *Notification) bool {
+			if prev != nil && sameState(prev, n) {
+				return true
+			}
+			prev = n
+			if !yield(n, nil) {
+				stopped = true
+				return false
+			}
+			return !n.Terminal()
+		})
+		if err != nil && !stopped {
+			yield(nil, err)
+		}
+	}
+}
+
+func sameState(a, b *Notification) bool {
+	if a.Status != b.Status || len(a.Messages) != len(b.Messages) {
+		return false
+	}
+	for i := range a.Messages {
+		if a.Messages[i].Status != b.Messages[i].Status {
+			return false
+		}
+	}
+	return true
+}
+
+// poll gets the notification, hands each state to next, and sleeps between
+// polls until next returns false or time runs out.
+func (c *Client) poll(ctx context.Context, id string, opts []WaitOption, next func(*Notification) bool) error {
+	cfg := waitConfig{min: DefaultPollMin, max: DefaultPollMax, atMost: DefaultWaitAtMost}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if id == "" {
+		return invalid("id", "empty notification id")
+	}
+	end, byCtx := c.clock.Now().Add(cfg.atMost), false
+	if dl, ok := ctx.Deadline(); ok && dl.Before(end) {
+		end, byCtx = dl, true
+	}
+	// The real-time bound keeps a hung poll from outliving WaitAtMost.
+	pctx, cancel := context.WithTimeout(ctx, cfg.atMost)
+	defer cancel()
+
+	var last *Notification
+	polls, final := 0, false
+	timeout := func() error {
+		err := ctx.Err()
+		if err == nil && byCtx { // the end was the context's deadline, as good as passed
+			err = context.DeadlineExceeded
+		}
+		return &WaitTimeoutError{ID: id, Last: last, Polls: polls, Err: err}
+	}
+	for i := 0; ; i++ {
+		n, err := c.GetNotification(pctx, id)
+		polls++
+		switch {
+		case err == nil:
+			last = n
+			if !next(n) {
+				return nil
+			}
+		case ctx.Err() != nil || pctx.Err() != nil:
+			if errors.Is(ctx.Err(), context.Canceled) {
+				return err
+			}
+			return timeout()
+		case !transient(err):
+			var apiErr *APIError
+			if errors.As(err, &apiErr) {
+				return apiErr
+			}
+			return err
+		}
+		left := end.Sub(c.clock.Now())
+		if final || left <= 0 {
+			return timeout()
+		}
+		d := pollDelay(i, cfg.min, cfg.max, c.jitter())
+		if d > left-cfg.min {
+			// The last sleep: trimmed so that one more poll fits before the end.
+			d, final = left-min(cfg.min, left/2), true
+		}
+		if err := c.clock.Sleep(pctx, d); err != nil {
+			if errors.Is(ctx.Err(), context.Canceled) {
+				return ctx.Err()
+			}
+			return timeout()
+		}
+	}
+}
+
+// transient reports whether a failed poll is worth following with another.
+func transient(err error) bool {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.Temporary()
+	}
+	var te *TransportError
+	return errors.As(err, &te)
+}
+
+// pollDelay is min·2ⁱ capped at max, less up to a quarter at random, and
+// never under min.
+func pollDelay(i int, min, max time.Duration, r float64) time.Duration {
+	d := max
+	if i < 32 && min<<i > 0 && min<<i < max {
+		d = min << i
+	}
+	d -= time.Duration(float64(d) * 0.25 * r)
+	if d < min {
+		d = min
+	}
+	return d
+}

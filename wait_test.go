@@ -1,0 +1,340 @@
+package sendivent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sendivent/sendivent-go/internal/clock"
+)
+
+// pollWorld is a fake service for the poller: state(now) says what the
+// notification looks like at fake time now.
+type pollWorld struct {
+	t     *testing.T
+	c     *Client
+	clk   *clock.Fake
+	start time.Time
+	gets  atomic.Int32
+}
+
+func newPollWorld(t *testing.T, jitter float64, state func(elapsed time.Duration, get int) (int, string)) *pollWorld {
+	t.Helper()
+	w := &pollWorld{t: t, clk: clock.NewFake(time.Now())}
+	w.start = w.clk.Now()
+	c, err := NewClient("test_key", WithBaseURL("https://api.test"), withClock(w.clk),
+		withJitter(func() float64 { return jitter }))
+	require.NoError(t, err)
+	mt := httpmock.NewMockTransport()
+	mt.RegisterRegexpResponder("GET", regexpNotifications, func(*http.Request) (*http.Response, error) {
+		n := int(w.gets.Add(1))
+		status, body := state(w.clk.Now().Sub(w.start), n)
+		if status == 0 {
+			return nil, errors.New("connection reset by peer")
+		}
+		return httpmock.NewStringResponse(status, body), nil
+	})
+	c.http.HTTPClient.Transport = mt
+	w.c = c
+	return w
+}
+
+var regexpNotifications = mustRegexp(`^https://api\.test/v1/notifications/`)
+
+func notificationJSON(status NotificationStatus, msgStatus MessageStatus, msgErr string) string {
+	errJSON := "null"
+	if msgErr != "" {
+		errJSON = fmt.Sprintf("%q", msgErr)
+	}
+	return fmt.Sprintf(`{"id":"n1","event":"welcome","contact":{"email":"a@example.com"},"status":%q,
+		"started_at":"2026-04-01T12:00:00.000Z","completed_at":null,
+		"messages":[{"id":"m1","channel":"email","status":%q,"sent_at":null,"delivered_at":null,"error":%s}]}`,
+		status, msgStatus, errJSON)
+}
+
+// completesAfter is a notification that runs until d has passed.
+func completesAfter(d time.Duration) func(time.Duration, int) (int, string) {
+	return func(elapsed time.Duration, _ int) (int, string) {
+		if elapsed >= d {
+			return 200, notificationJSON(StatusCompleted, MessageDelivered, "")
+		}
+		return 200, notificationJSON(StatusRunning, MessageQueued, "")
+	}
+}
+
+func TestPollDelay(t *testing.T) {
+	t.Parallel()
+	min, max := time.Second, 30*time.Second
+	tests := []struct {
+		name   string
+		jitter float64
+		want   []time.Duration
+	}{
+		{"no jitter doubles to the cap", 0, []time.Duration{1, 2, 4, 8, 16, 30, 30}},
+		{"full jitter takes a quarter off, never under min", 0.999999,
+			[]time.Duration{1000, 1500, 3000, 6000, 12000, 22500, 22500}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			for i, w := range tt.want {
+				got := pollDelay(i, min, max, tt.jitter)
+				if tt.jitter == 0 {
+					assert.Equal(t, w*time.Second, got, "delay %d", i)
+				} else {
+					assert.InDelta(t, float64(w*time.Millisecond), float64(got), float64(time.Millisecond), "delay %d", i)
+				}
+				assert.GreaterOrEqual(t, got, min)
+				assert.LessOrEqual(t, got, max)
+			}
+		})
+	}
+	assert.Equal(t, max, pollDelay(200, min, max, 0), "huge attempt numbers do not overflow")
+}
+
+func TestWaitDelaysGrowWithinBoundsAndJitter(t *testing.T) {
+	t.Parallel()
+	var runs [][]time.Duration
+	for _, j := range []float64{0, 0.5} {
+		w := newPollWorld(t, j, completesAfter(5*time.Minute))
+		n, err := w.c.Wait(context.Background(), "n1")
+		require.NoError(t, err)
+		assert.Equal(t, StatusCompleted, n.Status)
+		sleeps := w.clk.Sleeps()
+		for i, d := range sleeps {
+			assert.GreaterOrEqual(t, d, DefaultPollMin)
+			assert.LessOrEqual(t, d, DefaultPollMax)
+			if i > 0 && sleeps[i-1] < DefaultPollMax*3/4 {
+				assert.Greater(t, d, sleeps[i-1], "delay %d grows", i)
+			}
+		}
+		runs = append(runs, sleeps)
+	}
+	assert.NotEqual(t, runs[0], runs[1], "jitter changes the delays")
+}
+
+func TestWaitAtMostTrimsTheLastSleep(t *testing.T) {
+	t.Parallel()
+	w := newPollWorld(t, 0, completesAfter(time.Hour))
+	_, err := w.c.Wait(context.Background(), "n1", PollEvery(time.Second, 10*time.Second), WaitAtMost(time.Minute))
+	var te *WaitTimeoutError
+	require.ErrorAs(t, err, &te)
+	assert.False(t, errors.Is(err, context.DeadlineExceeded), "WaitAtMost is not the context's deadline")
+	require.NotNil(t, te.Last)
+	assert.Equal(t, StatusRunning, te.Last.Status)
+	assert.Equal(t, int(w.gets.Load()), te.Polls)
+
+	sleeps := w.clk.Sleeps()
+	var total time.Duration
+	for _, d := range sleeps {
+		total += d
+	}
+	assert.Less(t, total, time.Minute, "no sleep passes WaitAtMost")
+	assert.Equal(t, time.Minute-time.Second, total, "the last sleep is trimmed to leave one poll's room")
+	assert.Equal(t, []time.Duration{1, 2, 4, 8, 10, 10, 10, 10}, secondsOf(sleeps[:8]))
+	assert.Equal(t, len(sleeps)+1, te.Polls, "one poll before each sleep and one after the last")
+}
+
+func TestWaitStopsAtTheContextDeadline(t *testing.T) {
+	t.Parallel()
+	w := newPollWorld(t, 0, completesAfter(time.Hour))
+	ctx, cancel := context.WithDeadline(context.Background(), w.clk.Now().Add(45*time.Second))
+	defer cancel()
+	_, err := w.c.Wait(ctx, "n1")
+	var te *WaitTimeoutError
+	require.ErrorAs(t, err, &te)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Equal(t, StatusRunning, te.Last.Status)
+	assert.Contains(t, err.Error(), "last status running")
+	assert.True(t, w.clk.Now().Before(w.start.Add(45*time.Second)), "nothing sleeps past the deadline")
+}
+
+func TestWaitReturnsNonRetryableErrorsAtOnce(t *testing.T) {
+	t.Parallel()
+	for _, status := range []int{401, 403, 404} {
+		t.Run(fmt.Sprint(status), func(t *testing.T) {
+			t.Parallel()
+			w := newPollWorld(t, 0, func(time.Duration, int) (int, string) {
+				return status, `{"error":"nope"}`
+			})
+			n, err := w.c.Wait(context.Background(), "n1")
+			assert.Nil(t, n)
+			apiErr, ok := err.(*APIError)
+			require.True(t, ok, "the *APIError itself, unwrapped: %T", err)
+			assert.Equal(t, status, apiErr.StatusCode)
+			assert.Equal(t, int32(1), w.gets.Load())
+			assert.Empty(t, w.clk.Sleeps())
+		})
+	}
+}
+
+func TestWaitPollsThroughTransientErrors(t *testing.T) {
+	t.Parallel()
+	w := newPollWorld(t, 0, func(_ time.Duration, get int) (int, string) {
+		switch {
+		case get == 1:
+			return 200, notificationJSON(StatusRunning, MessageQueued, "")
+		case get <= 4: // the whole retry budget of one poll: 3 attempts
+			return 503, `{"error":"unavailable"}`
+		case get == 5:
+			return 0, "" // connection error
+		default:
+			return 200, notificationJSON(StatusCompleted, MessageDelivered, "")
+		}
+	})
+	n, err := w.c.Wait(context.Background(), "n1")
+	require.NoError(t, err)
+	assert.Equal(t, StatusCompleted, n.Status)
+	assert.True(t, n.Delivered())
+}
+
+func TestWaitReturnsAFailedNotificationWithoutError(t *testing.T) {
+	t.Parallel()
+	w := newPollWorld(t, 0, func(time.Duration, int) (int, string) {
+		return 200, notificationJSON(StatusFailed, MessageFailed, "mailbox unavailable")
+	})
+	n, err := w.c.Wait(context.Background(), "n1")
+	require.NoError(t, err)
+	assert.True(t, n.Failed())
+	require.NotNil(t, n.FailedMessage())
+	assert.Equal(t, "mailbox unavailable", n.FailedMessage().Error)
+}
+
+func TestWaitForCondition(t *testing.T) {
+	t.Parallel()
+	w := newPollWorld(t, 0, func(elapsed time.Duration, _ int) (int, string) {
+		if elapsed >= 3*time.Second {
+			return 200, notificationJSON(StatusRunning, MessageDelivered, "")
+		}
+		return 200, notificationJSON(StatusRunning, MessageSent, "")
+	})
+	emailDelivered := func(n *Notification) bool {
+		m := n.Message(ChannelEmail)
+		return m != nil && m.Status == MessageDelivered
+	}
+	n, err := w.c.WaitFor(context.Background(), "n1", emailDelivered)
+	require.NoError(t, err)
+	assert.Equal(t, MessageDelivered, n.Messages[0].Status)
+	assert.Equal(t, StatusRunning, n.Status, "returns before the notification is terminal")
+}
+
+func TestWaitCancelledContext(t *testing.T) {
+	t.Parallel()
+	w := newPollWorld(t, 0, completesAfter(time.Hour))
+	ctx, cancel := context.WithCancel(context.Background())
+	var once sync.Once
+	w.clk.OnSleep = func(time.Duration) { once.Do(cancel) }
+	_, err := w.c.Wait(ctx, "n1")
+	assert.ErrorIs(t, err, context.Canceled)
+	var te *WaitTimeoutError
+	assert.False(t, errors.As(err, &te), "a cancel is not a time-out")
+}
+
+func TestWaitEmptyID(t *testing.T) {
+	t.Parallel()
+	w := newPollWorld(t, 0, completesAfter(0))
+	_, err := w.c.Wait(context.Background(), "")
+	assert.ErrorIs(t, err, ErrValidation)
+	assert.Zero(t, w.gets.Load())
+}
+
+func TestWatchYieldsEachChangeAndEnds(t *testing.T) {
+	t.Parallel()
+	w := newPollWorld(t, 0, func(elapsed time.Duration, _ int) (int, string) {
+		switch {
+		case elapsed < 3*time.Second:
+			return 200, notificationJSON(StatusRunning, MessageQueued, "")
+		case elapsed < 10*time.Second:
+			return 200, notificationJSON(StatusRunning, MessageSent, "")
+		default:
+			return 200, notificationJSON(StatusCompleted, MessageDelivered, "")
+		}
+	})
+	var seen []string
+	for n, err := range w.c.Watch(context.Background(), "n1") {
+		require.NoError(t, err)
+		seen = append(seen, string(n.Status)+"/"+string(n.Messages[0].Status))
+	}
+	assert.Equal(t, []string{"running/queued", "running/sent", "completed/delivered"}, seen)
+	assert.Greater(t, int(w.gets.Load()), 3, "unchanged polls are not yielded")
+}
+
+func TestWatchBreakStopsPolling(t *testing.T) {
+	t.Parallel()
+	w := newPollWorld(t, 0, completesAfter(time.Hour))
+	for n, err := range w.c.Watch(context.Background(), "n1") {
+		require.NoError(t, err)
+		require.Equal(t, StatusRunning, n.Status)
+		break
+	}
+	assert.Equal(t, int32(1), w.gets.Load(), "no request after the loop breaks")
+	assert.Empty(t, w.clk.Sleeps())
+}
+
+func TestWatchYieldsTheEndingError(t *testing.T) {
+	t.Parallel()
+	w := newPollWorld(t, 0, func(_ time.Duration, get int) (int, string) {
+		if get == 1 {
+			return 200, notificationJSON(StatusRunning, MessageQueued, "")
+		}
+		return 404, `{"error":"Notification not found"}`
+	})
+	var errs []error
+	states := 0
+	for n, err := range w.c.Watch(context.Background(), "n1") {
+		if err != nil {
+			assert.Nil(t, n)
+			errs = append(errs, err)
+			continue
+		}
+		states++
+	}
+	assert.Equal(t, 1, states)
+	require.Len(t, errs, 1)
+	assert.ErrorIs(t, errs[0], ErrNotFound)
+}
+
+// TestPollCost computes what following a notification costs with the
+// default options: the figures quoted in the changelog and the issue note.
+func TestPollCost(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		after    time.Duration
+		min, max int // over every jitter draw: 0 (none) to 1 (a quarter off)
+	}{
+		{3 * time.Second, 3, 4},
+		{30 * time.Second, 6, 7},
+		{5 * time.Minute, 15, 19},
+	} {
+		for _, j := range []float64{0, 0.5, 0.999} {
+			w := newPollWorld(t, j, completesAfter(tt.after))
+			n, err := w.c.Wait(context.Background(), "n1")
+			require.NoError(t, err)
+			require.Equal(t, StatusCompleted, n.Status)
+			polls := int(w.gets.Load())
+			t.Logf("completes after %v, jitter %.2f: %d polls", tt.after, j, polls)
+			assert.GreaterOrEqual(t, polls, tt.min, "after %v", tt.after)
+			assert.LessOrEqual(t, polls, tt.max, "after %v", tt.after)
+		}
+	}
+}
+
+func secondsOf(ds []time.Duration) []time.Duration {
+	out := make([]time.Duration, len(ds))
+	for i, d := range ds {
+		out[i] = d / time.Second
+	}
+	return out
+}
+
+func mustRegexp(s string) *regexp.Regexp { return regexp.MustCompile(s) }
