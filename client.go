@@ -31,6 +31,9 @@ const (
 	DefaultMaxRetries       = 2                // 3 attempts in all
 	DefaultMaxRetryWait     = 30 * time.Second
 	DefaultMaxResponseBytes = 1 << 20
+	// DefaultMaxConnsPerHost bounds the connections of the default
+	// transport; pass WithHTTPClient for another bound.
+	DefaultMaxConnsPerHost = 64
 )
 
 // Client talks to the Sendivent API. Make one with [NewClient] and share it:
@@ -63,6 +66,7 @@ type config struct {
 	baseURL      string
 	httpClient   *http.Client
 	timeout      time.Duration
+	timeoutSet   bool // WithTimeout was given, so it wins over WithHTTPClient's Timeout
 	maxRetries   int
 	maxRetryWait time.Duration
 	maxBody      int64
@@ -100,7 +104,7 @@ func WithTimeout(d time.Duration) Option {
 		if d <= 0 {
 			c.errs = append(c.errs, fmt.Errorf("WithTimeout: %v is not positive", d))
 		}
-		c.timeout = d
+		c.timeout, c.timeoutSet = d, true
 	}
 }
 
@@ -181,11 +185,8 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		clock:        clock.Real{},
 		jitter:       rand.Float64,
 	}
-	timeoutSet := false
 	for _, o := range opts {
-		before := cfg.timeout
 		o(&cfg)
-		timeoutSet = timeoutSet || cfg.timeout != before
 	}
 	if len(cfg.errs) > 0 {
 		return nil, fmt.Errorf("sendivent: %w", errors.Join(cfg.errs...))
@@ -213,7 +214,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		if hc.Transport == nil {
 			hc.Transport = http.DefaultTransport
 		}
-		if hc.Timeout != 0 && !timeoutSet {
+		if hc.Timeout != 0 && !cfg.timeoutSet {
 			cfg.timeout = hc.Timeout
 		}
 	}
@@ -312,7 +313,11 @@ func defaultTransport() *http.Transport {
 	// Keep a connection per concurrent caller: the default of 2 idle
 	// connections per host makes a busy client dial again and again.
 	t.MaxIdleConns = 256
-	t.MaxIdleConnsPerHost = 128
+	t.MaxIdleConnsPerHost = DefaultMaxConnsPerHost
+	// Past this, requests queue for a free connection instead of dialing:
+	// it also stops net/http from dialing spares when many callers start
+	// at once. The service's own rate limit makes more pointless.
+	t.MaxConnsPerHost = DefaultMaxConnsPerHost
 	return t
 }
 

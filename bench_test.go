@@ -1,0 +1,221 @@
+package sendivent_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/sendivent/sendivent-go"
+)
+
+// The seed's answer to an accepted send.
+const seedAccepted = `{"id":"550e8400-e29b-41d4-a716-446655440000","event":"welcome","status":"accepted"}`
+
+func sendHandler(w http.ResponseWriter, r *http.Request) {
+	_, _ = io.Copy(io.Discard, r.Body)
+	h := w.Header()
+	h["Content-Type"] = []string{"application/json"}
+	h["Content-Length"] = []string{"83"}
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, seedAccepted)
+}
+
+func newBenchServer(tb testing.TB) *httptest.Server {
+	tb.Helper()
+	if len(seedAccepted) != 83 {
+		tb.Fatalf("seed body is %d bytes; fix Content-Length", len(seedAccepted))
+	}
+	srv := httptest.NewServer(http.HandlerFunc(sendHandler))
+	tb.Cleanup(srv.Close)
+	return srv
+}
+
+func benchPayload() sendivent.Payload {
+	return sendivent.Payload{"company": "ACME", "name": "Alice", "plan": "pro"}
+}
+
+func newBenchSDK(tb testing.TB, url string) *sendivent.Client {
+	tb.Helper()
+	c, err := sendivent.NewClient("test_bench_key", sendivent.WithBaseURL(url))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+func sdkSend(tb testing.TB, c *sendivent.Client, p sendivent.Payload) {
+	res, err := c.Send(context.Background(), "welcome", sendivent.SendRequest{
+		To:      []sendivent.Recipient{sendivent.Address("alice@example.com")},
+		Payload: p,
+	})
+	if err != nil || res.ID == "" {
+		tb.Fatalf("send: %v", err)
+	}
+}
+
+// floor is the least a Go program does to make the same call: encode a
+// struct, one request, decode, drain, close.
+type floor struct {
+	hc  *http.Client
+	url string
+}
+
+type floorBody struct {
+	To      string         `json:"to"`
+	Payload map[string]any `json:"payload"`
+}
+
+type floorResp struct {
+	ID     string `json:"id"`
+	Event  string `json:"event"`
+	Status string `json:"status"`
+}
+
+func newFloor(url string) *floor {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 128
+	return &floor{hc: &http.Client{Transport: t}, url: url + "/v1/send/welcome"}
+}
+
+func (f *floor) send(tb testing.TB, p map[string]any) {
+	b, err := json.Marshal(floorBody{To: "alice@example.com", Payload: p})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), "POST", f.url, bytes.NewReader(b))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer test_bench_key")
+	resp, err := f.hc.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out floorResp
+	err = json.NewDecoder(resp.Body).Decode(&out)
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err != nil || out.ID == "" {
+		tb.Fatalf("floor: %v", err)
+	}
+}
+
+// BenchmarkSendVsFloor alternates blocks of SDK sends and floor requests
+// on one keep-alive server, so both see the same machine state, and
+// reports their costs and ratios. client-ratio takes out the server's own
+// cost, measured by a handler-only loop in the same run.
+func BenchmarkSendVsFloor(b *testing.B) {
+	srv := newBenchServer(b)
+	sdk, fl := newBenchSDK(b, srv.URL), newFloor(srv.URL)
+	p := benchPayload()
+	sdkSend(b, sdk, p) // open the connections outside the timing
+	fl.send(b, p)
+
+	const block = 256
+	var sdkTime, floorTime time.Duration
+	b.ResetTimer()
+	for done := 0; done < b.N; {
+		n := min(block, b.N-done)
+		t0 := time.Now()
+		for i := 0; i < n; i++ {
+			sdkSend(b, sdk, p)
+		}
+		t1 := time.Now()
+		for i := 0; i < n; i++ {
+			fl.send(b, p)
+		}
+		t2 := time.Now()
+		sdkTime += t1.Sub(t0)
+		floorTime += t2.Sub(t1)
+		done += n
+	}
+	b.StopTimer()
+	server := handlerCost(b)
+	sdkNs := float64(sdkTime.Nanoseconds()) / float64(b.N)
+	floorNs := float64(floorTime.Nanoseconds()) / float64(b.N)
+	b.ReportMetric(sdkNs, "sdk-ns/op")
+	b.ReportMetric(floorNs, "floor-ns/op")
+	b.ReportMetric(sdkNs/floorNs, "ratio")
+	b.ReportMetric((sdkNs-server)/(floorNs-server), "client-ratio")
+	b.ReportMetric(server, "server-ns/op")
+}
+
+// handlerCost is the server handler's own cost per request, in ns.
+func handlerCost(b *testing.B) float64 {
+	body := []byte(`{"to":"alice@example.com","payload":{"company":"ACME","name":"Alice","plan":"pro"}}`)
+	const n = 20000
+	w := httptest.NewRecorder()
+	req := httptest.NewRequest("POST", "/v1/send/welcome", nil)
+	rd := bytes.NewReader(body)
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		rd.Reset(body)
+		req.Body = io.NopCloser(rd)
+		w.Body.Reset()
+		clear(w.Header())
+		w.Code, w.Flushed = 200, false
+		sendHandler(w, req)
+	}
+	return float64(time.Since(start).Nanoseconds()) / n
+}
+
+// BenchmarkSend is one SDK send per iteration; compare its allocs/op with
+// BenchmarkFloor's (the server's share is the same in both).
+func BenchmarkSend(b *testing.B) {
+	srv := newBenchServer(b)
+	sdk := newBenchSDK(b, srv.URL)
+	p := benchPayload()
+	sdkSend(b, sdk, p)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		sdkSend(b, sdk, p)
+	}
+}
+
+// BenchmarkFloor is one plain net/http + encoding/json request per iteration.
+func BenchmarkFloor(b *testing.B) {
+	srv := newBenchServer(b)
+	fl := newFloor(srv.URL)
+	p := benchPayload()
+	fl.send(b, p)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		fl.send(b, p)
+	}
+}
+
+// BenchmarkSendVsFloorParallel runs SDK and floor from every P (use
+// -cpu 2), in alternating phases, and reports the ratio.
+func BenchmarkSendVsFloorParallel(b *testing.B) {
+	srv := newBenchServer(b)
+	sdk, fl := newBenchSDK(b, srv.URL), newFloor(srv.URL)
+	p := benchPayload()
+	b.ResetTimer()
+	t0 := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			sdkSend(b, sdk, p)
+		}
+	})
+	t1 := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			fl.send(b, p)
+		}
+	})
+	t2 := time.Now()
+	b.StopTimer()
+	sdkNs := float64(t1.Sub(t0).Nanoseconds()) / float64(b.N)
+	floorNs := float64(t2.Sub(t1).Nanoseconds()) / float64(b.N)
+	b.ReportMetric(sdkNs, "sdk-ns/op")
+	b.ReportMetric(floorNs, "floor-ns/op")
+	b.ReportMetric(sdkNs/floorNs, "ratio")
+}

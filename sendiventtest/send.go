@@ -1,0 +1,215 @@
+package sendiventtest
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/sendivent/sendivent-go"
+)
+
+// sendAnswer is the service's answer to an accepted send.
+type sendAnswer struct {
+	ID     string `json:"id"`
+	Event  string `json:"event"`
+	Status string `json:"status"`
+}
+
+// wrappedAnswer is the ArrayWrapped answer to an array send.
+type wrappedAnswer struct {
+	ID            string       `json:"id"`
+	Event         string       `json:"event"`
+	Status        string       `json:"status"`
+	Notifications []sendAnswer `json:"notifications"`
+}
+
+// eventSteps returns the steps of event, and whether it exists.
+func (s *Server) eventSteps(event string) ([]Step, bool) {
+	if len(s.events) == 0 {
+		steps := make([]Step, 0, len(defaultChannelOrder))
+		for _, ch := range defaultChannelOrder {
+			steps = append(steps, Send(ch))
+		}
+		return steps, true
+	}
+	steps, ok := s.events[event]
+	return steps, ok
+}
+
+func eventNotFound(event string) reply {
+	return errReply(http.StatusNotFound, fmt.Sprintf("Event '%s' not found", event), "EVENT_NOT_FOUND")
+}
+
+// sendBody is a decoded and validated send or cancel body.
+type sendBody struct {
+	rcpts    []recipient
+	array    bool
+	payload  map[string]any
+	language string
+	over     map[string]any
+	from     any
+}
+
+// parseBody validates the JSON body of a send (allowArray) or a cancel.
+func parseBody(raw []byte, plain map[string]any, allowArray bool) (sendBody, *apiError) {
+	var b sendBody
+	m, ok := decodeJSON(raw, true).(map[string]any)
+	if !ok {
+		return b, &apiError{status: 400, Error: "Invalid JSON body"}
+	}
+	to, ok := m["to"]
+	if !ok || to == nil {
+		return b, &apiError{status: 400, Error: "Missing required field: to", Field: "to"}
+	}
+	var err *apiError
+	if b.rcpts, b.array, err = parseTo(to, plain["to"], allowArray); err != nil {
+		return b, err
+	}
+	if !allowArray {
+		return b, nil
+	}
+	bad := func(field, msg string) (sendBody, *apiError) {
+		return b, &apiError{status: 400, Error: msg, Field: field}
+	}
+	if v, ok := plain["payload"]; ok && v != nil {
+		if b.payload, ok = v.(map[string]any); !ok {
+			return bad("payload", "payload must be an object")
+		}
+	}
+	if v, ok := plain["language"]; ok && v != nil {
+		if b.language, ok = v.(string); !ok {
+			return bad("language", "language must be a string")
+		}
+	}
+	if v, ok := plain["overrides"]; ok && v != nil {
+		if b.over, ok = v.(map[string]any); !ok {
+			return bad("overrides", "overrides must be an object")
+		}
+	}
+	if v, ok := plain["from"]; ok && v != nil {
+		switch v.(type) {
+		case string, map[string]any:
+			b.from = v
+		default:
+			return bad("from", "from must be a string or an object")
+		}
+	}
+	return b, nil
+}
+
+// planFor routes one recipient: the steps its notification will run.
+func planFor(event string, steps []Step, forced sendivent.Channel, id identity, field string) ([]Step, *apiError) {
+	if forced != "" {
+		found := false
+		for _, st := range steps {
+			found = found || (st.kind == stepSend && st.channel == forced)
+		}
+		if !found {
+			return nil, &apiError{status: 400, Field: "channel", Channel: string(forced),
+				Code:  "TEMPLATE_MISSING",
+				Error: fmt.Sprintf("Event '%s' has no template for channel %s", event, forced)}
+		}
+		if !id.has(forced) {
+			return nil, &apiError{status: 400, Field: field, Channel: string(forced),
+				Error: "Contact has no identifier for channel " + string(forced)}
+		}
+		return []Step{Send(forced)}, nil
+	}
+	sequence := false
+	for _, st := range steps {
+		sequence = sequence || st.kind == stepWait
+	}
+	var plan []Step
+	sends := 0
+	for _, st := range steps {
+		switch {
+		case st.kind == stepWait:
+			plan = append(plan, st)
+		case id.has(st.channel) && !sequence:
+			return []Step{st}, nil
+		case id.has(st.channel):
+			plan = append(plan, st)
+			sends++
+		}
+	}
+	if sends == 0 {
+		return nil, &apiError{status: 400, Error: "No channel available for recipient", Field: field}
+	}
+	return plan, nil
+}
+
+// sendLocked validates a send, creates one notification per recipient and
+// builds the answer.
+func (s *Server) sendLocked(rt route, raw []byte, rec *Request) reply {
+	b, err := parseBody(raw, rec.Body, true)
+	if err != nil {
+		return err.reply()
+	}
+	forced := sendivent.Channel(rt.channel)
+	if forced != "" && !knownChannels[forced] {
+		return (&apiError{status: 400, Field: "channel",
+			Error: fmt.Sprintf("Invalid channel '%s'", rt.channel)}).reply()
+	}
+	steps, ok := s.eventSteps(rt.event)
+	if !ok {
+		return eventNotFound(rt.event)
+	}
+	plans := make([][]Step, len(b.rcpts))
+	for i, rc := range b.rcpts {
+		if plans[i], err = planFor(rt.event, steps, forced, s.contacts.resolve(rc), rc.field); err != nil {
+			return err.reply()
+		}
+	}
+	created := time.Now().UTC()
+	answers := make([]sendAnswer, 0, len(b.rcpts))
+	for i, rc := range b.rcpts {
+		c := s.contacts.upsert(rc)
+		n := &notification{
+			id: newUUID(), event: rt.event, forced: forced, plan: plans[i],
+			contactID: c.uuid, contact: c.ids, recipient: rc.raw,
+			payload: b.payload, language: b.language, overrides: b.over, from: b.from,
+			idemKey: rec.IdempotencyKey, createdAt: created,
+		}
+		s.notifs[n.id] = n
+		s.order = append(s.order, n)
+		s.startLocked(n)
+		rec.Created = append(rec.Created, n.id)
+		answers = append(answers, sendAnswer{ID: n.id, Event: rt.event, Status: "accepted"})
+	}
+	var body any = answers[0]
+	if b.array {
+		switch s.shape {
+		case ArrayWrapped:
+			a := answers[0]
+			body = wrappedAnswer{ID: a.ID, Event: a.Event, Status: a.Status, Notifications: answers}
+		case ArrayFirst:
+		default:
+			body = answers
+		}
+	}
+	return reply{status: http.StatusOK, body: mustJSON(body)}
+}
+
+// cancelLocked stops the event's unfinished notifications for one recipient.
+func (s *Server) cancelLocked(rt route, raw []byte) reply {
+	b, err := parseBody(raw, nil, false)
+	if err != nil {
+		return err.reply()
+	}
+	if _, ok := s.eventSteps(rt.event); !ok {
+		return eventNotFound(rt.event)
+	}
+	cancelled := 0
+	if c := s.contacts.find(b.rcpts[0]); c != nil {
+		for _, n := range s.order {
+			if n.event == rt.event && n.contactID == c.uuid && !terminal(n.status) {
+				s.stopLocked(n)
+				cancelled++
+			}
+		}
+	}
+	return reply{status: http.StatusOK, body: mustJSON(struct {
+		Success   bool `json:"success"`
+		Cancelled int  `json:"cancelled"`
+	}{true, cancelled})}
+}
