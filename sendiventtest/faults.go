@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // FaultKind names a kind of fault. It is the value of Request.Fault and the
@@ -133,8 +135,7 @@ func (s *Server) PendingFaults() int {
 func (s *Server) SetRateLimit(rps int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.rateLimit = rps
-	s.window = nil
+	s.limiter = newRateLimiter(rps)
 }
 
 // SetLatency sets a fixed delay for every later request (0 removes it); see
@@ -209,23 +210,21 @@ func (s *Server) drawFault(r *http.Request, ep Endpoint) Fault {
 
 // admit applies the rate limit; it reports false when the request must be
 // answered 429.
-func (s *Server) admit(now time.Time) bool {
+func (s *Server) admit() bool {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.rateLimit <= 0 {
-		return true
+	l := s.limiter
+	s.mu.Unlock()
+	return l == nil || l.Allow()
+}
+
+// newRateLimiter is a token bucket: rps requests at once, then rps a second,
+// as API gateways commonly limit. A client paced just under rps never meets
+// it, whatever the network's jitter; a burst beyond it does at once.
+func newRateLimiter(rps int) *rate.Limiter {
+	if rps <= 0 {
+		return nil
 	}
-	cutoff := now.Add(-time.Second)
-	i := 0
-	for i < len(s.window) && !s.window[i].After(cutoff) {
-		i++
-	}
-	s.window = s.window[i:]
-	if len(s.window) >= s.rateLimit {
-		return false
-	}
-	s.window = append(s.window, now)
-	return true
+	return rate.NewLimiter(rate.Limit(rps), rps)
 }
 
 // latencyFor returns the configured per-request delay.

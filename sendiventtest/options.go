@@ -157,8 +157,9 @@ func WithStepDelay(d time.Duration) Option {
 // WithArrayResponse chooses the answer to a send whose `to` is an array.
 func WithArrayResponse(shape ArrayShape) Option { return func(c *config) { c.arrayShape = shape } }
 
-// WithRateLimit answers 429 RATE_LIMITED with "Retry-After: 1" to any request
-// beyond rps requests admitted within the last second (a sliding window).
+// WithRateLimit answers 429 RATE_LIMITED with "Retry-After: 1" to requests
+// beyond rps a second: a token bucket that admits rps at once, then rps a
+// second.
 // Zero or less disables the limit (the default). See also Server.SetRateLimit.
 func WithRateLimit(rps int) Option { return func(c *config) { c.rateLimit = rps } }
 

@@ -29,6 +29,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/sendivent/sendivent-go"
 )
 
@@ -54,18 +56,17 @@ type Server struct {
 	closeOnce sync.Once
 	timers    sync.WaitGroup // armed lifecycle timers
 
-	mu        sync.Mutex // guards everything below
-	closed    bool
-	notifs    map[string]*notification
-	order     []*notification
-	contacts  contactStore
-	idem      map[string]idemEntry
-	requests  []Request
-	counters  counters
-	scripts   []*Script
-	rateLimit int
-	window    []time.Time
-	latency   func(*http.Request) time.Duration
+	mu       sync.Mutex // guards everything below
+	closed   bool
+	notifs   map[string]*notification
+	order    []*notification
+	contacts contactStore
+	idem     map[string]idemEntry
+	requests []Request
+	counters counters
+	scripts  []*Script
+	limiter  *rate.Limiter // nil: no rate limit
+	latency  func(*http.Request) time.Duration
 }
 
 // NewServer starts a fake server; stop it with Close.
@@ -80,7 +81,7 @@ func NewServer(opts ...Option) *Server {
 	s := &Server{
 		apiKey: cfg.apiKey, events: cfg.events, manual: cfg.manual,
 		stepDelay: cfg.stepDelay, shape: cfg.arrayShape, faultFunc: cfg.faultFunc,
-		rateLimit: cfg.rateLimit, latency: cfg.latency,
+		limiter: newRateLimiter(cfg.rateLimit), latency: cfg.latency,
 		closing: make(chan struct{}),
 		notifs:  map[string]*notification{}, idem: map[string]idemEntry{},
 	}
@@ -204,7 +205,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		s.record(rec)
 		return
 	}
-	if !s.admit(time.Now()) {
+	if !s.admit() {
 		rec.Fault = FaultRateLimit
 		s.respond(w, rec, statusFaultReply(Fault{Status: http.StatusTooManyRequests, RetryAfter: "1"}))
 		return
