@@ -36,8 +36,10 @@ func (c *Client) Cancel(ctx context.Context, event string, to Recipient) (*Cance
 	}{to}); err != nil {
 		return nil, &ValidationError{Field: "to", Reason: "cannot be encoded as JSON: " + err.Error(), Err: err}
 	}
+	// The body is a copy: the transport may still be reading it after the
+	// call returns (a cancelled request), when buf is back in the pool.
 	cl := &call{method: "POST", path: "/v1/cancel/" + url.PathEscape(event), route: "/v1/cancel/{event}",
-		body: buf.Bytes(), key: idem.New()}
+		body: bytes.Clone(buf.Bytes()), key: idem.New()}
 	err := c.do(ctx, cl)
 	defer wire.Release(cl.resp)
 	if err != nil {

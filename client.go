@@ -53,8 +53,12 @@ type Client struct {
 }
 
 // credentials sit behind a pointer so that printing a Client with %v, %+v or
-// %#v shows an address, never the key.
-type credentials struct {
+// %#v shows an address, never the key; and the secret behind a second one,
+// because fmt expands a pointer to a struct once when the verb does not fit
+// it (%s or %q of a Client value).
+type credentials struct{ *secret }
+
+type secret struct {
 	key  string
 	auth []string // "Bearer <key>", built once
 }
@@ -221,6 +225,9 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		}
 	}
 	hc.Timeout = cfg.timeout
+	if hc.CheckRedirect == nil {
+		hc.CheckRedirect = checkRedirect
+	}
 	var limiter *rate.Limiter
 	switch {
 	case cfg.rateSet && cfg.rps > 0:
@@ -239,7 +246,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 
 	c := &Client{
 		base:         base,
-		cred:         &credentials{key: key, auth: []string{"Bearer " + key}},
+		cred:         &credentials{&secret{key: key, auth: []string{"Bearer " + key}}},
 		userAgent:    []string{userAgent(cfg.userAgent)},
 		log:          cfg.logger,
 		maxRetries:   cfg.maxRetries,
@@ -308,6 +315,20 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// checkRedirect is net/http's default redirect policy, except that the key
+// does not follow a redirect to another origin: net/http keeps the
+// Authorization header when only the port or the scheme changes (to
+// http://same-host:other-port, or from https down to http).
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	if o := via[0].URL; req.URL.Scheme != o.Scheme || req.URL.Host != o.Host {
+		req.Header.Del("Authorization")
+	}
+	return nil
 }
 
 func defaultTransport() *http.Transport {
@@ -456,7 +477,7 @@ func (c *Client) outcome(ctx context.Context, cl *call, doErr error) error {
 // scrub removes the key from anything the server echoed into an error.
 func (c *Client) scrub(e *APIError) {
 	k := c.cred.key
-	for _, s := range []*string{&e.Message, &e.Code, &e.Field, &e.Channel} {
+	for _, s := range []*string{&e.Message, &e.Code, &e.Field, &e.Channel, &e.RequestID} {
 		if strings.Contains(*s, k) {
 			*s = strings.ReplaceAll(*s, k, "[redacted]")
 		}

@@ -152,64 +152,63 @@ func sentinelFor(status int) error {
 	return nil
 }
 
-// errorBody covers every error shape the service is known to use:
-// {error, code, field, channel, current, limit}, {error: {code, message}},
-// {message}, and a 2xx {status: "rejected", error} or {success: false,
-// errors: [{code, message}]}.
-type errorBody struct {
-	Error   json.RawMessage `json:"error"`
-	Message string          `json:"message"`
-	Code    string          `json:"code"`
-	Field   string          `json:"field"`
-	Channel string          `json:"channel"`
-	Current json.Number     `json:"current"`
-	Limit   json.Number     `json:"limit"`
-	Errors  []struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-		Field   string `json:"field"`
-	} `json:"errors"`
-}
-
-// decodeAPIError fills e's body-derived fields from body. It never fails: a
-// body that is not JSON (an HTML 502 page) leaves the message to the status
-// and keeps the raw bytes.
+// decodeBody fills e's body-derived fields from body. It covers every error
+// shape the service is known to use: {error, code, field, channel, current,
+// limit}, {error: {code, message}}, {message}, and a 2xx {status:
+// "rejected", error} or {success: false, errors: [{code, message}]}. It
+// never fails: each field is read on its own, so one of an unexpected type
+// does not hide the others, and a body that is not a JSON object (an HTML 502
+// page) leaves the message to a short excerpt and keeps the raw bytes.
 func (e *APIError) decodeBody(body []byte) {
 	e.Body = body
-	var eb errorBody
-	if len(body) == 0 || json.Unmarshal(body, &eb) != nil {
+	var f map[string]json.RawMessage
+	if len(body) == 0 || json.Unmarshal(body, &f) != nil {
 		e.Message = textMessage(body)
 		return
 	}
-	e.Code, e.Field, e.Channel, e.Message = eb.Code, eb.Field, eb.Channel, eb.Message
-	e.Current, _ = eb.Current.Int64()
-	e.Limit, _ = eb.Limit.Int64()
-	if len(eb.Error) > 0 {
-		switch eb.Error[0] {
+	e.Code, e.Field, e.Channel = jsonString(f["code"]), jsonString(f["field"]), jsonString(f["channel"])
+	e.Message = jsonString(f["message"])
+	e.Current, e.Limit = jsonInt(f["current"]), jsonInt(f["limit"])
+	if raw := f["error"]; len(raw) > 0 {
+		switch raw[0] {
 		case '"':
-			var s string
-			if json.Unmarshal(eb.Error, &s) == nil {
-				e.Message = s
-			}
+			e.Message = jsonString(raw)
 		case '{':
-			var nested struct {
-				Code    string `json:"code"`
-				Message string `json:"message"`
-				Field   string `json:"field"`
-			}
-			if json.Unmarshal(eb.Error, &nested) == nil {
-				e.Message = cmpOr(nested.Message, e.Message)
-				e.Code = cmpOr(nested.Code, e.Code)
-				e.Field = cmpOr(nested.Field, e.Field)
+			var nested map[string]json.RawMessage
+			if json.Unmarshal(raw, &nested) == nil {
+				e.Message = cmpOr(jsonString(nested["message"]), e.Message)
+				e.Code = cmpOr(jsonString(nested["code"]), e.Code)
+				e.Field = cmpOr(jsonString(nested["field"]), e.Field)
 			}
 		}
 	}
-	if len(eb.Errors) > 0 {
-		first := eb.Errors[0]
-		e.Message = cmpOr(e.Message, first.Message)
-		e.Code = cmpOr(e.Code, first.Code)
-		e.Field = cmpOr(e.Field, first.Field)
+	var errs []map[string]json.RawMessage
+	_ = json.Unmarshal(f["errors"], &errs) // elements of another type stay nil
+	if len(errs) > 0 {
+		first := errs[0]
+		e.Message = cmpOr(e.Message, jsonString(first["message"]))
+		e.Code = cmpOr(e.Code, jsonString(first["code"]))
+		e.Field = cmpOr(e.Field, jsonString(first["field"]))
 	}
+}
+
+// jsonString is raw as a string, or "" when it is not a JSON string.
+func jsonString(raw json.RawMessage) string {
+	var s string
+	if len(raw) == 0 || json.Unmarshal(raw, &s) != nil {
+		return ""
+	}
+	return s
+}
+
+// jsonInt is raw as an integer (a JSON number or a numeric string), or 0.
+func jsonInt(raw json.RawMessage) int64 {
+	var n json.Number
+	if len(raw) == 0 || json.Unmarshal(raw, &n) != nil {
+		return 0
+	}
+	i, _ := n.Int64()
+	return i
 }
 
 // textMessage keeps a short, single-line excerpt of a non-JSON body, so an

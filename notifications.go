@@ -264,7 +264,9 @@ func (c *Client) Send(ctx context.Context, event string, req SendRequest) (*Send
 			slog.String("channel", string(req.Channel)), slog.String("idempotency_key", key))
 	}
 
-	cl := &call{method: "POST", path: path, route: route, body: buf.Bytes(), key: key}
+	// The body is a copy: the transport may still be reading it after the
+	// call returns (a cancelled request), when buf is back in the pool.
+	cl := &call{method: "POST", path: path, route: route, body: bytes.Clone(buf.Bytes()), key: key}
 	err := c.do(ctx, cl)
 	defer wire.Release(cl.resp)
 	if err != nil {

@@ -23,7 +23,12 @@ func Email(s string) string {
 	if at < 0 {
 		return keep(s, 1, 0)
 	}
-	return keep(s[:at], 1, 0) + s[at:]
+	local := s[:at]
+	if len(local) <= 1 {
+		return "***" + s[at:]
+	}
+	// A fixed mask: the number of stars does not tell the local part's length.
+	return local[:1] + "***" + s[at:]
 }
 
 // Phone keeps the leading "+", the first two digits and the last two:
