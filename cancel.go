@@ -1,13 +1,11 @@
 package sendivent
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/url"
 
 	"github.com/sendivent/sendivent-go/internal/idem"
-	"github.com/sendivent/sendivent-go/internal/wire"
 )
 
 // CancelResponse is the answer to Cancel.
@@ -29,26 +27,32 @@ func (c *Client) Cancel(ctx context.Context, event string, to Recipient) (*Cance
 	if err := checkRecipient(to, "to"); err != nil {
 		return nil, err
 	}
-	buf := wire.Buffer()
-	defer wire.Release(buf)
-	if err := json.NewEncoder(buf).Encode(struct {
+	enc, err := json.Marshal(struct {
 		To Recipient `json:"to"`
-	}{to}); err != nil {
+	}{to})
+	if err != nil {
 		return nil, &ValidationError{Field: "to", Reason: "cannot be encoded as JSON: " + err.Error(), Err: err}
 	}
-	// The body is a copy: the transport may still be reading it after the
-	// call returns (a cancelled request), when buf is back in the pool.
-	cl := &call{method: "POST", path: "/v1/cancel/" + url.PathEscape(event), route: "/v1/cancel/{event}",
-		body: bytes.Clone(buf.Bytes()), key: idem.New()}
-	err := c.do(ctx, cl)
-	defer wire.Release(cl.resp)
-	if err != nil {
+	cc := &cancelCall{}
+	cc.call = call{method: "POST", url: c.base + "/v1/cancel/" + url.PathEscape(event), route: "/v1/cancel/{event}",
+		body: enc, key: idem.New(), out: cc}
+	if err := c.do(ctx, &cc.call); err != nil {
 		return nil, err
 	}
-	res := &CancelResponse{Raw: bytes.Clone(cl.resp.Bytes())}
-	if err := json.Unmarshal(res.Raw, res); err != nil {
-		return nil, &TransportError{Method: cl.method, Path: cl.route, StatusCode: cl.status,
-			IdempotencyKey: cl.key, Attempts: cl.attempts, Err: malformed(err)}
+	return cc.res, nil
+}
+
+type cancelCall struct {
+	call
+	res *CancelResponse
+}
+
+func (cc *cancelCall) decode(body []byte) error {
+	res := &CancelResponse{}
+	if err := json.Unmarshal(body, res); err != nil {
+		return err
 	}
-	return res, nil
+	res.Raw = append(json.RawMessage(nil), body...)
+	cc.res = res
+	return nil
 }

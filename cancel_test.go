@@ -16,11 +16,11 @@ func TestCancel(t *testing.T) {
 		path        string
 		body        string
 	}{
-		{"address", "drip", Address("user@example.com"), "/v1/cancel/drip", `{"to":"user@example.com"}` + "\n"},
+		{"address", "drip", Address("user@example.com"), "/v1/cancel/drip", `{"to":"user@example.com"}`},
 		{"contact", "drip", Contact{Email: "user@example.com", Name: "Alice"}, "/v1/cancel/drip",
-			`{"to":{"email":"user@example.com","name":"Alice"}}` + "\n"},
-		{"*contact", "drip", &Contact{Phone: "+46701234567"}, "/v1/cancel/drip", `{"to":{"phone":"+46701234567"}}` + "\n"},
-		{"escaped event", "drip/week 1", Address("user@example.com"), "/v1/cancel/drip%2Fweek%201", `{"to":"user@example.com"}` + "\n"},
+			`{"to":{"email":"user@example.com","name":"Alice"}}`},
+		{"*contact", "drip", &Contact{Phone: "+46701234567"}, "/v1/cancel/drip", `{"to":{"phone":"+46701234567"}}`},
+		{"escaped event", "drip/week 1", Address("user@example.com"), "/v1/cancel/drip%2Fweek%201", `{"to":"user@example.com"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

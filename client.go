@@ -1,9 +1,6 @@
 package sendivent
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,8 +18,6 @@ import (
 
 	"github.com/sendivent/sendivent-go/internal/clock"
 	"github.com/sendivent/sendivent-go/internal/redact"
-	"github.com/sendivent/sendivent-go/internal/retry"
-	"github.com/sendivent/sendivent-go/internal/wire"
 )
 
 // Defaults of the options.
@@ -213,18 +208,20 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		return nil, err
 	}
 
-	hc := &http.Client{Transport: defaultTransport()}
+	// The default transport bounds each attempt through its connections'
+	// deadlines, which costs nothing per request; a caller's client gets
+	// http.Client.Timeout, which works with any transport.
+	hc := &http.Client{Transport: defaultTransport(cfg.timeout)}
 	if cfg.httpClient != nil {
 		cp := *cfg.httpClient
 		hc = &cp
 		if hc.Transport == nil {
 			hc.Transport = http.DefaultTransport
 		}
-		if hc.Timeout != 0 && !cfg.timeoutSet {
-			cfg.timeout = hc.Timeout
+		if hc.Timeout == 0 || cfg.timeoutSet {
+			hc.Timeout = cfg.timeout
 		}
 	}
-	hc.Timeout = cfg.timeout
 	if hc.CheckRedirect == nil {
 		hc.CheckRedirect = checkRedirect
 	}
@@ -317,56 +314,6 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// checkRedirect is net/http's default redirect policy, except that the key
-// does not follow a redirect to another origin: net/http keeps the
-// Authorization header when only the port or the scheme changes (to
-// http://same-host:other-port, or from https down to http).
-func checkRedirect(req *http.Request, via []*http.Request) error {
-	if len(via) >= 10 {
-		return errors.New("stopped after 10 redirects")
-	}
-	if o := via[0].URL; req.URL.Scheme != o.Scheme || req.URL.Host != o.Host {
-		req.Header.Del("Authorization")
-	}
-	return nil
-}
-
-func defaultTransport() *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	// Keep a connection per concurrent caller: the default of 2 idle
-	// connections per host makes a busy client dial again and again.
-	t.MaxIdleConns = 256
-	t.MaxIdleConnsPerHost = DefaultMaxConnsPerHost
-	// Past this, requests queue for a free connection instead of dialing:
-	// it also stops net/http from dialing spares when many callers start
-	// at once. The service's own rate limit makes more pointless.
-	t.MaxConnsPerHost = DefaultMaxConnsPerHost
-	return t
-}
-
-// rateMargin keeps pacing a little under the limit: requests spaced exactly
-// 1/rps apart reach the server with network jitter, and a server counting
-// arrivals in a sliding window would see rps+1 in some second.
-const rateMargin = 0.98
-
-func newLimiter(rps float64, burst int) *rate.Limiter {
-	return rate.NewLimiter(rate.Limit(rps*rateMargin), burst)
-}
-
-type transport struct {
-	base    http.RoundTripper
-	limiter *rate.Limiter
-}
-
-func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if t.limiter != nil {
-		if err := t.limiter.Wait(r.Context()); err != nil {
-			return nil, err
-		}
-	}
-	return t.base.RoundTrip(r)
-}
-
 // Format prints the client without its key, whatever the verb.
 func (c *Client) Format(f fmt.State, verb rune) {
 	if c == nil {
@@ -374,218 +321,4 @@ func (c *Client) Format(f fmt.State, verb rune) {
 		return
 	}
 	fmt.Fprintf(f, "sendivent.Client{BaseURL: %q, Key: %s}", c.base, redact.Key(c.cred.key))
-}
-
-// call is one logical request and what its attempts found. It rides in the
-// request's context so that checkRetry, which gets only the context, can
-// find it.
-type call struct {
-	method, path, route string
-	body                []byte
-	key                 string // X-Idempotency-Key, if any
-
-	attempts   []Attempt
-	status     int
-	header     http.Header
-	resp       *bytes.Buffer // the last answer's body
-	readErr    error         // why the last body is unusable, if it is
-	retryAfter time.Duration
-	stop       error // why retries stopped early
-}
-
-type callKey struct{}
-
-var (
-	acceptJSON      = []string{"application/json"}
-	contentTypeJSON = []string{"application/json"}
-)
-
-// do runs a call through the retry client. On success the answer's body is
-// in cl.resp, which the caller must release with wire.Release.
-func (c *Client) do(ctx context.Context, cl *call) error {
-	cl.resp = wire.Buffer()
-	ctx = context.WithValue(ctx, callKey{}, cl)
-	var body any
-	if cl.body != nil {
-		body = cl.body
-	}
-	req, err := retryablehttp.NewRequestWithContext(ctx, cl.method, c.base+cl.path, body)
-	if err != nil {
-		return &TransportError{Method: cl.method, Path: cl.route, IdempotencyKey: cl.key, Err: err}
-	}
-	h := req.Header
-	h["Authorization"] = c.cred.auth
-	h["User-Agent"] = c.userAgent
-	h["Accept"] = acceptJSON
-	if cl.body != nil {
-		h["Content-Type"] = contentTypeJSON
-	}
-	if cl.key != "" {
-		h["X-Idempotency-Key"] = []string{cl.key}
-	}
-	resp, err := c.http.Do(req)
-	if resp != nil && resp.Body != nil {
-		resp.Body.Close() // checkRetry has read it; this is for the paths where it did not run
-	}
-	return c.outcome(ctx, cl, err)
-}
-
-// outcome turns what the attempts found into the call's error, or nil.
-func (c *Client) outcome(ctx context.Context, cl *call, doErr error) error {
-	n := len(cl.attempts)
-	if n == 0 || cl.attempts[n-1].StatusCode == 0 || cl.readErr != nil {
-		cause := doErr
-		switch {
-		case n > 0 && cl.readErr != nil:
-			cause = cl.readErr
-		case n > 0 && cl.attempts[n-1].Err != nil:
-			cause = cl.attempts[n-1].Err
-		}
-		if cause == nil {
-			cause = ctx.Err()
-		}
-		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(cause, ctxErr) {
-			cause = fmt.Errorf("%w (last attempt: %w)", ctxErr, cause)
-		} else if cl.stop != nil {
-			cause = fmt.Errorf("%w (%w)", cause, cl.stop)
-		}
-		te := &TransportError{Method: cl.method, Path: cl.route, IdempotencyKey: cl.key, Attempts: cl.attempts, Err: cause}
-		if n > 0 {
-			te.StatusCode = cl.attempts[n-1].StatusCode
-		}
-		return te
-	}
-	if cl.status >= 200 && cl.status < 300 {
-		return nil
-	}
-	e := &APIError{
-		StatusCode:     cl.status,
-		RetryAfter:     cl.retryAfter,
-		RequestID:      cl.header.Get("X-Request-Id"),
-		IdempotencyKey: cl.key,
-		Attempts:       cl.attempts,
-		Err:            cl.stop,
-	}
-	e.decodeBody(bytes.Clone(cl.resp.Bytes()))
-	if e.Err == nil && doErr != nil {
-		e.Err = doErr // the context ended during a wait
-	}
-	c.scrub(e)
-	return e
-}
-
-// scrub removes the key from anything the server echoed into an error.
-func (c *Client) scrub(e *APIError) {
-	k := c.cred.key
-	for _, s := range []*string{&e.Message, &e.Code, &e.Field, &e.Channel, &e.RequestID} {
-		if strings.Contains(*s, k) {
-			*s = strings.ReplaceAll(*s, k, "[redacted]")
-		}
-	}
-}
-
-// checkRetry is called by retryablehttp after every attempt. It reads the
-// body (so the connection goes back to the pool at once), records the
-// attempt, decides whether to try again and, if so, waits, unless the wait
-// would pass the context's deadline.
-func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	cl, _ := ctx.Value(callKey{}).(*call)
-	if cl == nil { // not a request made by do
-		return false, err
-	}
-	n := len(cl.attempts)
-	a := Attempt{Err: err}
-	again := false
-	var after time.Duration
-	hasAfter := false
-	cl.readErr = nil
-	if err != nil {
-		again = retry.Error(err)
-	} else {
-		a.StatusCode = resp.StatusCode
-		cl.status, cl.header = resp.StatusCode, resp.Header
-		cl.resp.Reset()
-		rerr := wire.ReadCapped(cl.resp, resp.Body, c.maxBody)
-		resp.Body.Close()
-		resp.Body = http.NoBody
-		ok := resp.StatusCode >= 200 && resp.StatusCode < 300
-		switch {
-		case rerr == wire.ErrTooLarge && ok:
-			cl.readErr = ErrTooLarge
-		case rerr != nil && rerr != wire.ErrTooLarge: // the connection broke mid-body
-			a.Err, cl.readErr, again = rerr, rerr, true
-		case ok:
-			if !json.Valid(cl.resp.Bytes()) {
-				a.Err, cl.readErr, again = ErrMalformed, ErrMalformed, true
-			}
-		// An error body cut at the cap still says enough: it is classified
-		// by its status like any other.
-		case resp.StatusCode == http.StatusConflict:
-			again = retry.Conflict409(peekCode(cl.resp.Bytes()), resp.Header.Get("Retry-After") != "")
-		default:
-			again = retry.Status(resp.StatusCode)
-		}
-		if v := resp.Header.Get("Retry-After"); v != "" {
-			after, hasAfter = retry.ParseAfter(v, c.clock.Now())
-			cl.retryAfter = after
-		}
-	}
-	cl.attempts = append(cl.attempts, a)
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		c.logAttempt(ctx, cl, a, false, 0)
-		return false, ctxErr
-	}
-	if !again || n >= c.maxRetries {
-		c.logAttempt(ctx, cl, a, false, 0)
-		return false, nil
-	}
-	wait := retry.Delay(n, c.jitter())
-	if hasAfter {
-		if after > c.maxRetryWait {
-			c.logAttempt(ctx, cl, a, false, 0)
-			return false, nil
-		}
-		wait = after
-	}
-	if dl, ok := ctx.Deadline(); ok && !c.clock.Now().Add(wait).Before(dl) {
-		cl.stop = context.DeadlineExceeded
-		c.logAttempt(ctx, cl, a, false, 0)
-		return false, nil
-	}
-	cl.attempts[n].Wait = wait
-	c.logAttempt(ctx, cl, a, true, wait)
-	if err := c.clock.Sleep(ctx, wait); err != nil {
-		return false, err
-	}
-	return true, nil
-}
-
-func (c *Client) logAttempt(ctx context.Context, cl *call, a Attempt, retrying bool, wait time.Duration) {
-	if c.log == nil || !c.log.Enabled(ctx, slog.LevelDebug) {
-		return
-	}
-	attrs := make([]slog.Attr, 0, 8)
-	attrs = append(attrs,
-		slog.String("method", cl.method),
-		slog.String("path", cl.route),
-		slog.Int("attempt", len(cl.attempts)),
-		slog.Int("status", a.StatusCode),
-	)
-	if cl.key != "" {
-		attrs = append(attrs, slog.String("idempotency_key", cl.key))
-	}
-	if a.Err != nil {
-		attrs = append(attrs, slog.String("error", a.Err.Error()))
-	}
-	if retrying {
-		attrs = append(attrs, slog.Bool("retrying", true), slog.Duration("wait", wait))
-	}
-	c.log.LogAttrs(ctx, slog.LevelDebug, "sendivent request", attrs...)
-}
-
-// peekCode reads the machine code of an error body, flat or nested.
-func peekCode(body []byte) string {
-	var e APIError
-	e.decodeBody(body)
-	return e.Code
 }

@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -366,11 +367,20 @@ func TestWithTimeout(t *testing.T) {
 	t.Parallel()
 	c, err := NewClient(testKey, WithBaseURL("https://api.test"), WithTimeout(5*time.Second))
 	require.NoError(t, err)
-	assert.Equal(t, 5*time.Second, c.http.HTTPClient.Timeout)
+	base := c.http.HTTPClient.Transport.(*transport).base.(*http.Transport)
+	assert.Equal(t, 5*time.Second, base.TLSHandshakeTimeout)
+	assert.Zero(t, c.http.HTTPClient.Timeout, "the default transport bounds attempts with connection deadlines")
+
+	c, err = NewClient(testKey, WithBaseURL("https://api.test"), WithHTTPClient(&http.Client{}), WithTimeout(5*time.Second))
+	require.NoError(t, err)
+	assert.Equal(t, 5*time.Second, c.http.HTTPClient.Timeout, "a caller's client gets http.Client.Timeout")
+
+	c, err = NewClient(testKey, WithBaseURL("https://api.test"), WithHTTPClient(&http.Client{}))
+	require.NoError(t, err)
+	assert.Equal(t, DefaultTimeout, c.http.HTTPClient.Timeout)
 
 	c, err = NewClient(testKey, WithBaseURL("https://api.test"))
 	require.NoError(t, err)
-	assert.Equal(t, DefaultTimeout, c.http.HTTPClient.Timeout)
 	assert.Equal(t, DefaultMaxRetries, c.http.RetryMax)
 	assert.Equal(t, DefaultMaxRetryWait, c.maxRetryWait)
 	assert.Equal(t, int64(DefaultMaxResponseBytes), c.maxBody)
@@ -688,4 +698,53 @@ func TestRedirectDropsKeyAcrossOrigins(t *testing.T) {
 		require.Error(t, err)
 		assert.True(t, called)
 	})
+}
+
+// TestTimeoutBoundsEachAttempt: with the default transport, a server that
+// stops answering, before its headers or in the middle of its body, fails
+// the attempt after the timeout, and the next attempt gets a fresh one.
+func TestTimeoutBoundsEachAttempt(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		stall func(w http.ResponseWriter)
+	}{
+		{"no headers", func(http.ResponseWriter) {}},
+		{"half a body", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Length", "100")
+			w.WriteHeader(200)
+			_, _ = w.Write([]byte(`{"id":"n1",`))
+			w.(http.Flusher).Flush()
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			release := make(chan struct{})
+			var calls atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if calls.Add(1) == 1 {
+					tt.stall(w)
+					select {
+					case <-release:
+					case <-r.Context().Done():
+					}
+					return
+				}
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write([]byte(acceptedJSON))
+			}))
+			defer srv.Close()
+			defer close(release)
+			c, err := NewClient(testKey, WithBaseURL(srv.URL), WithTimeout(50*time.Millisecond), withJitter(func() float64 { return 0 }),
+				withClock(clock.NewFake(time.Now())))
+			require.NoError(t, err)
+			start := time.Now()
+			res, err := c.Event("welcome").To(Address("alice@example.com")).Send(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, "550e8400-e29b-41d4-a716-446655440000", res.ID)
+			assert.Less(t, time.Since(start), 2*time.Second)
+			assert.Equal(t, int32(2), calls.Load(), "the stalled attempt was retried")
+		})
+	}
 }

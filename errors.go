@@ -353,3 +353,12 @@ func (e *WaitTimeoutError) Error() string {
 
 // Unwrap returns the context's error, if that ended the wait.
 func (e *WaitTimeoutError) Unwrap() error { return e.Err }
+
+func malformed(err error) error { return &malformedError{err} }
+
+// malformedError matches ErrMalformed and keeps the decoder's message.
+type malformedError struct{ err error }
+
+func (e *malformedError) Error() string        { return "malformed response body: " + e.err.Error() }
+func (e *malformedError) Is(target error) bool { return target == ErrMalformed }
+func (e *malformedError) Unwrap() error        { return e.err }

@@ -3,42 +3,54 @@
 package wire
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"sync"
 )
 
-// ErrTooLarge is returned by ReadCapped when a body exceeds its cap.
+// ErrTooLarge is returned by ReadAll when a body exceeds its cap.
 var ErrTooLarge = errors.New("response body larger than the size cap")
 
-var pool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+// Buf is a pooled byte slice.
+type Buf struct{ B []byte }
+
+var pool = sync.Pool{New: func() any { return &Buf{B: make([]byte, 0, 512)} }}
 
 // maxPooled keeps one huge response from pinning memory in the pool.
 const maxPooled = 64 << 10
 
-// Buffer returns an empty buffer from the pool.
-func Buffer() *bytes.Buffer { return pool.Get().(*bytes.Buffer) }
+// Get returns an empty buffer from the pool.
+func Get() *Buf { return pool.Get().(*Buf) }
 
-// Release returns b to the pool. b must not be used afterwards.
-func Release(b *bytes.Buffer) {
-	if b == nil || b.Cap() > maxPooled {
+// Put returns b to the pool. b must not be used afterwards.
+func Put(b *Buf) {
+	if b == nil || cap(b.B) > maxPooled {
 		return
 	}
-	b.Reset()
+	b.B = b.B[:0]
 	pool.Put(b)
 }
 
-// ReadCapped appends at most limit bytes of r to dst. It returns ErrTooLarge
-// (with the first limit bytes in dst) when r holds more.
-func ReadCapped(dst *bytes.Buffer, r io.Reader, limit int64) error {
-	n, err := dst.ReadFrom(io.LimitReader(r, limit+1))
-	if err != nil {
-		return err
+// ReadAll appends r's bytes to dst until EOF and returns the result. When r
+// holds more than limit bytes it stops after limit of them and returns
+// ErrTooLarge. Unlike io.ReadAll with an io.LimitReader it allocates nothing
+// once dst has room.
+func ReadAll(dst []byte, r io.Reader, limit int64) ([]byte, error) {
+	start := len(dst)
+	for {
+		if len(dst) == cap(dst) {
+			dst = append(dst, 0)[:len(dst)]
+		}
+		n, err := r.Read(dst[len(dst):cap(dst)])
+		dst = dst[:len(dst)+n]
+		if int64(len(dst)-start) > limit {
+			return dst[:start+int(limit)], ErrTooLarge
+		}
+		if err == io.EOF {
+			return dst, nil
+		}
+		if err != nil {
+			return dst, err
+		}
 	}
-	if n > limit {
-		dst.Truncate(dst.Len() - int(n-limit))
-		return ErrTooLarge
-	}
-	return nil
 }

@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"strings"
@@ -12,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestReadCapped(t *testing.T) {
+func TestReadAll(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name  string
@@ -34,47 +33,55 @@ func TestReadCapped(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			src := strings.Repeat("x", tt.n)
-			var dst bytes.Buffer
-			err := ReadCapped(&dst, strings.NewReader(src), tt.limit)
-			assert.Equal(t, tt.err, err)
-			assert.Equal(t, src[:tt.kept], dst.String())
+			for _, r := range []io.Reader{strings.NewReader(src), iotest.OneByteReader(strings.NewReader(src)), iotest.DataErrReader(strings.NewReader(src))} {
+				got, err := ReadAll(nil, r, tt.limit)
+				assert.Equal(t, tt.err, err)
+				assert.Equal(t, src[:tt.kept], string(got))
+			}
 		})
 	}
 }
 
-func TestReadCappedAppends(t *testing.T) {
+func TestReadAllAppends(t *testing.T) {
 	t.Parallel()
-	dst := bytes.NewBufferString("head:")
-	err := ReadCapped(dst, strings.NewReader("0123456789"), 4)
+	got, err := ReadAll([]byte("head:"), strings.NewReader("0123456789"), 4)
 	assert.Equal(t, ErrTooLarge, err)
-	assert.Equal(t, "head:0123", dst.String())
+	assert.Equal(t, "head:0123", string(got))
 }
 
-func TestReadCappedReadError(t *testing.T) {
+func TestReadAllReadError(t *testing.T) {
 	t.Parallel()
 	boom := errors.New("connection reset")
-	var dst bytes.Buffer
-	err := ReadCapped(&dst, io.MultiReader(strings.NewReader("abc"), iotest.ErrReader(boom)), 10)
+	got, err := ReadAll(nil, io.MultiReader(strings.NewReader("abc"), iotest.ErrReader(boom)), 10)
 	assert.Equal(t, boom, err)
-	assert.Equal(t, "abc", dst.String())
+	assert.Equal(t, "abc", string(got))
 }
 
-func TestBufferPool(t *testing.T) {
-	t.Parallel()
-	b := Buffer()
-	require.NotNil(t, b)
-	b.WriteString("data")
-	Release(b)
-	assert.Zero(t, b.Len(), "a released buffer is reset")
-	Release(nil) // no panic
+func TestReadAllDoesNotAllocateWithRoom(t *testing.T) {
+	dst := make([]byte, 0, 1024)
+	r := strings.NewReader("")
+	allocs := testing.AllocsPerRun(100, func() {
+		r.Reset(`{"id":"550e8400-e29b-41d4-a716-446655440000","event":"welcome","status":"accepted"}`)
+		dst, _ = ReadAll(dst[:0], r, 1<<20)
+	})
+	assert.Zero(t, allocs)
+}
 
-	big := Buffer()
-	big.Grow(maxPooled + 1)
-	big.WriteString("kept")
-	Release(big) // too big to pool: dropped, not reset
-	assert.Equal(t, "kept", big.String())
+func TestPool(t *testing.T) {
+	t.Parallel()
+	b := Get()
+	require.NotNil(t, b)
+	b.B = append(b.B, "data"...)
+	Put(b)
+	assert.Empty(t, b.B, "a returned buffer is emptied")
+	Put(nil) // no panic
+
+	big := Get()
+	big.B = append(make([]byte, 0, maxPooled+1), "kept"...)
+	Put(big) // too big to pool: dropped, not reset
+	assert.Equal(t, "kept", string(big.B))
 
 	for range 100 {
-		assert.Zero(t, Buffer().Len(), "buffers come out empty")
+		assert.Empty(t, Get().B, "buffers come out empty")
 	}
 }

@@ -1,0 +1,265 @@
+package sendivent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/sendivent/sendivent-go/internal/retry"
+	"github.com/sendivent/sendivent-go/internal/wire"
+)
+
+// call is one logical request and what its attempts found. It is also the
+// request's context (the caller's, plus itself as a value), because
+// checkRetry, which runs after every attempt, gets only the context.
+type call struct {
+	context.Context
+	method, url, route string
+	body               []byte // not pooled: the transport may read it after an attempt ends
+	key                string // X-Idempotency-Key, if any
+	keyHeader          [1]string
+	out                decoder // reads a 2xx body; nil for none
+
+	attempts   []Attempt
+	first      [3]Attempt // attempts' storage for the usual call
+	status     int
+	header     http.Header
+	resp       []byte // the last answer's body, in a pooled buffer
+	readErr    error  // why the last body is unusable, if it is
+	retryAfter time.Duration
+	stop       error // why retries stopped early
+}
+
+type callKey struct{}
+
+// Value makes the call findable from the request's context.
+func (cl *call) Value(k any) any {
+	if k == (callKey{}) {
+		return cl
+	}
+	return cl.Context.Value(k)
+}
+
+// decoder reads a 2xx answer into a call's result. It runs as soon as the
+// body is read, so an answer that does not decode is retried like a broken
+// connection (idempotent calls make that safe).
+type decoder interface {
+	decode(body []byte) error
+}
+
+var (
+	acceptJSON      = []string{"application/json"}
+	contentTypeJSON = []string{"application/json"}
+)
+
+// do runs a call through the retry client and returns its error, if any;
+// on success cl.out holds the answer.
+func (c *Client) do(ctx context.Context, cl *call) error {
+	cl.Context = ctx
+	cl.attempts = cl.first[:0]
+	buf := wire.Get()
+	cl.resp = buf.B[:0]
+	defer func() {
+		buf.B, cl.resp = cl.resp[:0], nil // keep what the buffer grew to
+		wire.Put(buf)
+	}()
+
+	var body any
+	if cl.body != nil {
+		body = cl.body
+	}
+	req, err := retryablehttp.NewRequestWithContext(cl, cl.method, cl.url, body)
+	if err != nil {
+		return &TransportError{Method: cl.method, Path: cl.route, IdempotencyKey: cl.key, Err: err}
+	}
+	h := req.Header
+	h["Authorization"] = c.cred.auth
+	h["User-Agent"] = c.userAgent
+	h["Accept"] = acceptJSON
+	if cl.body != nil {
+		h["Content-Type"] = contentTypeJSON
+	}
+	if cl.key != "" {
+		cl.keyHeader[0] = cl.key
+		h["X-Idempotency-Key"] = cl.keyHeader[:]
+	}
+	resp, err := c.http.Do(req)
+	if resp != nil && resp.Body != nil {
+		resp.Body.Close() // checkRetry has read it; this is for the paths where it did not run
+	}
+	return c.outcome(ctx, cl, err)
+}
+
+// outcome turns what the attempts found into the call's error, or nil.
+func (c *Client) outcome(ctx context.Context, cl *call, doErr error) error {
+	n := len(cl.attempts)
+	if n == 0 || cl.attempts[n-1].StatusCode == 0 || cl.readErr != nil {
+		cause := doErr
+		switch {
+		case n > 0 && cl.readErr != nil:
+			cause = cl.readErr
+		case n > 0 && cl.attempts[n-1].Err != nil:
+			cause = cl.attempts[n-1].Err
+		}
+		if cause == nil {
+			cause = ctx.Err()
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(cause, ctxErr) {
+			cause = fmt.Errorf("%w (last attempt: %w)", ctxErr, cause)
+		} else if cl.stop != nil {
+			cause = fmt.Errorf("%w (%w)", cause, cl.stop)
+		}
+		te := &TransportError{Method: cl.method, Path: cl.route, IdempotencyKey: cl.key, Attempts: cl.attempts, Err: cause}
+		if n > 0 {
+			te.StatusCode = cl.attempts[n-1].StatusCode
+		}
+		return te
+	}
+	if cl.status >= 200 && cl.status < 300 {
+		return nil
+	}
+	e := &APIError{
+		StatusCode:     cl.status,
+		RetryAfter:     cl.retryAfter,
+		RequestID:      cl.header.Get("X-Request-Id"),
+		IdempotencyKey: cl.key,
+		Attempts:       cl.attempts,
+		Err:            cl.stop,
+	}
+	e.decodeBody(append([]byte(nil), cl.resp...))
+	if e.Err == nil && doErr != nil {
+		e.Err = doErr // the context ended during a wait
+	}
+	c.scrub(e)
+	return e
+}
+
+// checkRetry is called by retryablehttp after every attempt. It reads the
+// body (so the connection goes back to the pool at once) and decodes a 2xx
+// one, records the attempt, decides whether to try again and, if so, waits,
+// unless the wait would pass the context's deadline.
+func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	cl, _ := ctx.Value(callKey{}).(*call)
+	if cl == nil { // not a request made by do
+		return false, err
+	}
+	n := len(cl.attempts)
+	a := Attempt{Err: err}
+	again := false
+	var after time.Duration
+	hasAfter := false
+	cl.readErr = nil
+	if err != nil {
+		again = retry.Error(err)
+	} else {
+		a.StatusCode = resp.StatusCode
+		cl.status, cl.header = resp.StatusCode, resp.Header
+		var rerr error
+		cl.resp, rerr = wire.ReadAll(cl.resp[:0], resp.Body, c.maxBody)
+		resp.Body.Close()
+		resp.Body = http.NoBody
+		ok := resp.StatusCode >= 200 && resp.StatusCode < 300
+		switch {
+		case rerr == wire.ErrTooLarge && ok:
+			cl.readErr = ErrTooLarge
+		case rerr != nil && rerr != wire.ErrTooLarge: // the connection broke mid-body
+			a.Err, cl.readErr, again = rerr, rerr, true
+		case ok:
+			if cl.out != nil {
+				if derr := cl.out.decode(cl.resp); derr != nil {
+					// JSON of the wrong shape will not change on a retry;
+					// broken JSON (a cut body) may.
+					var shape *json.UnmarshalTypeError
+					again = !errors.As(derr, &shape)
+					derr = malformed(derr)
+					a.Err, cl.readErr = derr, derr
+				}
+			}
+		// An error body cut at the cap still says enough: it is classified
+		// by its status like any other.
+		case resp.StatusCode == http.StatusConflict:
+			again = retry.Conflict409(peekCode(cl.resp), resp.Header.Get("Retry-After") != "")
+		default:
+			again = retry.Status(resp.StatusCode)
+		}
+		if v := resp.Header.Get("Retry-After"); v != "" {
+			after, hasAfter = retry.ParseAfter(v, c.clock.Now())
+			cl.retryAfter = after
+		}
+	}
+	cl.attempts = append(cl.attempts, a)
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		c.logAttempt(ctx, cl, a, false, 0)
+		return false, ctxErr
+	}
+	if !again || n >= c.maxRetries {
+		c.logAttempt(ctx, cl, a, false, 0)
+		return false, nil
+	}
+	wait := retry.Delay(n, c.jitter())
+	if hasAfter {
+		if after > c.maxRetryWait {
+			c.logAttempt(ctx, cl, a, false, 0)
+			return false, nil
+		}
+		wait = after
+	}
+	if dl, ok := ctx.Deadline(); ok && !c.clock.Now().Add(wait).Before(dl) {
+		cl.stop = context.DeadlineExceeded
+		c.logAttempt(ctx, cl, a, false, 0)
+		return false, nil
+	}
+	cl.attempts[n].Wait = wait
+	c.logAttempt(ctx, cl, a, true, wait)
+	if err := c.clock.Sleep(ctx, wait); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+func (c *Client) logAttempt(ctx context.Context, cl *call, a Attempt, retrying bool, wait time.Duration) {
+	if c.log == nil || !c.log.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	attrs := make([]slog.Attr, 0, 8)
+	attrs = append(attrs,
+		slog.String("method", cl.method),
+		slog.String("path", cl.route),
+		slog.Int("attempt", len(cl.attempts)),
+		slog.Int("status", a.StatusCode),
+	)
+	if cl.key != "" {
+		attrs = append(attrs, slog.String("idempotency_key", cl.key))
+	}
+	if a.Err != nil {
+		attrs = append(attrs, slog.String("error", a.Err.Error()))
+	}
+	if retrying {
+		attrs = append(attrs, slog.Bool("retrying", true), slog.Duration("wait", wait))
+	}
+	c.log.LogAttrs(ctx, slog.LevelDebug, "sendivent request", attrs...)
+}
+
+// peekCode reads the machine code of an error body, flat or nested.
+func peekCode(body []byte) string {
+	var e APIError
+	e.decodeBody(body)
+	return e.Code
+}
+
+// scrub removes the key from anything the server echoed into an error.
+func (c *Client) scrub(e *APIError) {
+	k := c.cred.key
+	for _, s := range []*string{&e.Message, &e.Code, &e.Field, &e.Channel, &e.RequestID} {
+		if strings.Contains(*s, k) {
+			*s = strings.ReplaceAll(*s, k, "[redacted]")
+		}
+	}
+}
