@@ -398,7 +398,6 @@ func TestRequestHeaders(t *testing.T) {
 	assert.Equal(t, "POST", r.Method)
 	assert.Equal(t, "Bearer test_key", r.Header.Get("Authorization"))
 	assert.Equal(t, "application/json", r.Header.Get("Content-Type"))
-	assert.Equal(t, "application/json", r.Header.Get("Accept"))
 	ua := r.Header.Get("User-Agent")
 	assert.True(t, strings.HasPrefix(ua, "sendivent-go/"+Version+" "), ua)
 	assert.Contains(t, ua, "(go")

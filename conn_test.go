@@ -60,10 +60,14 @@ func sendOnce(c *sendivent.Client) error {
 
 var htmlPage = "<html><head><title>404 Not Found</title></head><body>" + strings.Repeat("<p>nothing here</p>", 80) + "</body></html>"
 
+// The tests of this file count connections, and net/http dials spares when
+// a connection is slow to come (it hands an idle one to the waiting request
+// and pools the late one). They run alone, not in parallel with the rest of
+// the suite, so that what they count is the client's doing, not the load's.
+
 // TestConnectionReuse: every answer, error or not, leaves the connection in
 // the pool, and giving up on a request does not close the pool.
 func TestConnectionReuse(t *testing.T) {
-	t.Parallel()
 	require.Greater(t, len(htmlPage), 1500)
 	tests := []struct {
 		name    string
@@ -92,7 +96,6 @@ func TestConnectionReuse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
 			srv := newConnServer(t, tt.handler)
 			c, err := sendivent.NewClient("test_key", sendivent.WithBaseURL(srv.URL))
 			require.NoError(t, err)
@@ -111,7 +114,6 @@ func TestConnectionReuse(t *testing.T) {
 
 // TestConnectionsUnderSporadicFailures: 4% of calls get a 503 first.
 func TestConnectionsUnderSporadicFailures(t *testing.T) {
-	t.Parallel()
 	failing := func(call int64, w http.ResponseWriter, _ *http.Request) {
 		if call%25 == 0 {
 			reply(w, 503, `{"error":"unavailable"}`)
@@ -133,7 +135,6 @@ func TestConnectionsUnderSporadicFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
 			srv := newConnServer(t, tt.handler)
 			c, err := sendivent.NewClient("test_key", sendivent.WithBaseURL(srv.URL))
 			require.NoError(t, err)
@@ -163,7 +164,6 @@ func TestConnectionsUnderSporadicFailures(t *testing.T) {
 // while they wait to retry leave no connection open (and no goroutine: the
 // package's TestMain checks).
 func TestCancelledMidRetryLeavesNothingOpen(t *testing.T) {
-	t.Parallel()
 	var active atomic.Int64
 	var cancelNext atomic.Pointer[context.CancelFunc]
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

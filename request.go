@@ -55,7 +55,6 @@ type decoder interface {
 }
 
 var (
-	acceptJSON      = []string{"application/json"}
 	contentTypeJSON = []string{"application/json"}
 )
 
@@ -82,7 +81,6 @@ func (c *Client) do(ctx context.Context, cl *call) error {
 	h := req.Header
 	h["Authorization"] = c.cred.auth
 	h["User-Agent"] = c.userAgent
-	h["Accept"] = acceptJSON
 	if cl.body != nil {
 		h["Content-Type"] = contentTypeJSON
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -73,24 +74,48 @@ func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 // gives the peer timeout to answer, and every read timeout more to go on, so
 // a server that stops answering (before or in the middle of its answer)
 // fails the attempt after timeout. Deadlines cost no allocation, unlike a
-// timer per request. A connection idle in the pool for timeout is closed.
+// timer per request, and are moved at most every timeout/16 (a busy
+// connection would otherwise move them on every read), so the bound is
+// between 15/16 of timeout and timeout. A connection idle in the pool for
+// timeout is closed.
 type deadlineConn struct {
 	net.Conn
-	timeout time.Duration
+	timeout           time.Duration
+	readSet, writeSet atomic.Int64 // when each deadline was last moved, in Unix ns
 }
 
 func (c *deadlineConn) Read(p []byte) (int, error) {
-	if err := c.Conn.SetReadDeadline(time.Now().Add(c.timeout)); err != nil {
-		return 0, err
+	if now := time.Now(); c.stale(&c.readSet, now) {
+		if err := c.Conn.SetReadDeadline(now.Add(c.timeout)); err != nil {
+			return 0, err
+		}
 	}
 	return c.Conn.Read(p)
 }
 
 func (c *deadlineConn) Write(p []byte) (int, error) {
-	// Both deadlines: the read waiting for the answer started before this
-	// request was written, when the connection went idle.
-	if err := c.Conn.SetDeadline(time.Now().Add(c.timeout)); err != nil {
-		return 0, err
+	// The read deadline moves too: the read waiting for the answer started
+	// before this request was written, when the connection went idle.
+	if now := time.Now(); c.stale(&c.writeSet, now) {
+		c.readSet.Store(now.UnixNano())
+		if err := c.Conn.SetDeadline(now.Add(c.timeout)); err != nil {
+			return 0, err
+		}
+	} else if c.stale(&c.readSet, now) {
+		if err := c.Conn.SetReadDeadline(now.Add(c.timeout)); err != nil {
+			return 0, err
+		}
 	}
 	return c.Conn.Write(p)
+}
+
+// stale reports whether the deadline last moved at *set is due to move
+// again, and if so records now as its new time.
+func (c *deadlineConn) stale(set *atomic.Int64, now time.Time) bool {
+	n := now.UnixNano()
+	last := set.Load()
+	if n-last < int64(c.timeout/16) {
+		return false
+	}
+	return set.CompareAndSwap(last, n)
 }
