@@ -296,8 +296,12 @@ func resolveBaseURL(key, override string) (string, bool, error) {
 		return "", false, fmt.Errorf("sendivent: the API key (%s) starts with neither live_ nor test_; set a base URL with WithBaseURL to use it", redact.Key(key))
 	}
 	u, err := url.Parse(override)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return "", false, fmt.Errorf("sendivent: base URL %q is not an http(s) URL with a host and nothing after its path", override)
+	if err != nil {
+		return "", false, errors.New("sendivent: the base URL does not parse as a URL")
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		// Redacted: a URL with user:password@ must not print its password.
+		return "", false, fmt.Errorf("sendivent: base URL %q is not an http(s) URL with a host, no credentials and nothing after its path", u.Redacted())
 	}
 	if u.Scheme == "http" && strings.HasPrefix(key, "live_") && !isLoopback(u.Hostname()) {
 		return "", false, fmt.Errorf("sendivent: refusing to send a live_ key over plain http to %s; use https", u.Host)

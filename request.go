@@ -1,6 +1,7 @@
 package sendivent
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -255,6 +256,9 @@ func peekCode(body []byte) string {
 // scrub removes the key from anything the server echoed into an error.
 func (c *Client) scrub(e *APIError) {
 	k := c.cred.key
+	if bytes.Contains(e.Body, []byte(k)) {
+		e.Body = bytes.ReplaceAll(e.Body, []byte(k), []byte("[redacted]"))
+	}
 	for _, s := range []*string{&e.Message, &e.Code, &e.Field, &e.Channel, &e.RequestID} {
 		if strings.Contains(*s, k) {
 			*s = strings.ReplaceAll(*s, k, "[redacted]")
