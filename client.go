@@ -39,7 +39,8 @@ type Client struct {
 	cred         *credentials
 	userAgent    []string
 	http         *retryablehttp.Client
-	log          *slog.Logger // nil when logging is off
+	log          *slog.Logger  // nil when logging is off
+	bodyTimeout  time.Duration // bounds reading an answer's body; 0 when the transport does
 	maxRetries   int
 	maxRetryWait time.Duration
 	maxBody      int64
@@ -65,7 +66,6 @@ type config struct {
 	baseURL      string
 	httpClient   *http.Client
 	timeout      time.Duration
-	timeoutSet   bool // WithTimeout was given, so it wins over WithHTTPClient's Timeout
 	maxRetries   int
 	maxRetryWait time.Duration
 	maxBody      int64
@@ -85,8 +85,9 @@ type config struct {
 func WithBaseURL(u string) Option { return func(c *config) { c.baseURL = u } }
 
 // WithHTTPClient makes requests with a copy of hc, so its transport (for
-// tracing or a proxy) is used. The SDK sets the copy's Timeout (see
-// WithTimeout) unless hc has one, and never closes hc's idle connections.
+// tracing or a proxy) is used. WithTimeout still bounds each attempt, and
+// hc's own Timeout, if any, applies too. The SDK never closes hc's idle
+// connections.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) {
 		if hc == nil {
@@ -96,14 +97,15 @@ func WithHTTPClient(hc *http.Client) Option {
 	}
 }
 
-// WithTimeout bounds each attempt (connect, send, read the answer); retries
-// get a fresh budget each. Bound the whole call with the context. Default 30 s.
+// WithTimeout bounds each attempt: connecting, sending, and reading the
+// whole answer. Retries get a fresh budget each; bound the whole call with
+// the context. Default 30 s.
 func WithTimeout(d time.Duration) Option {
 	return func(c *config) {
 		if d <= 0 {
 			c.errs = append(c.errs, fmt.Errorf("WithTimeout: %v is not positive", d))
 		}
-		c.timeout, c.timeoutSet = d, true
+		c.timeout = d
 	}
 }
 
@@ -208,19 +210,17 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		return nil, err
 	}
 
-	// The default transport bounds each attempt through its connections'
-	// deadlines, which costs nothing per request; a caller's client gets
-	// http.Client.Timeout, which works with any transport.
-	hc := &http.Client{Transport: defaultTransport(cfg.timeout)}
+	var hc *http.Client
+	attemptTimeout, bodyTimeout := cfg.timeout, time.Duration(0)
 	if cfg.httpClient != nil {
 		cp := *cfg.httpClient
 		hc = &cp
 		if hc.Transport == nil {
 			hc.Transport = http.DefaultTransport
 		}
-		if hc.Timeout == 0 || cfg.timeoutSet {
-			hc.Timeout = cfg.timeout
-		}
+	} else {
+		hc = &http.Client{Transport: defaultTransport(cfg.timeout)}
+		attemptTimeout, bodyTimeout = 0, cfg.timeout
 	}
 	if hc.CheckRedirect == nil {
 		hc.CheckRedirect = checkRedirect
@@ -236,16 +236,14 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		}
 		limiter = newLimiter(rps, 1)
 	}
-	// The wrapper hides CloseIdleConnections: retryablehttp calls it each
-	// time it gives up on a request, which would throw away every pooled
-	// connection of a busy client because one request failed.
-	hc.Transport = &transport{base: hc.Transport, limiter: limiter}
+	hc.Transport = &transport{base: hc.Transport, limiter: limiter, timeout: attemptTimeout}
 
 	c := &Client{
 		base:         base,
 		cred:         &credentials{&secret{key: key, auth: []string{"Bearer " + key}}},
 		userAgent:    []string{userAgent(cfg.userAgent)},
 		log:          cfg.logger,
+		bodyTimeout:  bodyTimeout,
 		maxRetries:   cfg.maxRetries,
 		maxRetryWait: cfg.maxRetryWait,
 		maxBody:      cfg.maxBody,

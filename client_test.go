@@ -319,11 +319,10 @@ func TestWithHTTPClient(t *testing.T) {
 		before      bool // the options go before WithHTTPClient
 		wantTimeout time.Duration
 	}{
-		{name: "its timeout is kept", hcTimeout: 7 * time.Second, wantTimeout: 7 * time.Second},
-		{name: "no timeout gets the default", wantTimeout: DefaultTimeout},
-		{name: "WithTimeout wins", hcTimeout: 7 * time.Second, opts: []Option{WithTimeout(3 * time.Second)}, wantTimeout: 3 * time.Second},
-		{name: "WithTimeout of the default value wins", hcTimeout: 7 * time.Second, opts: []Option{WithTimeout(DefaultTimeout)}, wantTimeout: DefaultTimeout},
-		{name: "WithTimeout before WithHTTPClient wins", hcTimeout: 7 * time.Second, opts: []Option{WithTimeout(2 * time.Second)}, before: true, wantTimeout: 2 * time.Second},
+		{name: "its timeout is kept, beside the attempt timeout", hcTimeout: 7 * time.Second, wantTimeout: DefaultTimeout},
+		{name: "no timeout gets the default attempt timeout", wantTimeout: DefaultTimeout},
+		{name: "WithTimeout sets the attempt timeout", hcTimeout: 7 * time.Second, opts: []Option{WithTimeout(3 * time.Second)}, wantTimeout: 3 * time.Second},
+		{name: "WithTimeout before WithHTTPClient too", hcTimeout: 7 * time.Second, opts: []Option{WithTimeout(2 * time.Second)}, before: true, wantTimeout: 2 * time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -342,9 +341,10 @@ func TestWithHTTPClient(t *testing.T) {
 			assert.NotSame(t, hc, c.http.HTTPClient, "the SDK uses a copy")
 			assert.Same(t, rt, hc.Transport, "the caller's client is not changed")
 			assert.Equal(t, tt.hcTimeout, hc.Timeout, "the caller's client is not changed")
-			assert.Equal(t, tt.wantTimeout, c.http.HTTPClient.Timeout)
+			assert.Equal(t, tt.hcTimeout, c.http.HTTPClient.Timeout)
 			tr, ok := c.http.HTTPClient.Transport.(*transport)
 			require.True(t, ok)
+			assert.Equal(t, tt.wantTimeout, tr.timeout)
 			assert.Same(t, rt, tr.base)
 
 			n, err := c.GetNotification(context.Background(), "n1")
@@ -367,20 +367,17 @@ func TestWithTimeout(t *testing.T) {
 	t.Parallel()
 	c, err := NewClient(testKey, WithBaseURL("https://api.test"), WithTimeout(5*time.Second))
 	require.NoError(t, err)
-	base := c.http.HTTPClient.Transport.(*transport).base.(*http.Transport)
+	tr := c.http.HTTPClient.Transport.(*transport)
+	base := tr.base.(*http.Transport)
+	assert.Zero(t, tr.timeout, "the default transport bounds attempts itself")
+	assert.Equal(t, 5*time.Second, base.ResponseHeaderTimeout)
 	assert.Equal(t, 5*time.Second, base.TLSHandshakeTimeout)
-	assert.Zero(t, c.http.HTTPClient.Timeout, "the default transport bounds attempts with connection deadlines")
-
-	c, err = NewClient(testKey, WithBaseURL("https://api.test"), WithHTTPClient(&http.Client{}), WithTimeout(5*time.Second))
-	require.NoError(t, err)
-	assert.Equal(t, 5*time.Second, c.http.HTTPClient.Timeout, "a caller's client gets http.Client.Timeout")
-
-	c, err = NewClient(testKey, WithBaseURL("https://api.test"), WithHTTPClient(&http.Client{}))
-	require.NoError(t, err)
-	assert.Equal(t, DefaultTimeout, c.http.HTTPClient.Timeout)
+	assert.Equal(t, 5*time.Second, c.bodyTimeout)
+	assert.Zero(t, c.http.HTTPClient.Timeout)
 
 	c, err = NewClient(testKey, WithBaseURL("https://api.test"))
 	require.NoError(t, err)
+	assert.Equal(t, DefaultTimeout, c.bodyTimeout)
 	assert.Equal(t, DefaultMaxRetries, c.http.RetryMax)
 	assert.Equal(t, DefaultMaxRetryWait, c.maxRetryWait)
 	assert.Equal(t, int64(DefaultMaxResponseBytes), c.maxBody)
@@ -715,6 +712,17 @@ func TestTimeoutBoundsEachAttempt(t *testing.T) {
 			_, _ = w.Write([]byte(`{"id":"n1",`))
 			w.(http.Flusher).Flush()
 		}},
+		{"a byte at a time", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Length", "100")
+			w.WriteHeader(200)
+			for i := 0; i < 100; i++ { // 2 s in all, 20 ms apart: never silent for 50 ms
+				if _, err := w.Write([]byte(" ")); err != nil {
+					return
+				}
+				w.(http.Flusher).Flush()
+				time.Sleep(20 * time.Millisecond)
+			}
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -735,15 +743,62 @@ func TestTimeoutBoundsEachAttempt(t *testing.T) {
 			}))
 			defer srv.Close()
 			defer close(release)
-			c, err := NewClient(testKey, WithBaseURL(srv.URL), WithTimeout(50*time.Millisecond), withJitter(func() float64 { return 0 }),
-				withClock(clock.NewFake(time.Now())))
-			require.NoError(t, err)
-			start := time.Now()
-			res, err := c.Event("welcome").To(Address("alice@example.com")).Send(context.Background())
-			require.NoError(t, err)
-			assert.Equal(t, "550e8400-e29b-41d4-a716-446655440000", res.ID)
-			assert.Less(t, time.Since(start), 2*time.Second)
-			assert.Equal(t, int32(2), calls.Load(), "the stalled attempt was retried")
+			for _, own := range []bool{false, true} { // the default transport, then a caller's
+				calls.Store(0)
+				opts := []Option{WithBaseURL(srv.URL), WithTimeout(50 * time.Millisecond), withJitter(func() float64 { return 0 }),
+					withClock(clock.NewFake(time.Now()))}
+				if own {
+					opts = append(opts, WithHTTPClient(&http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}))
+				}
+				c, err := NewClient(testKey, opts...)
+				require.NoError(t, err)
+				start := time.Now()
+				res, err := c.Event("welcome").To(Address("alice@example.com")).Send(context.Background())
+				require.NoError(t, err, "caller's client: %v", own)
+				assert.Equal(t, "550e8400-e29b-41d4-a716-446655440000", res.ID)
+				assert.Less(t, time.Since(start), 2*time.Second)
+				assert.Equal(t, int32(2), calls.Load(), "the stalled attempt was retried")
+				c.CloseIdleConnections()
+			}
 		})
 	}
+}
+
+// TestTimeoutIsNotResentSilently: net/http resends a request whose reused
+// connection fails to answer; a timed-out attempt must not be, or the
+// timeout would not hold and attempts would go uncounted.
+func TestTimeoutIsNotResentSilently(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 { // the first request warms the connection up
+			_, _ = w.Write([]byte(acceptedJSON))
+			return
+		}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	c, err := NewClient(testKey, WithBaseURL(srv.URL), WithTimeout(100*time.Millisecond), WithMaxRetries(0))
+	require.NoError(t, err)
+	send := func() error {
+		_, err := c.Event("welcome").To(Address("alice@example.com")).Send(context.Background())
+		return err
+	}
+	require.NoError(t, send())
+	start := time.Now()
+	err = send()
+	elapsed := time.Since(start)
+	var te *TransportError
+	require.ErrorAs(t, err, &te)
+	var timeout interface{ Timeout() bool }
+	require.ErrorAs(t, err, &timeout)
+	assert.True(t, timeout.Timeout(), "the error says it is a timeout: %v", err)
+	assert.Len(t, te.Attempts, 1)
+	assert.Less(t, elapsed, 400*time.Millisecond)
+	assert.Equal(t, int32(2), calls.Load(), "the timed-out request was not resent behind the SDK's back")
 }

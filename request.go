@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -26,7 +28,9 @@ type call struct {
 	body               []byte // not pooled: the transport may read it after an attempt ends
 	key                string // X-Idempotency-Key, if any
 	keyHeader          [1]string
-	out                decoder // reads a 2xx body; nil for none
+	out                decoder         // reads a 2xx body; nil for none
+	readers            [4]bytes.Reader // see nextBody
+	nbody              atomic.Int32
 
 	attempts   []Attempt
 	first      [3]Attempt // attempts' storage for the usual call
@@ -46,6 +50,24 @@ func (cl *call) Value(k any) any {
 		return cl
 	}
 	return cl.Context.Value(k)
+}
+
+// nextBody gives each use of the body (retryablehttp's length probe, each
+// attempt, a resend by the transport) a reader of its own over the one
+// encoded body, since the transport may still read an attempt's body after
+// the attempt ended. The readers live in the call for the usual number of
+// uses. They are plain *bytes.Reader values: net/http writes those with
+// their headers in one write, but flushes the headers first for a reader
+// type it does not know.
+func (cl *call) nextBody() (io.Reader, error) {
+	var r *bytes.Reader
+	if i := int(cl.nbody.Add(1)) - 1; i < len(cl.readers) {
+		r = &cl.readers[i]
+	} else {
+		r = new(bytes.Reader)
+	}
+	r.Reset(cl.body)
+	return r, nil
 }
 
 // decoder reads a 2xx answer into a call's result. It runs as soon as the
@@ -73,7 +95,7 @@ func (c *Client) do(ctx context.Context, cl *call) error {
 
 	var body any
 	if cl.body != nil {
-		body = cl.body
+		body = retryablehttp.ReaderFunc(cl.nextBody)
 	}
 	req, err := retryablehttp.NewRequestWithContext(cl, cl.method, cl.url, body)
 	if err != nil {
@@ -161,7 +183,11 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		a.StatusCode = resp.StatusCode
 		cl.status, cl.header = resp.StatusCode, resp.Header
 		var rerr error
-		cl.resp, rerr = wire.ReadAll(cl.resp[:0], resp.Body, c.maxBody)
+		if c.bodyTimeout > 0 {
+			cl.resp, rerr = wire.ReadAllWithin(cl.resp[:0], resp.Body, c.maxBody, c.bodyTimeout)
+		} else {
+			cl.resp, rerr = wire.ReadAll(cl.resp[:0], resp.Body, c.maxBody)
+		}
 		resp.Body.Close()
 		resp.Body = http.NoBody
 		ok := resp.StatusCode >= 200 && resp.StatusCode < 300

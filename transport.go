@@ -3,9 +3,9 @@ package sendivent
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -25,17 +25,16 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
+// defaultTransport bounds each phase of an attempt by timeout: dialing, the
+// TLS handshake, and the wait for the answer's headers (checkRetry bounds
+// the reading of the body). These cost a timer or none per request, where a
+// context per attempt costs a timer, a context tree and a copy of the
+// request, and makes net/http take its slower path.
 func defaultTransport(timeout time.Duration) *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	dialer := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}
-	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		conn, err := dialer.DialContext(ctx, network, addr)
-		if err != nil {
-			return nil, err
-		}
-		return &deadlineConn{Conn: conn, timeout: timeout}, nil
-	}
+	t.DialContext = (&net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}).DialContext
 	t.TLSHandshakeTimeout = min(timeout, 10*time.Second)
+	t.ResponseHeaderTimeout = timeout
 	// Keep a connection per concurrent caller: the default of 2 idle
 	// connections per host makes a busy client dial again and again.
 	t.MaxIdleConns = 256
@@ -56,66 +55,61 @@ func newLimiter(rps float64, burst int) *rate.Limiter {
 	return rate.NewLimiter(rate.Limit(rps*rateMargin), burst)
 }
 
+// transport wraps the client's transport: it paces requests, gives each
+// attempt its own timeout, and hides CloseIdleConnections, which
+// retryablehttp calls each time it gives up on a request and which would
+// throw away every pooled connection of a busy client because one request
+// failed.
 type transport struct {
 	base    http.RoundTripper
-	limiter *rate.Limiter
+	limiter *rate.Limiter // nil: no pacing
+	timeout time.Duration // per attempt; 0 when the base transport bounds attempts itself
 }
 
+// RoundTrip bounds the attempt on a caller's transport, the reading of its
+// answer included, with a context of its own. (Connection deadlines would
+// not do: net/http silently resends a request whose reused connection fails
+// to answer, but never one whose context ended.) A caller's deadline that
+// comes first bounds the attempt already, and saves the timer.
 func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if t.limiter != nil {
 		if err := t.limiter.Wait(r.Context()); err != nil {
 			return nil, err
 		}
 	}
-	return t.base.RoundTrip(r)
-}
-
-// deadlineConn is how the default transport bounds an attempt: every write
-// gives the peer timeout to answer, and every read timeout more to go on, so
-// a server that stops answering (before or in the middle of its answer)
-// fails the attempt after timeout. Deadlines cost no allocation, unlike a
-// timer per request, and are moved at most every timeout/16 (a busy
-// connection would otherwise move them on every read), so the bound is
-// between 15/16 of timeout and timeout. A connection idle in the pool for
-// timeout is closed.
-type deadlineConn struct {
-	net.Conn
-	timeout           time.Duration
-	readSet, writeSet atomic.Int64 // when each deadline was last moved, in Unix ns
-}
-
-func (c *deadlineConn) Read(p []byte) (int, error) {
-	if now := time.Now(); c.stale(&c.readSet, now) {
-		if err := c.Conn.SetReadDeadline(now.Add(c.timeout)); err != nil {
-			return 0, err
-		}
+	if t.timeout == 0 {
+		return t.base.RoundTrip(r)
 	}
-	return c.Conn.Read(p)
+	if dl, ok := r.Context().Deadline(); ok && time.Until(dl) <= t.timeout {
+		return t.base.RoundTrip(r)
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), t.timeout)
+	resp, err := t.base.RoundTrip(r.WithContext(ctx))
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	resp.Body = &attemptBody{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
 }
 
-func (c *deadlineConn) Write(p []byte) (int, error) {
-	// The read deadline moves too: the read waiting for the answer started
-	// before this request was written, when the connection went idle.
-	if now := time.Now(); c.stale(&c.writeSet, now) {
-		c.readSet.Store(now.UnixNano())
-		if err := c.Conn.SetDeadline(now.Add(c.timeout)); err != nil {
-			return 0, err
-		}
-	} else if c.stale(&c.readSet, now) {
-		if err := c.Conn.SetReadDeadline(now.Add(c.timeout)); err != nil {
-			return 0, err
-		}
-	}
-	return c.Conn.Write(p)
+// attemptBody ends its attempt's context when the body is closed.
+type attemptBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
 }
 
-// stale reports whether the deadline last moved at *set is due to move
-// again, and if so records now as its new time.
-func (c *deadlineConn) stale(set *atomic.Int64, now time.Time) bool {
-	n := now.UnixNano()
-	last := set.Load()
-	if n-last < int64(c.timeout/16) {
-		return false
+func (b *attemptBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}
+
+// CloseIdleConnections closes the connections the client keeps for reuse,
+// if its transport can. A client that is no longer needed can call it; the
+// connections otherwise close themselves after 90 idle seconds.
+func (c *Client) CloseIdleConnections() {
+	if ci, ok := c.http.HTTPClient.Transport.(*transport).base.(interface{ CloseIdleConnections() }); ok {
+		ci.CloseIdleConnections()
 	}
-	return set.CompareAndSwap(last, n)
 }

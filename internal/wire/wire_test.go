@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -84,4 +85,51 @@ func TestPool(t *testing.T) {
 	for range 100 {
 		assert.Empty(t, Get().B, "buffers come out empty")
 	}
+}
+
+type stalledBody struct {
+	closed chan struct{}
+}
+
+func (b *stalledBody) Read([]byte) (int, error) {
+	<-b.closed
+	return 0, errors.New("read on closed body")
+}
+
+func (b *stalledBody) Close() error {
+	select {
+	case <-b.closed:
+	default:
+		close(b.closed)
+	}
+	return nil
+}
+
+func TestReadAllWithin(t *testing.T) {
+	t.Parallel()
+	got, err := ReadAllWithin(nil, io.NopCloser(strings.NewReader("quick")), 100, time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, "quick", string(got))
+
+	start := time.Now()
+	_, err = ReadAllWithin(nil, &stalledBody{closed: make(chan struct{})}, 100, 20*time.Millisecond)
+	assert.Equal(t, ErrTimeout, err)
+	assert.Less(t, time.Since(start), time.Second)
+
+	// The pooled timer of the stalled read does not close the next body.
+	got, err = ReadAllWithin(nil, io.NopCloser(strings.NewReader("next")), 100, time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, "next", string(got))
+}
+
+func TestReadAllWithinDoesNotAllocate(t *testing.T) {
+	dst := make([]byte, 0, 1024)
+	r := strings.NewReader("")
+	body := io.NopCloser(r)
+	ReadAllWithin(dst, body, 1<<20, time.Minute) // fill the pool
+	allocs := testing.AllocsPerRun(100, func() {
+		r.Reset(`{"id":"550e8400-e29b-41d4-a716-446655440000","event":"welcome","status":"accepted"}`)
+		dst, _ = ReadAllWithin(dst[:0], body, 1<<20, time.Minute)
+	})
+	assert.Zero(t, allocs)
 }
