@@ -18,8 +18,10 @@ type CancelResponse struct {
 // Cancel stops the notifications of event for to that have not finished:
 // POST /v1/cancel/{event}. Their status becomes stopped; messages already
 // sent are not recalled. Cancelled is 0 when nothing was pending. Like every
-// call it is retried on transient failures, under one idempotency key, so a
-// retry reports the count of the first try.
+// call it is retried on transient failures; cancelling twice is harmless,
+// but a retry after a lost answer may report 0 (the first try stopped them)
+// unless the service replays the first answer for the request's
+// idempotency key.
 func (c *Client) Cancel(ctx context.Context, event string, to Recipient) (*CancelResponse, error) {
 	if event == "" {
 		return nil, invalid("event", "empty event name")
@@ -48,7 +50,11 @@ type cancelCall struct {
 }
 
 func (cc *cancelCall) decode(body []byte) error {
-	res := &CancelResponse{}
+	res := &CancelResponse{Success: true} // an empty 2xx (a 204) says no more than that
+	if firstByte(body) < 0 {
+		cc.res = res
+		return nil
+	}
 	if err := json.Unmarshal(body, res); err != nil {
 		return err
 	}

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sendivent/sendivent-go/internal/retry"
 )
 
 // Sentinels to match with errors.Is. An [*APIError] matches the one of its
@@ -112,20 +114,17 @@ func (e *APIError) Is(target error) bool {
 // the deadline cut the retries short.
 func (e *APIError) Unwrap() error { return e.Err }
 
-// Temporary reports whether the same request may succeed later: 408, 409
-// (in flight), 429 and 5xx other than 501.
+// Temporary reports whether the same request may succeed later: the
+// statuses the SDK retries (408, 429, 500, 502, 503, 504) and a 409 for a
+// request still in flight.
 func (e *APIError) Temporary() bool {
 	if e == nil {
 		return false
 	}
-	switch {
-	case e.StatusCode == http.StatusNotImplemented:
-		return false
-	case e.StatusCode >= 500, e.StatusCode == http.StatusTooManyRequests,
-		e.StatusCode == http.StatusRequestTimeout, e.StatusCode == http.StatusConflict:
-		return true
+	if e.StatusCode == http.StatusConflict {
+		return retry.Conflict409(e.Code, e.RetryAfter > 0)
 	}
-	return false
+	return retry.Status(e.StatusCode)
 }
 
 func sentinelFor(status int) error {
@@ -354,10 +353,18 @@ func (e *WaitTimeoutError) Error() string {
 // Unwrap returns the context's error, if that ended the wait.
 func (e *WaitTimeoutError) Unwrap() error { return e.Err }
 
-func malformed(err error) error { return &malformedError{err} }
+// malformed wraps a decoding error. A body cut short (broken JSON) may
+// come whole on a retry; one of the wrong shape will not.
+func malformed(err error) error {
+	var syntax *json.SyntaxError
+	return &malformedError{err: err, cut: errors.As(err, &syntax)}
+}
 
 // malformedError matches ErrMalformed and keeps the decoder's message.
-type malformedError struct{ err error }
+type malformedError struct {
+	err error
+	cut bool // the JSON is broken, not merely of another shape
+}
 
 func (e *malformedError) Error() string        { return "malformed response body: " + e.err.Error() }
 func (e *malformedError) Is(target error) bool { return target == ErrMalformed }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -144,11 +145,14 @@ func TestAPIErrorSentinelsOverTheWire(t *testing.T) {
 func TestAPIErrorTemporary(t *testing.T) {
 	t.Parallel()
 	for status, want := range map[int]bool{
-		400: false, 401: false, 404: false, 422: false, 501: false,
-		408: true, 409: true, 429: true, 500: true, 502: true, 503: true, 504: true,
+		400: false, 401: false, 404: false, 409: false, 422: false, 501: false, 505: false,
+		408: true, 429: true, 500: true, 502: true, 503: true, 504: true,
 	} {
 		assert.Equal(t, want, (&APIError{StatusCode: status}).Temporary(), status)
 	}
+	assert.True(t, (&APIError{StatusCode: 409, Code: "IDEMPOTENCY_IN_PROGRESS"}).Temporary(), "a request in flight")
+	assert.True(t, (&APIError{StatusCode: 409, RetryAfter: time.Second}).Temporary(), "409 asking to come back")
+	assert.False(t, (&APIError{StatusCode: 409, Code: "IDEMPOTENCY_KEY_REUSED"}).Temporary())
 }
 
 func TestErrorStringsOfZeroValues(t *testing.T) {

@@ -110,6 +110,76 @@ type Message struct {
 	Error       string        `json:"error"`        // why it failed; "" when it did not
 }
 
+// UnmarshalJSON decodes leniently, as the service's format is young: a
+// timestamp that is empty or not RFC 3339 is left zero (nil when it may be
+// null) rather than failing the whole notification.
+func (n *Notification) UnmarshalJSON(b []byte) error {
+	type plain Notification // without this method
+	w := struct {
+		*plain
+		StartedAt   lenientTime `json:"started_at"`
+		CompletedAt lenientTime `json:"completed_at"`
+	}{plain: (*plain)(n)}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	n.StartedAt, n.CompletedAt = w.StartedAt.t, w.CompletedAt.ptr()
+	return nil
+}
+
+// UnmarshalJSON decodes leniently: a timestamp it cannot read is left nil,
+// and an error given as an object ({"code", "message"}) keeps its message.
+func (m *Message) UnmarshalJSON(b []byte) error {
+	type plain Message
+	w := struct {
+		*plain
+		SentAt      lenientTime     `json:"sent_at"`
+		DeliveredAt lenientTime     `json:"delivered_at"`
+		Error       json.RawMessage `json:"error"`
+	}{plain: (*plain)(m)}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	m.SentAt, m.DeliveredAt = w.SentAt.ptr(), w.DeliveredAt.ptr()
+	m.Error = ""
+	switch {
+	case len(w.Error) == 0 || string(w.Error) == "null":
+	case w.Error[0] == '"':
+		m.Error = jsonString(w.Error)
+	default: // an object, as in the webhooks' {"code", "message"}
+		var e APIError
+		e.decodeBody(w.Error)
+		m.Error = cmpOr(e.Message, e.Code)
+	}
+	return nil
+}
+
+// lenientTime reads RFC 3339 and a few near forms; anything else is unset.
+type lenientTime struct{ t time.Time }
+
+var timeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z0700", "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999"}
+
+func (l *lenientTime) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) != nil || s == "" {
+		return nil
+	}
+	for _, layout := range timeLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			l.t = t
+			return nil
+		}
+	}
+	return nil
+}
+
+func (l lenientTime) ptr() *time.Time {
+	if l.t.IsZero() {
+		return nil
+	}
+	return &l.t
+}
+
 // Terminal reports whether the notification has reached its final status.
 func (n *Notification) Terminal() bool { return n.Status.Terminal() }
 

@@ -588,3 +588,19 @@ func TestIdempotencyKeyFrom(t *testing.T) {
 	assert.NotContains(t, k, "order")
 	assert.Regexp(t, uuidV8, IdempotencyKeyFrom())
 }
+
+func TestNotificationDecodesLeniently(t *testing.T) {
+	t.Parallel()
+	var n Notification
+	require.NoError(t, json.Unmarshal([]byte(`{"id":"n1","status":"failed","started_at":"","completed_at":"2026-04-01T12:00:05.000+0000",
+		"messages":[{"id":"m1","channel":"email","status":"failed","sent_at":"yesterday","delivered_at":null,
+		"error":{"code":"HARD_BOUNCE","message":"Mailbox does not exist"}},
+		{"id":"m2","channel":"sms","status":"failed","error":{"code":"UNDELIVERABLE"}}]}`), &n))
+	assert.True(t, n.StartedAt.IsZero(), "an empty timestamp is left zero")
+	require.NotNil(t, n.CompletedAt, "an offset without a colon is read")
+	assert.Equal(t, time.Date(2026, 4, 1, 12, 0, 5, 0, time.UTC), n.CompletedAt.UTC())
+	assert.Nil(t, n.Messages[0].SentAt, "an unreadable timestamp is left nil")
+	assert.Equal(t, "Mailbox does not exist", n.Messages[0].Error, "an error object keeps its message")
+	assert.Equal(t, "UNDELIVERABLE", n.Messages[1].Error, "or its code")
+	assert.Equal(t, StatusFailed, n.Status)
+}

@@ -3,7 +3,6 @@ package sendivent
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -176,7 +175,7 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	again := false
 	var after time.Duration
 	hasAfter := false
-	cl.readErr = nil
+	cl.readErr, cl.retryAfter = nil, 0
 	if err != nil {
 		again = retry.Error(err)
 	} else {
@@ -194,17 +193,17 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		switch {
 		case rerr == wire.ErrTooLarge && ok:
 			cl.readErr = ErrTooLarge
-		case rerr != nil && rerr != wire.ErrTooLarge: // the connection broke mid-body
+		case rerr != nil && rerr != wire.ErrTooLarge && ok: // the connection broke mid-body
 			a.Err, cl.readErr, again = rerr, rerr, true
+		case rerr != nil && rerr != wire.ErrTooLarge:
+			// An error answer cut short still has its status, which decides.
+			a.Err = rerr
+			again = retry.Status(resp.StatusCode)
 		case ok:
 			if cl.out != nil {
 				if derr := cl.out.decode(cl.resp); derr != nil {
-					// JSON of the wrong shape will not change on a retry;
-					// broken JSON (a cut body) may.
-					var shape *json.UnmarshalTypeError
-					again = !errors.As(derr, &shape)
-					derr = malformed(derr)
-					a.Err, cl.readErr = derr, derr
+					m := malformed(derr)
+					a.Err, cl.readErr, again = m, m, m.(*malformedError).cut
 				}
 			}
 		// An error body cut at the cap still says enough: it is classified

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/jarcoal/httpmock"
@@ -536,4 +537,32 @@ func TestCancelDuringWaitAfterUnusableAnswer(t *testing.T) {
 			assert.Equal(t, []time.Duration{ms500}, h.fake.Sleeps())
 		})
 	}
+}
+
+func TestRetryAfterIsTheLastAttempts(t *testing.T) {
+	t.Parallel()
+	h := newMockHarness(t)
+	h.script(
+		reply(503, `{"error":"busy"}`, "Retry-After", "1"),
+		reply(503, `{"error":"busy"}`),
+		reply(503, `{"error":"busy"}`),
+	)
+	_, err := h.c.Event("welcome").To(Address("alice@example.com")).Send(context.Background())
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Zero(t, apiErr.RetryAfter, "the last answer asked for no wait")
+}
+
+func TestCutErrorBodyKeepsItsStatus(t *testing.T) {
+	t.Parallel()
+	h := newMockHarness(t)
+	h.script(func(r *http.Request) (*http.Response, error) {
+		resp := httpmock.NewStringResponse(401, `{"error":"Invalid API`)
+		resp.Body = io.NopCloser(io.MultiReader(strings.NewReader(`{"error":"Invalid API`), iotest.ErrReader(io.ErrUnexpectedEOF)))
+		resp.Request = r
+		return resp, nil
+	})
+	_, err := h.c.Event("welcome").To(Address("alice@example.com")).Send(context.Background())
+	assert.ErrorIs(t, err, ErrUnauthorized, "the status decides, not the broken body")
+	assert.Len(t, h.requests(), 1, "a 401 is not retried")
 }

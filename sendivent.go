@@ -32,8 +32,10 @@
 //
 // # Retries and duplicates
 //
-// Connection errors, 408, 429 and 5xx answers (not 501) are retried twice by
-// default, with jittered exponential backoff that honours Retry-After. Every
+// Connection errors, timeouts, and 408, 429, 500, 502, 503 and 504 answers
+// (and a 409 for a request still in flight) are retried twice by default,
+// with jittered exponential backoff that honours Retry-After ("0" retries at
+// once). Every
 // send carries an X-Idempotency-Key, made once and reused by every retry, so
 // a retry after a lost answer cannot send the notification twice. Use
 // [IdempotencyKeyFrom] to derive the key from your own data, so that a job

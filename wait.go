@@ -5,6 +5,8 @@ import (
 	"errors"
 	"iter"
 	"time"
+
+	"github.com/sendivent/sendivent-go/internal/retry"
 )
 
 // Polling defaults, each changed by a WaitOption.
@@ -163,6 +165,13 @@ func (c *Client) poll(ctx context.Context, id string, opts []WaitOption, next fu
 			return timeout()
 		}
 		d := pollDelay(i, cfg.min, cfg.max, c.jitter())
+		var apiErr *APIError
+		if errors.As(err, &apiErr) && apiErr.RetryAfter > d {
+			if apiErr.RetryAfter >= left { // the service asks for more time than is left
+				return timeout()
+			}
+			d = apiErr.RetryAfter
+		}
 		if d > left-cfg.min {
 			// The last sleep: trimmed so that one more poll fits before the end.
 			d, final = left-min(cfg.min, left/2), true
@@ -176,14 +185,24 @@ func (c *Client) poll(ctx context.Context, id string, opts []WaitOption, next fu
 	}
 }
 
-// transient reports whether a failed poll is worth following with another.
+// transient reports whether a failed poll is worth following with another:
+// a temporary answer (429, 5xx), or no answer for a reason that may pass (a
+// network error, a body cut short). A certificate error, a body over the
+// size limit or one of the wrong shape will be the same next time.
 func transient(err error) bool {
 	var apiErr *APIError
 	if errors.As(err, &apiErr) {
 		return apiErr.Temporary()
 	}
 	var te *TransportError
-	return errors.As(err, &te)
+	if !errors.As(err, &te) || errors.Is(err, ErrTooLarge) {
+		return false
+	}
+	var shape *malformedError
+	if errors.As(err, &shape) {
+		return shape.cut
+	}
+	return retry.Error(te.Err)
 }
 
 // pollDelay is min·2ⁱ capped at max, less up to a quarter at random, and

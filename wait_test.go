@@ -338,3 +338,70 @@ func secondsOf(ds []time.Duration) []time.Duration {
 }
 
 func mustRegexp(s string) *regexp.Regexp { return regexp.MustCompile(s) }
+
+func TestWaitHonoursRetryAfter(t *testing.T) {
+	t.Parallel()
+	w := newPollWorld(t, 0, func(_ time.Duration, get int) (int, string) {
+		if get == 1 {
+			return 429, `{"error":"Rate limit exceeded"}`
+		}
+		return 200, notificationJSON(StatusCompleted, MessageDelivered, "")
+	})
+	// Retry-After 20 is over the client's cap of 10 s, so the poll's own
+	// retries stop at once and the poller waits it out.
+	w.c.http.HTTPClient.Transport = retryAfterRT{w.c.http.HTTPClient.Transport, "20"}
+	w.c.maxRetryWait = 10 * time.Second
+	n, err := w.c.Wait(context.Background(), "n1")
+	require.NoError(t, err)
+	assert.Equal(t, StatusCompleted, n.Status)
+	sleeps := w.clk.Sleeps()
+	require.NotEmpty(t, sleeps)
+	assert.Equal(t, 20*time.Second, sleeps[len(sleeps)-1], "the poll waited as long as the service asked")
+}
+
+func TestWaitGivesUpAtOnceWhenRetryAfterPassesTheEnd(t *testing.T) {
+	t.Parallel()
+	w := newPollWorld(t, 0, func(time.Duration, int) (int, string) { return 429, `{"error":"slow down"}` })
+	w.c.http.HTTPClient.Transport = retryAfterRT{w.c.http.HTTPClient.Transport, "3600"}
+	_, err := w.c.Wait(context.Background(), "n1", WaitAtMost(time.Minute))
+	var te *WaitTimeoutError
+	require.ErrorAs(t, err, &te)
+	assert.Equal(t, 1, te.Polls, "no poll is wasted on an answer asking for an hour")
+}
+
+func TestWaitStopsOnErrorsThatDoNotPass(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		body    string
+		maxBody int64
+	}{
+		{"wrong shape", `{"id":"n1","status":["running"]}`, DefaultMaxResponseBytes},
+		{"too large", notificationJSON(StatusRunning, MessageQueued, ""), 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := newPollWorld(t, 0, func(time.Duration, int) (int, string) { return 200, tt.body })
+			w.c.maxBody = tt.maxBody
+			_, err := w.c.Wait(context.Background(), "n1")
+			var te *TransportError
+			require.ErrorAs(t, err, &te)
+			assert.Equal(t, int32(1), w.gets.Load(), "neither a retry nor another poll")
+		})
+	}
+}
+
+// retryAfterRT adds a Retry-After header to every answer that is not 2xx.
+type retryAfterRT struct {
+	rt    http.RoundTripper
+	after string
+}
+
+func (r retryAfterRT) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := r.rt.RoundTrip(req)
+	if err == nil && resp.StatusCode >= 300 {
+		resp.Header.Set("Retry-After", r.after)
+	}
+	return resp, err
+}

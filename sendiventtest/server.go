@@ -32,6 +32,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/sendivent/sendivent-go"
+	"github.com/sendivent/sendivent-go/internal/idem"
 )
 
 // maxBody caps the request body the server reads.
@@ -362,12 +363,5 @@ func randHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// newUUID returns a random RFC 4122 version 4 UUID.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
+// newUUID makes the ids of notifications, messages and contacts.
+var newUUID = idem.New
