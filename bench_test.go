@@ -82,6 +82,14 @@ func newFloor(url string) *floor {
 	return &floor{hc: &http.Client{Transport: t}, url: url + "/v1/send/welcome"}
 }
 
+// newBoundedFloor is the floor with the least a production caller adds:
+// a bound on each request (http.Client.Timeout), as the SDK's WithTimeout.
+func newBoundedFloor(url string) *floor {
+	f := newFloor(url)
+	f.hc.Timeout = 30 * time.Second
+	return f
+}
+
 func (f *floor) send(tb testing.TB, p map[string]any) {
 	b, err := json.Marshal(floorBody{To: "alice@example.com", Payload: p})
 	if err != nil {
@@ -112,13 +120,14 @@ func (f *floor) send(tb testing.TB, p map[string]any) {
 // cost, measured by a handler-only loop in the same run.
 func BenchmarkSendVsFloor(b *testing.B) {
 	srv := newBenchServer(b)
-	sdk, fl := newBenchSDK(b, srv.URL), newFloor(srv.URL)
+	sdk, fl, bounded := newBenchSDK(b, srv.URL), newFloor(srv.URL), newBoundedFloor(srv.URL)
 	p := benchPayload()
 	sdkSend(b, sdk, p) // open the connections outside the timing
 	fl.send(b, p)
+	bounded.send(b, p)
 
 	const block = 256
-	var sdkTime, floorTime time.Duration
+	var sdkTime, floorTime, boundedTime time.Duration
 	b.ResetTimer()
 	for done := 0; done < b.N; {
 		n := min(block, b.N-done)
@@ -131,18 +140,24 @@ func BenchmarkSendVsFloor(b *testing.B) {
 			fl.send(b, p)
 		}
 		t2 := time.Now()
+		for i := 0; i < n; i++ {
+			bounded.send(b, p)
+		}
+		t3 := time.Now()
 		sdkTime += t1.Sub(t0)
 		floorTime += t2.Sub(t1)
+		boundedTime += t3.Sub(t2)
 		done += n
 	}
 	b.StopTimer()
 	server := handlerCost(b)
-	sdkNs := float64(sdkTime.Nanoseconds()) / float64(b.N)
-	floorNs := float64(floorTime.Nanoseconds()) / float64(b.N)
+	per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(b.N) }
+	sdkNs, floorNs, boundedNs := per(sdkTime), per(floorTime), per(boundedTime)
 	b.ReportMetric(sdkNs, "sdk-ns/op")
 	b.ReportMetric(floorNs, "floor-ns/op")
 	b.ReportMetric(sdkNs/floorNs, "ratio")
 	b.ReportMetric((sdkNs-server)/(floorNs-server), "client-ratio")
+	b.ReportMetric(sdkNs/boundedNs, "ratio-vs-bounded-floor")
 	b.ReportMetric(server, "server-ns/op")
 }
 
