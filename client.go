@@ -86,8 +86,8 @@ func WithBaseURL(u string) Option { return func(c *config) { c.baseURL = u } }
 
 // WithHTTPClient makes requests with a copy of hc, so its transport (for
 // tracing or a proxy) is used. WithTimeout still bounds each attempt, and
-// hc's own Timeout, if any, applies too. The SDK never closes hc's idle
-// connections.
+// hc's own Timeout, if any, applies too. The SDK closes hc's transport's
+// idle connections only when Client.CloseIdleConnections is called.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) {
 		if hc == nil {
@@ -97,9 +97,12 @@ func WithHTTPClient(hc *http.Client) Option {
 	}
 }
 
-// WithTimeout bounds each attempt: connecting, sending, and reading the
-// whole answer. Retries get a fresh budget each; bound the whole call with
-// the context. Default 30 s.
+// WithTimeout bounds each attempt. On the SDK's own transport each phase
+// gets d: connecting, waiting for the answer's headers, and reading its
+// body (a timer per phase is what keeps a send as light as a bare net/http
+// request); on a caller's http.Client (WithHTTPClient) the whole attempt
+// gets d. Retries get a fresh budget each; bound the whole call with the
+// context. Default 30 s.
 func WithTimeout(d time.Duration) Option {
 	return func(c *config) {
 		if d <= 0 {

@@ -353,11 +353,13 @@ func (e *WaitTimeoutError) Error() string {
 // Unwrap returns the context's error, if that ended the wait.
 func (e *WaitTimeoutError) Unwrap() error { return e.Err }
 
-// malformed wraps a decoding error. A body cut short (broken JSON) may
-// come whole on a retry; one of the wrong shape will not.
-func malformed(err error) error {
+// malformed wraps the error of decoding body. A body cut short (JSON that
+// ends too soon) may come whole on a retry; broken JSON or JSON of the wrong
+// shape will not.
+func malformed(err error, body []byte) error {
 	var syntax *json.SyntaxError
-	return &malformedError{err: err, cut: errors.As(err, &syntax)}
+	cut := errors.As(err, &syntax) && syntax.Offset >= int64(len(body))
+	return &malformedError{err: err, cut: cut}
 }
 
 // malformedError matches ErrMalformed and keeps the decoder's message.

@@ -311,7 +311,7 @@ func fuzzDecodeSend(c *Client, st int, body []byte) (*SendResponse, error) {
 	sc.call = call{method: "POST", url: "https://api.test/v1/send/welcome", route: "/v1/send/{event}", key: "k1",
 		attempts: []Attempt{{StatusCode: st}}, status: st, header: http.Header{}, resp: body, out: sc}
 	if err := sc.decode(body); err != nil {
-		sc.readErr = malformed(err)
+		sc.readErr = malformed(err, body)
 		return nil, c.outcome(context.Background(), &sc.call, nil)
 	}
 	return c.sendResult(sc)

@@ -195,23 +195,23 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 			cl.readErr = ErrTooLarge
 		case rerr != nil && rerr != wire.ErrTooLarge && ok: // the connection broke mid-body
 			a.Err, cl.readErr, again = rerr, rerr, true
-		case rerr != nil && rerr != wire.ErrTooLarge:
-			// An error answer cut short still has its status, which decides.
-			a.Err = rerr
-			again = retry.Status(resp.StatusCode)
 		case ok:
 			if cl.out != nil {
 				if derr := cl.out.decode(cl.resp); derr != nil {
-					m := malformed(derr)
+					m := malformed(derr, cl.resp)
 					a.Err, cl.readErr, again = m, m, m.(*malformedError).cut
 				}
 			}
-		// An error body cut at the cap still says enough: it is classified
-		// by its status like any other.
-		case resp.StatusCode == http.StatusConflict:
-			again = retry.Conflict409(peekCode(cl.resp), resp.Header.Get("Retry-After") != "")
 		default:
+			// An error answer is classified by its status, even when its
+			// body was cut short or at the cap.
+			if rerr != nil && rerr != wire.ErrTooLarge {
+				a.Err = rerr
+			}
 			again = retry.Status(resp.StatusCode)
+			if resp.StatusCode == http.StatusConflict {
+				again = retry.Conflict409(peekCode(cl.resp), resp.Header.Get("Retry-After") != "")
+			}
 		}
 		if v := resp.Header.Get("Retry-After"); v != "" {
 			after, hasAfter = retry.ParseAfter(v, c.clock.Now())

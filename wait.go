@@ -165,16 +165,19 @@ func (c *Client) poll(ctx context.Context, id string, opts []WaitOption, next fu
 			return timeout()
 		}
 		d := pollDelay(i, cfg.min, cfg.max, c.jitter())
+		var asked time.Duration // what the service asked for, if it did
 		var apiErr *APIError
-		if errors.As(err, &apiErr) && apiErr.RetryAfter > d {
-			if apiErr.RetryAfter >= left { // the service asks for more time than is left
-				return timeout()
-			}
-			d = apiErr.RetryAfter
+		if errors.As(err, &apiErr) {
+			asked = apiErr.RetryAfter
+			d = max(d, asked)
 		}
 		if d > left-cfg.min {
-			// The last sleep: trimmed so that one more poll fits before the end.
+			// The last sleep: trimmed so that one more poll fits before the
+			// end, unless that would cut short a wait the service asked for.
 			d, final = left-min(cfg.min, left/2), true
+			if d < asked {
+				return timeout()
+			}
 		}
 		if err := c.clock.Sleep(pctx, d); err != nil {
 			if errors.Is(ctx.Err(), context.Canceled) {

@@ -405,3 +405,16 @@ func (r retryAfterRT) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	return resp, err
 }
+
+func TestWaitNeverCutsShortAWaitTheServiceAskedFor(t *testing.T) {
+	t.Parallel()
+	w := newPollWorld(t, 0, func(time.Duration, int) (int, string) { return 429, `{"error":"slow down"}` })
+	w.c.http.HTTPClient.Transport = retryAfterRT{w.c.http.HTTPClient.Transport, "59.5"}
+	w.c.maxRetryWait = time.Second
+	_, err := w.c.Wait(context.Background(), "n1", WaitAtMost(time.Minute))
+	var te *WaitTimeoutError
+	require.ErrorAs(t, err, &te)
+	for _, d := range w.clk.Sleeps() {
+		assert.GreaterOrEqual(t, d, 59500*time.Millisecond, "no sleep shorter than Retry-After")
+	}
+}

@@ -69,12 +69,16 @@ func ReadAllWithin(dst []byte, body io.ReadCloser, limit int64, timeout time.Dur
 	g.mu.Unlock()
 	g.t.Reset(timeout)
 	dst, err := ReadAll(dst, body, limit)
-	g.t.Stop()
+	stopped := g.t.Stop()
 	g.mu.Lock()
 	fired := g.fired
 	g.body = nil
 	g.mu.Unlock()
-	guards.Put(g)
+	// A timer that could not be stopped and has not fired yet is about to:
+	// that guard must not guard another body.
+	if stopped || fired {
+		guards.Put(g)
+	}
 	if fired && err != nil && err != ErrTooLarge {
 		err = ErrTimeout
 	}

@@ -1,0 +1,6 @@
+//go:build race
+
+package wire
+
+// The race detector makes sync.Pool drop values at random.
+const raceEnabled = true
