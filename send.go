@@ -147,8 +147,12 @@ type sendCall struct {
 	res  *SendResponse
 }
 
+// sendWire is flat, not built on SentNotification: the decoder walks
+// embedded fields more slowly, and this runs on every send.
 type sendWire struct {
-	SentNotification
+	ID            string             `json:"id"`
+	Event         string             `json:"event"`
+	Status        SendStatus         `json:"status"`
 	Notifications []SentNotification `json:"notifications"`
 	Success       *bool              `json:"success"` // the older {success, deliveries} shape
 }
@@ -170,7 +174,7 @@ func (sc *sendCall) decode(body []byte) error {
 		}
 		res.Notifications = w.Notifications
 		if len(res.Notifications) == 0 && (w.ID != "" || w.Status != "") {
-			res.one[0] = w.SentNotification
+			res.one[0] = SentNotification{ID: w.ID, Event: w.Event, Status: w.Status}
 			res.Notifications = res.one[:]
 		}
 		if w.Status == "" && w.Success != nil {
