@@ -7,18 +7,19 @@ import (
 	"github.com/sendivent/sendivent-go"
 )
 
-// Notification and message statuses, as the service spells them.
+// Notification and message statuses, as the service spells them: the SDK's
+// own constants, untyped here because the fake's snapshots hold strings.
 const (
-	StatusRunning   = "running"
-	StatusWaiting   = "waiting"
-	StatusCompleted = "completed"
-	StatusFailed    = "failed"
-	StatusStopped   = "stopped"
+	StatusRunning   = string(sendivent.StatusRunning)
+	StatusWaiting   = string(sendivent.StatusWaiting)
+	StatusCompleted = string(sendivent.StatusCompleted)
+	StatusFailed    = string(sendivent.StatusFailed)
+	StatusStopped   = string(sendivent.StatusStopped)
 
-	MessageQueued    = "queued"
-	MessageSent      = "sent"
-	MessageDelivered = "delivered"
-	MessageFailed    = "failed"
+	MessageQueued    = string(sendivent.MessageQueued)
+	MessageSent      = string(sendivent.MessageSent)
+	MessageDelivered = string(sendivent.MessageDelivered)
+	MessageFailed    = string(sendivent.MessageFailed)
 )
 
 // Errors returned by the lifecycle drivers.
