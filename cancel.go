@@ -36,7 +36,7 @@ func (c *Client) Cancel(ctx context.Context, event string, to Recipient) (*Cance
 		return nil, &ValidationError{Field: "to", Reason: "cannot be encoded as JSON: " + err.Error(), Err: err}
 	}
 	cc := &cancelCall{}
-	cc.call = call{method: "POST", url: c.base + "/v1/cancel/" + url.PathEscape(event), route: "/v1/cancel/{event}",
+	cc.call = call{method: "POST", path: "/v1/cancel/" + url.PathEscape(event), route: "/v1/cancel/{event}",
 		body: enc, key: idem.New(), out: cc}
 	if err := c.do(ctx, &cc.call); err != nil {
 		return nil, err

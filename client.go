@@ -35,7 +35,9 @@ const (
 // a Client is safe for concurrent use by many goroutines, and nothing one
 // call does changes what another sends.
 type Client struct {
-	base         string // without a trailing slash
+	base         string  // without a trailing slash
+	baseURL      url.URL // base, parsed once: its Path and RawPath are empty
+	basePath     string  // base's escaped path, without a trailing slash
 	cred         *credentials
 	userAgent    []string
 	http         *retryablehttp.Client
@@ -212,6 +214,12 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	bu, err := url.Parse(base)
+	if err != nil { // cannot happen: base is a URL already parsed, or a constant
+		return nil, errors.New("sendivent: the base URL does not parse as a URL")
+	}
+	basePath := strings.TrimRight(bu.EscapedPath(), "/")
+	bu.Path, bu.RawPath = "", ""
 
 	var hc *http.Client
 	attemptTimeout, bodyTimeout := cfg.timeout, time.Duration(0)
@@ -243,6 +251,8 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 
 	c := &Client{
 		base:         base,
+		baseURL:      *bu,
+		basePath:     basePath,
 		cred:         &credentials{&secret{key: key, auth: []string{"Bearer " + key}}},
 		userAgent:    []string{userAgent(cfg.userAgent)},
 		log:          cfg.logger,

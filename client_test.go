@@ -802,3 +802,40 @@ func TestTimeoutIsNotResentSilently(t *testing.T) {
 	assert.Less(t, elapsed, 400*time.Millisecond)
 	assert.Equal(t, int32(2), calls.Load(), "the timed-out request was not resent behind the SDK's back")
 }
+
+// TestBaseURLPathOnTheWire: a base URL with a path (a proxy's prefix, with
+// or without a trailing slash, escaped or not) is kept in front of every
+// route, and the call's own escapes survive.
+func TestBaseURLPathOnTheWire(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, base, event string
+		wantURL, wantPath string
+	}{
+		{"no path", "https://api.test", "welcome", "https://api.test/v1/send/welcome", "/v1/send/welcome"},
+		{"trailing slash", "https://api.test/", "welcome", "https://api.test/v1/send/welcome", "/v1/send/welcome"},
+		{"prefix", "https://proxy.test/sendivent", "welcome", "https://proxy.test/sendivent/v1/send/welcome", "/sendivent/v1/send/welcome"},
+		{"prefix with slash", "https://proxy.test/sendivent/", "welcome", "https://proxy.test/sendivent/v1/send/welcome", "/sendivent/v1/send/welcome"},
+		{"escaped prefix", "https://proxy.test/send%20ivent", "a/b c", "https://proxy.test/send%20ivent/v1/send/a%2Fb%20c", "/send ivent/v1/send/a/b c"},
+		{"port", "http://127.0.0.1:8080/x", "welcome", "http://127.0.0.1:8080/x/v1/send/welcome", "/x/v1/send/welcome"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := NewClient(testKey, WithBaseURL(tt.base), WithRateLimit(0, 0))
+			require.NoError(t, err)
+			mt := httpmock.NewMockTransport()
+			var got *http.Request
+			mt.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
+				got = r
+				return reply(200, `{"id":"n1"}`)(r)
+			})
+			c.http.HTTPClient.Transport = mt
+			_, err = c.Send(context.Background(), tt.event, SendRequest{To: []Recipient{Address("a@example.com")}})
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantURL, got.URL.String())
+			assert.Equal(t, tt.wantPath, got.URL.Path)
+			assert.Equal(t, got.URL.Host, got.Host)
+		})
+	}
+}

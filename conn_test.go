@@ -124,11 +124,13 @@ func TestConnectionsUnderSporadicFailures(t *testing.T) {
 		}
 		reply(w, 200, seedAccepted)
 	}
-	// net/http may dial a few spares when senders start at once (a request
+	// net/http may dial a spare when senders start at once: a request
 	// waiting on its dial takes a connection freed meanwhile, and the late
-	// one is pooled too): 8 senders open 8 connections most of the time and
-	// up to 14 seen here. The bounds allow for that; churn (a connection per
-	// failure, as plain go-retryablehttp does: 274 for this case) fails them.
+	// one is pooled too. 8 senders open 8 connections nearly always (9 or
+	// 10 seen about once in 20 runs under -race), so a run over the bound
+	// is measured again, up to 3 times. Churn (a connection per failure, as
+	// plain go-retryablehttp does: 274 for the 8-sender case) fails every
+	// run.
 	tests := []struct {
 		name     string
 		senders  int
@@ -136,34 +138,51 @@ func TestConnectionsUnderSporadicFailures(t *testing.T) {
 		maxConns int64
 	}{
 		{"2,000 sequential, 4% 503", 1, 2000, 4},
-		{"2,000 from 8 goroutines, 4% 503", 8, 2000, 2 * 8},
+		{"2,000 from 8 goroutines, 4% 503", 8, 2000, 8 + 2},
 		{"64 concurrent senders, 4% 503", 64, 64 * 20, 64 + 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newConnServer(t, failing)
-			c, err := sendivent.NewClient("test_key", sendivent.WithBaseURL(srv.URL))
-			require.NoError(t, err)
-			var wg sync.WaitGroup
-			var failed atomic.Int64
-			per := tt.sends / tt.senders
-			for g := 0; g < tt.senders; g++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for i := 0; i < per; i++ {
-						if err := sendOnce(c); err != nil {
-							failed.Add(1)
-						}
-					}
-				}()
+			var opened int64
+			for try := 1; try <= 3; try++ {
+				var calls, failed int64
+				opened, calls, failed = sendFromGoroutines(t, failing, tt.senders, tt.sends)
+				require.Zero(t, failed)
+				t.Logf("%s: %d connections for %d sends (%d requests), run %d", tt.name, opened, tt.sends, calls, try)
+				if opened <= tt.maxConns {
+					break
+				}
 			}
-			wg.Wait()
-			assert.Zero(t, failed.Load())
-			assert.LessOrEqual(t, srv.opened.Load(), tt.maxConns, "TCP connections")
-			t.Logf("%s: %d connections for %d sends (%d requests)", tt.name, srv.opened.Load(), tt.sends, srv.calls.Load())
+			assert.LessOrEqual(t, opened, tt.maxConns, "TCP connections")
 		})
 	}
+}
+
+// sendFromGoroutines makes sends from senders goroutines against a fresh
+// server and client, and counts the connections opened, the requests the
+// server saw and the sends that failed.
+func sendFromGoroutines(t *testing.T, h func(int64, http.ResponseWriter, *http.Request), senders, sends int) (opened, calls, failed int64) {
+	t.Helper()
+	srv := newConnServer(t, h)
+	c, err := sendivent.NewClient("test_key", sendivent.WithBaseURL(srv.URL))
+	require.NoError(t, err)
+	defer c.CloseIdleConnections()
+	var wg sync.WaitGroup
+	var nfailed atomic.Int64
+	per := sends / senders
+	for g := 0; g < senders; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < per; i++ {
+				if err := sendOnce(c); err != nil {
+					nfailed.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return srv.opened.Load(), srv.calls.Load(), nfailed.Load()
 }
 
 // TestCancelledMidRetryLeavesNothingOpen: 1,000 sends whose context ends

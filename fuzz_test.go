@@ -88,7 +88,7 @@ func FuzzAPIErrorDecode(f *testing.F) {
 			t.Fatalf("status %d does not match its sentinel", st)
 		}
 
-		cl := &call{method: "GET", url: "https://api.test/v1/notifications/x", route: "/v1/notifications/{id}",
+		cl := &call{method: "GET", path: "/v1/notifications/x", route: "/v1/notifications/{id}",
 			attempts: []Attempt{{StatusCode: st}}, status: st, header: http.Header{}, resp: body}
 		err := c.outcome(context.Background(), cl, nil)
 		if st < 300 {
@@ -307,8 +307,8 @@ func FuzzRecipient(f *testing.F) {
 // fuzzDecodeSend runs a send answer through what the request path does with
 // it: decode (a failure is a malformed answer) and then sendResult.
 func fuzzDecodeSend(c *Client, st int, body []byte) (*SendResponse, error) {
-	sc := &sendCall{}
-	sc.call = call{method: "POST", url: "https://api.test/v1/send/welcome", route: "/v1/send/{event}", key: "k1",
+	sc := &sendCall{event: "welcome"}
+	sc.call = call{method: "POST", path: "/v1/send/welcome", route: "/v1/send/{event}", key: "k1",
 		attempts: []Attempt{{StatusCode: st}}, status: st, header: http.Header{}, resp: body, out: sc}
 	if err := sc.decode(body); err != nil {
 		sc.readErr = malformed(err, body)

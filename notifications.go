@@ -225,7 +225,7 @@ func (c *Client) GetNotification(ctx context.Context, id string) (*Notification,
 		return nil, invalid("id", "empty notification id")
 	}
 	g := &getCall{}
-	g.call = call{method: "GET", url: c.base + "/v1/notifications/" + url.PathEscape(id),
+	g.call = call{method: "GET", path: "/v1/notifications/" + url.PathEscape(id),
 		route: "/v1/notifications/{id}", out: g}
 	if err := c.do(ctx, &g.call); err != nil {
 		return nil, err

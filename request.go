@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -23,13 +24,14 @@ import (
 // checkRetry, which runs after every attempt, gets only the context.
 type call struct {
 	context.Context
-	method, url, route string
-	body               []byte // not pooled: the transport may read it after an attempt ends
-	key                string // X-Idempotency-Key, if any
-	keyHeader          [1]string
-	out                decoder         // reads a 2xx body; nil for none
-	readers            [4]bytes.Reader // see nextBody
-	nbody              atomic.Int32
+	method, route string
+	path          string // escaped, after the base URL's path
+	body          []byte // not pooled: the transport may read it after an attempt ends
+	key           string // X-Idempotency-Key, if any
+	keyHeader     [1]string
+	out           decoder         // reads a 2xx body; nil for none
+	readers       [4]bytes.Reader // see nextBody
+	nbody         atomic.Int32
 
 	attempts   []Attempt
 	first      [3]Attempt // attempts' storage for the usual call
@@ -96,10 +98,19 @@ func (c *Client) do(ctx context.Context, cl *call) error {
 	if cl.body != nil {
 		body = retryablehttp.ReaderFunc(cl.nextBody)
 	}
-	req, err := retryablehttp.NewRequestWithContext(cl, cl.method, cl.url, body)
+	// The URL is the client's, parsed once, with the call's path: parsing
+	// it again for every request costs more than the rest of building it.
+	req, err := retryablehttp.NewRequestWithContext(cl, cl.method, "", body)
 	if err != nil {
 		return &TransportError{Method: cl.method, Path: cl.route, IdempotencyKey: cl.key, Err: err}
 	}
+	u := req.URL
+	*u = c.baseURL
+	u.RawPath = c.basePath + cl.path
+	if u.Path, err = url.PathUnescape(u.RawPath); err != nil {
+		return &TransportError{Method: cl.method, Path: cl.route, IdempotencyKey: cl.key, Err: err}
+	}
+	req.Host = u.Host
 	h := req.Header
 	h["Authorization"] = c.cred.auth
 	h["User-Agent"] = c.userAgent

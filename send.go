@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/sendivent/sendivent-go/internal/idem"
+	"github.com/sendivent/sendivent-go/internal/wire"
 )
 
 // EventBuilder builds one send. Client.Event returns a new one each time, so
@@ -79,7 +80,7 @@ func (c *Client) Send(ctx context.Context, event string, req SendRequest) (*Send
 		}
 		route, channel = "/v1/send/{event}/{channel}", "/"+string(req.Channel)
 	}
-	sc := &sendCall{body: sendBody{Payload: req.Payload, Language: req.Language, Overrides: req.Overrides, From: req.From}}
+	sc := &sendCall{event: event, body: sendBody{Payload: req.Payload, Language: req.Language, Overrides: req.Overrides, From: req.From}}
 	switch len(req.To) {
 	case 0:
 		return nil, invalid("to", "at least one recipient is required")
@@ -119,7 +120,7 @@ func (c *Client) Send(ctx context.Context, event string, req SendRequest) (*Send
 			slog.String("event", event), slog.Any("to", recipientsLog(req.To)),
 			slog.String("channel", string(req.Channel)), slog.String("idempotency_key", key))
 	}
-	sc.call = call{method: "POST", url: c.base + "/v1/send/" + url.PathEscape(event) + channel,
+	sc.call = call{method: "POST", path: "/v1/send/" + url.PathEscape(event) + channel,
 		route: route, body: enc, key: key, out: sc}
 	if err := c.do(ctx, &sc.call); err != nil {
 		return nil, err
@@ -142,9 +143,10 @@ func (c *Client) sendResult(sc *sendCall) (*SendResponse, error) {
 // sendCall is a send's request and its answer, in one allocation.
 type sendCall struct {
 	call
-	body sendBody
-	wire sendWire
-	res  *SendResponse
+	event string
+	body  sendBody
+	wire  sendWire
+	res   *SendResponse
 }
 
 // sendWire is flat, not built on SentNotification: the decoder walks
@@ -156,6 +158,10 @@ type sendWire struct {
 	Notifications []SentNotification `json:"notifications"`
 	Success       *bool              `json:"success"` // the older {success, deliveries} shape
 }
+
+// flatSendKeys are the members of the usual answer, which
+// wire.DecodeFlat reads without reflection.
+var flatSendKeys = []string{"id", "event", "status"}
 
 // decode reads any of the answers a send is known to get: one object, an
 // array of them, an object holding a notifications array, or the older
@@ -169,7 +175,12 @@ func (sc *sendCall) decode(body []byte) error {
 	} else {
 		w := &sc.wire
 		*w = sendWire{}
-		if err := json.Unmarshal(body, w); err != nil {
+		var v [3][]byte
+		if wire.DecodeFlat(body, flatSendKeys, v[:]) {
+			w.ID = string(v[0])
+			w.Event = reuse(v[1], sc.event)
+			w.Status = SendStatus(reuse(v[2], string(SendAccepted)))
+		} else if err := json.Unmarshal(body, w); err != nil {
 			return err
 		}
 		res.Notifications = w.Notifications
@@ -223,6 +234,14 @@ func (c *Client) rejection(cl *call, res *SendResponse) error {
 	e.Body = res.Raw
 	c.scrub(e)
 	return e
+}
+
+// reuse returns s when b spells it, which spares an allocation.
+func reuse(b []byte, s string) string {
+	if string(b) == s {
+		return s
+	}
+	return string(b)
 }
 
 // firstByte is the index of the first non-space byte of b, or -1.
