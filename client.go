@@ -41,8 +41,7 @@ type Client struct {
 	cred         *credentials
 	userAgent    []string
 	http         *retryablehttp.Client
-	log          *slog.Logger  // nil when logging is off
-	bodyTimeout  time.Duration // bounds reading an answer's body; 0 when the transport does
+	log          *slog.Logger // nil when logging is off
 	maxRetries   int
 	maxRetryWait time.Duration
 	maxBody      int64
@@ -99,12 +98,12 @@ func WithHTTPClient(hc *http.Client) Option {
 	}
 }
 
-// WithTimeout bounds each attempt. On the SDK's own transport each phase
-// gets d: connecting, waiting for the answer's headers, and reading its
-// body (a timer per phase is what keeps a send as light as a bare net/http
-// request); on a caller's http.Client (WithHTTPClient) the whole attempt
-// gets d. Retries get a fresh budget each; bound the whole call with the
-// context. Default 30 s.
+// WithTimeout bounds each attempt, from its start to the last byte of the
+// answer read, on the SDK's transport and on a caller's (WithHTTPClient)
+// alike. An attempt cut off is retried like a broken connection, with a
+// fresh budget; its error is a net.Error whose Timeout() is true and matches
+// context.DeadlineExceeded. Bound the whole call, retries included, with
+// the context. Default 30 s.
 func WithTimeout(d time.Duration) Option {
 	return func(c *config) {
 		if d <= 0 {
@@ -222,7 +221,6 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	bu.Path, bu.RawPath = "", ""
 
 	var hc *http.Client
-	attemptTimeout, bodyTimeout := cfg.timeout, time.Duration(0)
 	if cfg.httpClient != nil {
 		cp := *cfg.httpClient
 		hc = &cp
@@ -231,7 +229,6 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		}
 	} else {
 		hc = &http.Client{Transport: defaultTransport(cfg.timeout)}
-		attemptTimeout, bodyTimeout = 0, cfg.timeout
 	}
 	if hc.CheckRedirect == nil {
 		hc.CheckRedirect = checkRedirect
@@ -247,7 +244,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		}
 		limiter = newLimiter(rps, 1)
 	}
-	hc.Transport = &transport{base: hc.Transport, limiter: limiter, timeout: attemptTimeout}
+	hc.Transport = &transport{base: hc.Transport, limiter: limiter, timeout: cfg.timeout}
 
 	c := &Client{
 		base:         base,
@@ -256,7 +253,6 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		cred:         &credentials{&secret{key: key, auth: []string{"Bearer " + key}}},
 		userAgent:    []string{userAgent(cfg.userAgent)},
 		log:          cfg.logger,
-		bodyTimeout:  bodyTimeout,
 		maxRetries:   cfg.maxRetries,
 		maxRetryWait: cfg.maxRetryWait,
 		maxBody:      cfg.maxBody,

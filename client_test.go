@@ -13,6 +13,7 @@ import (
 	"os"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -369,15 +370,14 @@ func TestWithTimeout(t *testing.T) {
 	require.NoError(t, err)
 	tr := c.http.HTTPClient.Transport.(*transport)
 	base := tr.base.(*http.Transport)
-	assert.Zero(t, tr.timeout, "the default transport bounds attempts itself")
-	assert.Equal(t, 5*time.Second, base.ResponseHeaderTimeout)
+	assert.Equal(t, 5*time.Second, tr.timeout)
 	assert.Equal(t, 5*time.Second, base.TLSHandshakeTimeout)
-	assert.Equal(t, 5*time.Second, c.bodyTimeout)
+	assert.Zero(t, base.ResponseHeaderTimeout, "the attempt's bound covers it")
 	assert.Zero(t, c.http.HTTPClient.Timeout)
 
 	c, err = NewClient(testKey, WithBaseURL("https://api.test"))
 	require.NoError(t, err)
-	assert.Equal(t, DefaultTimeout, c.bodyTimeout)
+	assert.Equal(t, DefaultTimeout, c.http.HTTPClient.Transport.(*transport).timeout)
 	assert.Equal(t, DefaultMaxRetries, c.http.RetryMax)
 	assert.Equal(t, DefaultMaxRetryWait, c.maxRetryWait)
 	assert.Equal(t, int64(DefaultMaxResponseBytes), c.maxBody)
@@ -712,6 +712,16 @@ func TestTimeoutBoundsEachAttempt(t *testing.T) {
 			_, _ = w.Write([]byte(`{"id":"n1",`))
 			w.(http.Flusher).Flush()
 		}},
+		{"late headers, then a slow body: each phase under the bound, not the sum", func(w http.ResponseWriter) {
+			time.Sleep(30 * time.Millisecond)
+			w.Header().Set("Content-Length", strconv.Itoa(len(acceptedJSON)))
+			w.WriteHeader(200)
+			_, _ = w.Write([]byte(acceptedJSON[:10]))
+			w.(http.Flusher).Flush()
+			time.Sleep(40 * time.Millisecond)
+			_, _ = w.Write([]byte(acceptedJSON[10:]))
+			w.(http.Flusher).Flush()
+		}},
 		{"a byte at a time", func(w http.ResponseWriter) {
 			w.Header().Set("Content-Length", "100")
 			w.WriteHeader(200)
@@ -743,12 +753,14 @@ func TestTimeoutBoundsEachAttempt(t *testing.T) {
 			}))
 			defer srv.Close()
 			defer close(release)
-			for _, own := range []bool{false, true} { // the default transport, then a caller's
+			// The default transport; a caller's; a caller's with a Timeout,
+			// which wraps the request's context in one of its own.
+			for _, own := range []time.Duration{-1, 0, time.Minute} {
 				calls.Store(0)
 				opts := []Option{WithBaseURL(srv.URL), WithTimeout(50 * time.Millisecond), withJitter(func() float64 { return 0 }),
 					withClock(clock.NewFake(time.Now()))}
-				if own {
-					opts = append(opts, WithHTTPClient(&http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}))
+				if own >= 0 {
+					opts = append(opts, WithHTTPClient(&http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone(), Timeout: own}))
 				}
 				c, err := NewClient(testKey, opts...)
 				require.NoError(t, err)

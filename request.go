@@ -10,20 +10,28 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
 
+	"github.com/sendivent/sendivent-go/internal/alarm"
 	"github.com/sendivent/sendivent-go/internal/retry"
 	"github.com/sendivent/sendivent-go/internal/wire"
 )
 
 // call is one logical request and what its attempts found. It is also the
-// request's context (the caller's, plus itself as a value), because
-// checkRetry, which runs after every attempt, gets only the context.
+// request's context, for two reasons: checkRetry, which runs after every
+// attempt, gets only the context; and each attempt is bounded through it.
+// An attempt runs under inner, a child of the caller's context that the
+// attempt's alarm cancels when the timeout passes; net/http hangs its own
+// context off inner at no extra cost (inner is a plain cancelCtx and the
+// call reports its Done and Value), and stops the attempt, reading of the
+// body included, when inner ends. A cut attempt's inner is spent, so the
+// next attempt gets a fresh one.
 type call struct {
-	context.Context
+	parent        context.Context // the caller's
 	method, route string
 	path          string // escaped, after the base URL's path
 	body          []byte // not pooled: the transport may read it after an attempt ends
@@ -32,6 +40,17 @@ type call struct {
 	out           decoder         // reads a 2xx body; nil for none
 	readers       [4]bytes.Reader // see nextBody
 	nbody         atomic.Int32
+
+	// The attempt's bound. mu guards inner, cancel, seq, active and cut,
+	// which net/http's goroutines and the alarm's read.
+	mu      sync.Mutex
+	inner   context.Context // nil before begin and after finish
+	cancel  context.CancelCauseFunc
+	seq     uint64 // the attempt's number, the alarm's token
+	active  bool
+	cut     bool // the attempt's alarm rang
+	alarm   *alarm.Alarm
+	timeout time.Duration
 
 	attempts   []Attempt
 	first      [3]Attempt // attempts' storage for the usual call
@@ -45,13 +64,110 @@ type call struct {
 
 type callKey struct{}
 
-// Value makes the call findable from the request's context.
+func (cl *call) ctx() context.Context {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	if cl.inner != nil {
+		return cl.inner
+	}
+	return cl.parent
+}
+
+// Deadline is the caller's.
+func (cl *call) Deadline() (time.Time, bool) { return cl.parent.Deadline() }
+
+// Done is the current attempt's.
+func (cl *call) Done() <-chan struct{} { return cl.ctx().Done() }
+
+// Err is the current attempt's. The SDK's own code asks cl.parent instead.
+func (cl *call) Err() error { return cl.ctx().Err() }
+
+// Value makes the call findable from the request's context, and the
+// attempt's context findable by net/http's.
 func (cl *call) Value(k any) any {
 	if k == (callKey{}) {
 		return cl
 	}
-	return cl.Context.Value(k)
+	return cl.ctx().Value(k)
 }
+
+// begin makes the first attempt's context. It is made before any attempt
+// starts, so that a context derived from the call's on the way to the
+// transport (an http.Client with a Timeout makes one) is derived from it.
+func (cl *call) begin(ctx context.Context) {
+	cl.parent = ctx
+	cl.inner, cl.cancel = context.WithCancelCause(ctx)
+}
+
+// startAttempt bounds the attempt about to start by timeout, unless the
+// caller's deadline comes first.
+func (cl *call) startAttempt(timeout time.Duration) {
+	cl.endAttempt() // a redirect starts a new attempt without ending the last
+	cl.mu.Lock()
+	cl.seq++
+	cl.active, cl.cut = true, false
+	seq := cl.seq
+	cl.mu.Unlock()
+	if dl, ok := cl.parent.Deadline(); ok && time.Until(dl) <= timeout {
+		return
+	}
+	cl.timeout = timeout
+	cl.alarm = alarm.Set(timeout, cl, seq)
+}
+
+// Ring ends attempt seq, if it is still running.
+func (cl *call) Ring(seq uint64) {
+	cl.mu.Lock()
+	if seq != cl.seq || !cl.active || cl.cut {
+		cl.mu.Unlock()
+		return
+	}
+	cl.cut = true
+	cancel := cl.cancel
+	cl.mu.Unlock()
+	cancel(&attemptTimeout{after: cl.timeout})
+}
+
+// endAttempt stops the attempt's alarm and reports whether it rang.
+func (cl *call) endAttempt() bool {
+	if cl.alarm != nil {
+		cl.alarm.Stop()
+		cl.alarm = nil
+	}
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	cut := cl.active && cl.cut
+	if cl.cut { // spent: the next attempt gets a fresh one
+		cl.inner, cl.cancel = context.WithCancelCause(cl.parent)
+		cl.cut = false
+	}
+	cl.active = false
+	return cut
+}
+
+// finish ends the call's last attempt and releases its context.
+func (cl *call) finish() {
+	cl.endAttempt()
+	cl.mu.Lock()
+	cancel := cl.cancel
+	cl.inner, cl.cancel = nil, nil
+	cl.mu.Unlock()
+	if cancel != nil {
+		cancel(nil)
+	}
+}
+
+// attemptTimeout is why an attempt that ran past WithTimeout ended. Like
+// net/http's own time-outs, it is a net.Error and matches
+// context.DeadlineExceeded.
+type attemptTimeout struct{ after time.Duration }
+
+func (e *attemptTimeout) Error() string {
+	return "attempt timed out after " + e.after.String()
+}
+func (e *attemptTimeout) Timeout() bool        { return true }
+func (e *attemptTimeout) Temporary() bool      { return true }
+func (e *attemptTimeout) Is(target error) bool { return target == context.DeadlineExceeded }
 
 // nextBody gives each use of the body (retryablehttp's length probe, each
 // attempt, a resend by the transport) a reader of its own over the one
@@ -85,7 +201,8 @@ var (
 // do runs a call through the retry client and returns its error, if any;
 // on success cl.out holds the answer.
 func (c *Client) do(ctx context.Context, cl *call) error {
-	cl.Context = ctx
+	cl.begin(ctx)
+	defer cl.finish()
 	cl.attempts = cl.first[:0]
 	buf := wire.Get()
 	cl.resp = buf.B[:0]
@@ -181,6 +298,7 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	if cl == nil { // not a request made by do
 		return false, err
 	}
+	ctx = cl.parent // the attempt's context may be spent; the call's is not
 	n := len(cl.attempts)
 	a := Attempt{Err: err}
 	again := false
@@ -188,18 +306,22 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	hasAfter := false
 	cl.readErr, cl.retryAfter = nil, 0
 	if err != nil {
+		// net/http reports a cut attempt with its cause; another transport
+		// may say only that the context was canceled.
+		if cl.endAttempt() && errors.Is(err, context.Canceled) && ctx.Err() == nil {
+			a.Err = &attemptTimeout{after: cl.timeout}
+		}
 		again = retry.Error(err)
 	} else {
 		a.StatusCode = resp.StatusCode
 		cl.status, cl.header = resp.StatusCode, resp.Header
 		var rerr error
-		if c.bodyTimeout > 0 {
-			cl.resp, rerr = wire.ReadAllWithin(cl.resp[:0], resp.Body, c.maxBody, c.bodyTimeout)
-		} else {
-			cl.resp, rerr = wire.ReadAll(cl.resp[:0], resp.Body, c.maxBody)
-		}
+		cl.resp, rerr = wire.ReadAll(cl.resp[:0], resp.Body, c.maxBody)
 		resp.Body.Close()
 		resp.Body = http.NoBody
+		if cl.endAttempt() && rerr != nil && rerr != wire.ErrTooLarge {
+			rerr = &attemptTimeout{after: cl.timeout}
+		}
 		ok := resp.StatusCode >= 200 && resp.StatusCode < 300
 		switch {
 		case rerr == wire.ErrTooLarge && ok:

@@ -1,9 +1,7 @@
 package sendivent
 
 import (
-	"context"
 	"errors"
-	"io"
 	"net"
 	"net/http"
 	"time"
@@ -25,16 +23,13 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
-// defaultTransport bounds each phase of an attempt by timeout: dialing, the
-// TLS handshake, and the wait for the answer's headers (checkRetry bounds
-// the reading of the body). These cost a timer or none per request, where a
-// context per attempt costs a timer, a context tree and a copy of the
-// request, and makes net/http take its slower path.
+// defaultTransport is net/http's default with bounds on dialing and the
+// TLS handshake, which go on in the background after the attempt that
+// started them has ended.
 func defaultTransport(timeout time.Duration) *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.DialContext = (&net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}).DialContext
 	t.TLSHandshakeTimeout = min(timeout, 10*time.Second)
-	t.ResponseHeaderTimeout = timeout
 	// Keep a connection per concurrent caller: the default of 2 idle
 	// connections per host makes a busy client dial again and again.
 	t.MaxIdleConns = 256
@@ -55,54 +50,33 @@ func newLimiter(rps float64, burst int) *rate.Limiter {
 	return rate.NewLimiter(rate.Limit(rps*rateMargin), burst)
 }
 
-// transport wraps the client's transport: it paces requests, gives each
-// attempt its own timeout, and hides CloseIdleConnections, which
-// retryablehttp calls each time it gives up on a request and which would
-// throw away every pooled connection of a busy client because one request
-// failed.
+// transport wraps the client's transport: it paces requests, bounds each
+// attempt, and hides CloseIdleConnections, which retryablehttp calls each
+// time it gives up on a request and which would throw away every pooled
+// connection of a busy client because one request failed.
 type transport struct {
 	base    http.RoundTripper
 	limiter *rate.Limiter // nil: no pacing
-	timeout time.Duration // per attempt; 0 when the base transport bounds attempts itself
+	timeout time.Duration // per attempt
 }
 
-// RoundTrip bounds the attempt on a caller's transport, the reading of its
-// answer included, with a context of its own. (Connection deadlines would
-// not do: net/http silently resends a request whose reused connection fails
-// to answer, but never one whose context ended.) A caller's deadline that
-// comes first bounds the attempt already, and saves the timer.
+// RoundTrip waits for the request's turn, then starts an attempt bounded by
+// the timeout, reading of the answer included (see call). A context ending
+// is the one thing net/http never answers by silently sending the request
+// again on a new connection, which it does when a reused connection fails.
 func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if t.limiter != nil {
 		if err := t.limiter.Wait(r.Context()); err != nil {
 			return nil, err
 		}
 	}
-	if t.timeout == 0 {
+	// Found by Value: an http.Client with a Timeout wraps the call's context.
+	cl, _ := r.Context().Value(callKey{}).(*call)
+	if cl == nil { // not a request made by do
 		return t.base.RoundTrip(r)
 	}
-	if dl, ok := r.Context().Deadline(); ok && time.Until(dl) <= t.timeout {
-		return t.base.RoundTrip(r)
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), t.timeout)
-	resp, err := t.base.RoundTrip(r.WithContext(ctx))
-	if err != nil {
-		cancel()
-		return nil, err
-	}
-	resp.Body = &attemptBody{ReadCloser: resp.Body, cancel: cancel}
-	return resp, nil
-}
-
-// attemptBody ends its attempt's context when the body is closed.
-type attemptBody struct {
-	io.ReadCloser
-	cancel context.CancelFunc
-}
-
-func (b *attemptBody) Close() error {
-	err := b.ReadCloser.Close()
-	b.cancel()
-	return err
+	cl.startAttempt(t.timeout)
+	return t.base.RoundTrip(r) // checkRetry, which runs next, ends the attempt
 }
 
 // CloseIdleConnections closes the connections the client keeps for reuse,

