@@ -219,6 +219,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	}
 	basePath := strings.TrimRight(bu.EscapedPath(), "/")
 	bu.Path, bu.RawPath = "", ""
+	bu.Host = strings.TrimSuffix(bu.Host, ":") // as net/http does: "host:" is "host"
 
 	var hc *http.Client
 	if cfg.httpClient != nil {
@@ -306,7 +307,7 @@ func resolveBaseURL(key, override string) (string, bool, error) {
 	if err != nil {
 		return "", false, errors.New("sendivent: the base URL does not parse as a URL")
 	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
 		// Redacted: a URL with user:password@ must not print its password.
 		return "", false, fmt.Errorf("sendivent: base URL %q is not an http(s) URL with a host, no credentials and nothing after its path", u.Redacted())
 	}

@@ -241,6 +241,7 @@ func TestNewClientBadOptions(t *testing.T) {
 		{"user info", []Option{WithBaseURL("https://user:pw@api.test")}, "base URL"},
 		{"query", []Option{WithBaseURL("https://api.test/?a=1")}, "base URL"},
 		{"fragment", []Option{WithBaseURL("https://api.test/#x")}, "base URL"},
+		{"empty query", []Option{WithBaseURL("https://api.test/?")}, "base URL"},
 		{"unparsable", []Option{WithBaseURL("://nope")}, "base URL"},
 	}
 	for _, tt := range tests {
@@ -830,6 +831,9 @@ func TestBaseURLPathOnTheWire(t *testing.T) {
 		{"prefix with slash", "https://proxy.test/sendivent/", "welcome", "https://proxy.test/sendivent/v1/send/welcome", "/sendivent/v1/send/welcome"},
 		{"escaped prefix", "https://proxy.test/send%20ivent", "a/b c", "https://proxy.test/send%20ivent/v1/send/a%2Fb%20c", "/send ivent/v1/send/a/b c"},
 		{"port", "http://127.0.0.1:8080/x", "welcome", "http://127.0.0.1:8080/x/v1/send/welcome", "/x/v1/send/welcome"},
+		{"empty port", "https://api.test:/x", "welcome", "https://api.test/x/v1/send/welcome", "/x/v1/send/welcome"},
+		{"IPv6 and port", "https://[::1]:8443/p/", "welcome", "https://[::1]:8443/p/v1/send/welcome", "/p/v1/send/welcome"},
+		{"IPv6, empty port", "https://[::1]:", "welcome", "https://[::1]/v1/send/welcome", "/v1/send/welcome"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

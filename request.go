@@ -41,10 +41,10 @@ type call struct {
 	readers       [4]bytes.Reader // see nextBody
 	nbody         atomic.Int32
 
-	// The attempt's bound. mu guards inner, cancel, seq, active and cut,
-	// which net/http's goroutines and the alarm's read.
+	// The attempt's bound. mu guards inner, cancel, seq, active, cut and
+	// timeout, which net/http's goroutines and the alarm's read.
 	mu      sync.Mutex
-	inner   context.Context // nil before begin and after finish
+	inner   context.Context // nil before begin; ended after finish
 	cancel  context.CancelCauseFunc
 	seq     uint64 // the attempt's number, the alarm's token
 	active  bool
@@ -100,18 +100,23 @@ func (cl *call) begin(ctx context.Context) {
 }
 
 // startAttempt bounds the attempt about to start by timeout, unless the
-// caller's deadline comes first.
+// caller's deadline comes first. A redirect's request is part of the attempt
+// that got the redirect, under the same bound: it fails at once if the
+// attempt was cut meanwhile.
 func (cl *call) startAttempt(timeout time.Duration) {
-	cl.endAttempt() // a redirect starts a new attempt without ending the last
 	cl.mu.Lock()
+	if cl.active {
+		cl.mu.Unlock()
+		return
+	}
 	cl.seq++
 	cl.active, cl.cut = true, false
+	cl.timeout = timeout
 	seq := cl.seq
 	cl.mu.Unlock()
 	if dl, ok := cl.parent.Deadline(); ok && time.Until(dl) <= timeout {
 		return
 	}
-	cl.timeout = timeout
 	cl.alarm = alarm.Set(timeout, cl, seq)
 }
 
@@ -123,9 +128,9 @@ func (cl *call) Ring(seq uint64) {
 		return
 	}
 	cl.cut = true
-	cancel := cl.cancel
+	cancel, after := cl.cancel, cl.timeout
 	cl.mu.Unlock()
-	cancel(&attemptTimeout{after: cl.timeout})
+	cancel(&attemptTimeout{after: after})
 }
 
 // endAttempt stops the attempt's alarm and reports whether it rang.
@@ -145,12 +150,13 @@ func (cl *call) endAttempt() bool {
 	return cut
 }
 
-// finish ends the call's last attempt and releases its context.
+// finish ends the call's last attempt and its context, which releases it
+// from the caller's. Anything of net/http's still watching sees it ended.
 func (cl *call) finish() {
 	cl.endAttempt()
 	cl.mu.Lock()
 	cancel := cl.cancel
-	cl.inner, cl.cancel = nil, nil
+	cl.cancel = nil
 	cl.mu.Unlock()
 	if cancel != nil {
 		cancel(nil)

@@ -3,8 +3,10 @@ package sendivent
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -171,3 +173,52 @@ func TestCutReportedAsCanceledByTheTransport(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestRedirectIsPartOfItsAttempt: the requests of a redirect share their
+// attempt's bound, on every transport: two hops of 35 ms do not fit in
+// 50 ms, and a hop cut while its body was read does not let the next one
+// start afresh.
+func TestRedirectIsPartOfItsAttempt(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/slow/v1/notifications/n1":
+			time.Sleep(35 * time.Millisecond)
+			http.Redirect(w, r, "/done", http.StatusFound)
+		case "/stall/v1/notifications/n1":
+			w.Header().Set("Location", "/done")
+			w.Header().Set("Content-Length", "100")
+			w.WriteHeader(http.StatusFound)
+			_, _ = w.Write([]byte("x"))
+			w.(http.Flusher).Flush()
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		case "/done":
+			time.Sleep(35 * time.Millisecond)
+			_, _ = io.WriteString(w, `{"id":"n1","event":"welcome","status":"sent"}`)
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	for _, path := range []string{"/slow", "/stall"} {
+		// The default transport; a caller's; a caller's with a Timeout.
+		for _, own := range []time.Duration{-1, 0, time.Minute} {
+			opts := []Option{WithBaseURL(srv.URL + path), WithTimeout(50 * time.Millisecond), WithMaxRetries(0)}
+			if own >= 0 {
+				opts = append(opts, WithHTTPClient(&http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone(), Timeout: own}))
+			}
+			c, err := NewClient(testKey, opts...)
+			require.NoError(t, err)
+			start := time.Now()
+			_, err = c.GetNotification(context.Background(), "n1")
+			var ne net.Error
+			require.ErrorAs(t, err, &ne, "%s, own client %v", path, own)
+			assert.True(t, ne.Timeout(), "%s, own client %v: %v", path, own, err)
+			assert.Less(t, time.Since(start), time.Second)
+			c.CloseIdleConnections()
+		}
+	}
+}
