@@ -34,9 +34,8 @@ func defaultTransport(timeout time.Duration) *http.Transport {
 	// connections per host makes a busy client dial again and again.
 	t.MaxIdleConns = 256
 	t.MaxIdleConnsPerHost = DefaultMaxConnsPerHost
-	// Past this, requests queue for a free connection instead of dialing:
-	// it also stops net/http from dialing spares when many callers start
-	// at once. The service's own rate limit makes more pointless.
+	// Past this, requests queue for a free connection instead of dialing;
+	// the service's own rate limit makes more pointless.
 	t.MaxConnsPerHost = DefaultMaxConnsPerHost
 	return t
 }
