@@ -1,7 +1,6 @@
 package sendivent_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -32,28 +31,9 @@ import (
 // arrival order, which the scheduler still shuffles between goroutines).
 const chaosSeed = 20240611
 
-// chaosLogBuffer is an io.Writer safe for the concurrent writes of a log
-// handler shared by many goroutines.
-type chaosLogBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *chaosLogBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *chaosLogBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // chaosLogger returns a logger that records every debug line the SDK writes.
-func chaosLogger() (*slog.Logger, *chaosLogBuffer) {
-	buf := &chaosLogBuffer{}
+func chaosLogger() (*slog.Logger, *sendivent.SyncBuffer) {
+	buf := &sendivent.SyncBuffer{}
 	return slog.New(slog.NewJSONHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})), buf
 }
 

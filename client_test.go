@@ -532,6 +532,8 @@ func TestRateLimiterWaitEndsWithContext(t *testing.T) {
 
 // ---- logging ----
 
+// syncBuffer is an io.Writer safe for the concurrent writes of a log
+// handler shared by many goroutines.
 type syncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
@@ -548,6 +550,9 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// SyncBuffer is syncBuffer for the package's external tests.
+type SyncBuffer = syncBuffer
 
 func TestLoggingMasksAndCarriesAttempts(t *testing.T) {
 	t.Parallel()
