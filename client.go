@@ -1,6 +1,7 @@
 package sendivent
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,11 +15,17 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
-	"golang.org/x/time/rate"
 
 	"github.com/sendivent/sendivent-go/internal/clock"
 	"github.com/sendivent/sendivent-go/internal/redact"
+	"github.com/sendivent/sendivent-go/internal/testhook"
 )
+
+func init() {
+	testhook.ScaleWaits = func(factor float64) any {
+		return Option(func(c *config) { c.clock = clock.Scaled{Factor: factor} })
+	}
+}
 
 // Defaults of the options.
 const (
@@ -75,6 +82,7 @@ type config struct {
 	rps          float64
 	burst        int
 	rateSet      bool
+	limiter      Limiter
 	clock        clock.Clock
 	jitter       func() float64
 	errs         []error
@@ -173,6 +181,26 @@ func WithRateLimit(rps float64, burst int) Option {
 	}
 }
 
+// Limiter paces requests. Wait blocks until the next request may go, or
+// returns an error when it may not go before ctx ends. *rate.Limiter from
+// golang.org/x/time/rate satisfies it, and so does package redislimit's
+// limiter, shared by every process that uses one API key.
+type Limiter interface {
+	Wait(ctx context.Context) error
+}
+
+// WithLimiter paces every attempt, retries included, through l. It replaces
+// WithRateLimit's in-process limiter, and the default one. A refusal from
+// l is not an attempt: the call returns its error, which keeps l's cause.
+func WithLimiter(l Limiter) Option {
+	return func(c *config) {
+		if l == nil {
+			c.errs = append(c.errs, errors.New("WithLimiter: nil limiter"))
+		}
+		c.limiter = l
+	}
+}
+
 // withClock and withJitter let the package's own tests run retries and
 // polls without sleeping.
 func withClock(k clock.Clock) Option     { return func(c *config) { c.clock = k } }
@@ -234,8 +262,10 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	if hc.CheckRedirect == nil {
 		hc.CheckRedirect = checkRedirect
 	}
-	var limiter *rate.Limiter
+	var limiter Limiter
 	switch {
+	case cfg.limiter != nil:
+		limiter = cfg.limiter
 	case cfg.rateSet && cfg.rps > 0:
 		limiter = newLimiter(cfg.rps, cfg.burst)
 	case !cfg.rateSet && official:

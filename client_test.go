@@ -23,6 +23,7 @@ import (
 	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/time/rate"
 
 	"github.com/sendivent/sendivent-go/internal/clock"
 )
@@ -209,11 +210,12 @@ func TestNewClientDefaultRateLimit(t *testing.T) { // not parallel: t.Setenv
 				assert.Nil(t, tr.limiter)
 				return
 			}
-			require.NotNil(t, tr.limiter)
+			lim, ok := tr.limiter.(*rate.Limiter)
+			require.True(t, ok)
 			// Paced a little under the limit, never over it.
-			assert.LessOrEqual(t, float64(tr.limiter.Limit()), tt.rps)
-			assert.InEpsilon(t, tt.rps, float64(tr.limiter.Limit()), 0.05)
-			assert.Equal(t, tt.burst, tr.limiter.Burst())
+			assert.LessOrEqual(t, float64(lim.Limit()), tt.rps)
+			assert.InEpsilon(t, tt.rps, float64(lim.Limit()), 0.05)
+			assert.Equal(t, tt.burst, lim.Burst())
 		})
 	}
 }

@@ -55,7 +55,7 @@ func newLimiter(rps float64, burst int) *rate.Limiter {
 // connection of a busy client because one request failed.
 type transport struct {
 	base    http.RoundTripper
-	limiter *rate.Limiter // nil: no pacing
+	limiter Limiter       // nil: no pacing
 	timeout time.Duration // per attempt
 }
 
