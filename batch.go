@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 	"sync/atomic"
 )
@@ -46,17 +45,28 @@ func BatchConcurrency(n int) BatchOption {
 	}
 }
 
-// BatchKeys derives each item's idempotency key from name and the item's
-// index and event, so running the same batch again (after a crash, say)
-// sends nothing twice. Items that carry their own key keep it.
+// BatchKeys derives each item's idempotency key from name and what the
+// item is (its event, channel and encoded request), never from its place
+// in the batch. So running the batch again after a crash, or re-running
+// only the items that failed, in any order, sends each missing item once
+// and nothing twice. Two identical items in one batch get one key, and so
+// are one send: make them differ (a payload field, their own key) to send
+// both. Items that carry their own key keep it.
 func BatchKeys(name string) BatchOption {
-	return BatchKeyFunc(func(i int, it BatchItem) string {
-		return IdempotencyKeyFrom(name, strconv.Itoa(i), it.Event)
+	return BatchKeyFunc(func(_ int, it BatchItem) string {
+		enc, err := encodeSend(it.Event, it.Request)
+		if err != nil {
+			return "" // Send reports the same error, before sending
+		}
+		return IdempotencyKeyFrom(name, it.Event, string(it.Request.Channel), string(enc))
 	})
 }
 
 // BatchKeyFunc derives each item's idempotency key with f, for example from
-// an order id in the payload. Items that carry their own key keep it.
+// an order id in the payload. Items that carry their own key keep it. A key
+// derived from the item's index i is unsafe to re-run on a subset of the
+// items: another item then gets the key of one that was sent, and the
+// service answers it with the stored answer, sending nothing.
 func BatchKeyFunc(f func(i int, it BatchItem) string) BatchOption {
 	return func(b *batchConfig) { b.key = f }
 }
@@ -89,6 +99,9 @@ func (e *BatchError) Unwrap() []error { return e.Errs }
 // the items not yet sent then fail with ErrNotAttempted. The error is nil
 // when every item was accepted, and a *BatchError otherwise.
 func (c *Client) SendBatch(ctx context.Context, items []BatchItem, opts ...BatchOption) ([]BatchResult, error) {
+	if err := c.usable(); err != nil {
+		return nil, err
+	}
 	cfg := batchConfig{concurrency: DefaultBatchConcurrency}
 	for _, o := range opts {
 		o(&cfg)

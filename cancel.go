@@ -23,8 +23,8 @@ type CancelResponse struct {
 // unless the service replays the first answer for the request's
 // idempotency key.
 func (c *Client) Cancel(ctx context.Context, event string, to Recipient) (*CancelResponse, error) {
-	if event == "" {
-		return nil, invalid("event", "empty event name")
+	if err := checkEvent(event); err != nil {
+		return nil, err
 	}
 	if err := checkRecipient(to, "to"); err != nil {
 		return nil, err
@@ -35,30 +35,19 @@ func (c *Client) Cancel(ctx context.Context, event string, to Recipient) (*Cance
 	if err != nil {
 		return nil, &ValidationError{Field: "to", Reason: "cannot be encoded as JSON: " + err.Error(), Err: err}
 	}
-	cc := &cancelCall{}
-	cc.call = call{method: "POST", path: "/v1/cancel/" + url.PathEscape(event), route: "/v1/cancel/{event}",
-		body: enc, key: idem.New(), out: cc}
-	if err := c.do(ctx, &cc.call); err != nil {
-		return nil, err
-	}
-	return cc.res, nil
+	r := request{method: "POST", route: "/v1/cancel/{event}", path: "/v1/cancel/" + url.PathEscape(event),
+		body: enc, key: idem.New()}
+	return do(ctx, c, r, decodeCancel)
 }
 
-type cancelCall struct {
-	call
-	res *CancelResponse
-}
-
-func (cc *cancelCall) decode(body []byte) error {
+func decodeCancel(a *answer) (*CancelResponse, error) {
 	res := &CancelResponse{Success: true} // an empty 2xx (a 204) says no more than that
-	if firstByte(body) < 0 {
-		cc.res = res
-		return nil
+	if firstByte(a.body) < 0 {
+		return res, nil
 	}
-	if err := json.Unmarshal(body, res); err != nil {
-		return err
+	if err := json.Unmarshal(a.body, res); err != nil {
+		return nil, malformed(err, a.body)
 	}
-	res.Raw = append(json.RawMessage(nil), body...)
-	cc.res = res
-	return nil
+	res.Raw = json.RawMessage(a.body)
+	return res, nil
 }

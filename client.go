@@ -1,12 +1,10 @@
 package sendivent
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -14,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/go-retryablehttp"
 
 	"github.com/sendivent/sendivent-go/internal/clock"
 	"github.com/sendivent/sendivent-go/internal/redact"
@@ -42,12 +39,10 @@ const (
 // a Client is safe for concurrent use by many goroutines, and nothing one
 // call does changes what another sends.
 type Client struct {
-	base         string  // without a trailing slash
-	baseURL      url.URL // base, parsed once: its Path and RawPath are empty
-	basePath     string  // base's escaped path, without a trailing slash
+	base         string // without a trailing slash
 	cred         *credentials
-	userAgent    []string
-	http         *retryablehttp.Client
+	userAgent    string
+	hc           *http.Client // bounds each attempt; its transport paces them
 	log          *slog.Logger // nil when logging is off
 	maxRetries   int
 	maxRetryWait time.Duration
@@ -64,7 +59,7 @@ type credentials struct{ *secret }
 
 type secret struct {
 	key  string
-	auth []string // "Bearer <key>", built once
+	auth string // "Bearer <key>"
 }
 
 // Option configures a Client.
@@ -181,14 +176,6 @@ func WithRateLimit(rps float64, burst int) Option {
 	}
 }
 
-// Limiter paces requests. Wait blocks until the next request may go, or
-// returns an error when it may not go before ctx ends. *rate.Limiter from
-// golang.org/x/time/rate satisfies it, and so does package redislimit's
-// limiter, shared by every process that uses one API key.
-type Limiter interface {
-	Wait(ctx context.Context) error
-}
-
 // WithLimiter paces every attempt, retries included, through l. It replaces
 // WithRateLimit's in-process limiter, and the default one. A refusal from
 // l is not an attempt: the call returns its error, which keeps l's cause.
@@ -234,21 +221,16 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	if key == "" {
 		return nil, errors.New("sendivent: no API key: pass one to NewClient or set SENDIVENT_API_KEY")
 	}
-	if strings.ContainsAny(key, "\r\n\t ") {
-		return nil, errors.New("sendivent: the API key contains white space")
+	if err := checkKey(key); err != nil {
+		return nil, err
 	}
 	base, official, err := resolveBaseURL(key, cfg.baseURL)
 	if err != nil {
 		return nil, err
 	}
-	bu, err := url.Parse(base)
-	if err != nil { // cannot happen: base is a URL already parsed, or a constant
-		return nil, errors.New("sendivent: the base URL does not parse as a URL")
-	}
-	basePath := strings.TrimRight(bu.EscapedPath(), "/")
-	bu.Path, bu.RawPath = "", ""
-	bu.Host = strings.TrimSuffix(bu.Host, ":") // as net/http does: "host:" is "host"
 
+	// Each attempt is bounded by the http.Client's Timeout: a caller's
+	// transport sees an ordinary context with a deadline.
 	var hc *http.Client
 	if cfg.httpClient != nil {
 		cp := *cfg.httpClient
@@ -256,12 +238,13 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		if hc.Transport == nil {
 			hc.Transport = http.DefaultTransport
 		}
+		if hc.Timeout <= 0 || cfg.timeout < hc.Timeout {
+			hc.Timeout = cfg.timeout
+		}
 	} else {
-		hc = &http.Client{Transport: defaultTransport(cfg.timeout)}
+		hc = &http.Client{Transport: defaultTransport(cfg.timeout), Timeout: cfg.timeout}
 	}
-	if hc.CheckRedirect == nil {
-		hc.CheckRedirect = checkRedirect
-	}
+	hc.CheckRedirect = redirectPolicy(hc.CheckRedirect)
 	var limiter Limiter
 	switch {
 	case cfg.limiter != nil:
@@ -275,37 +258,52 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		}
 		limiter = newLimiter(rps, 1)
 	}
-	hc.Transport = &transport{base: hc.Transport, limiter: limiter, timeout: cfg.timeout}
+	hc.Transport = &transport{base: hc.Transport, limiter: limiter}
 
-	c := &Client{
+	return &Client{
 		base:         base,
-		baseURL:      *bu,
-		basePath:     basePath,
-		cred:         &credentials{&secret{key: key, auth: []string{"Bearer " + key}}},
-		userAgent:    []string{userAgent(cfg.userAgent)},
+		cred:         &credentials{&secret{key: key, auth: "Bearer " + key}},
+		userAgent:    userAgent(cfg.userAgent),
+		hc:           hc,
 		log:          cfg.logger,
 		maxRetries:   cfg.maxRetries,
 		maxRetryWait: cfg.maxRetryWait,
 		maxBody:      cfg.maxBody,
 		clock:        cfg.clock,
 		jitter:       cfg.jitter,
-	}
-	c.http = &retryablehttp.Client{
-		HTTPClient: hc,
-		Logger:     nil, // its default writes every request to stderr
-		RetryMax:   cfg.maxRetries,
-		CheckRetry: c.checkRetry,
-		// checkRetry has already waited (it knows the context and the
-		// clock; Backoff knows neither), so there is nothing left to wait.
-		Backoff:      func(time.Duration, time.Duration, int, *http.Response) time.Duration { return 0 },
-		ErrorHandler: retryablehttp.PassthroughErrorHandler,
-	}
-	return c, nil
+	}, nil
 }
 
+// errNoClient is the error of a call on a nil Client, or one not made by
+// NewClient.
+var errNoClient = errors.New("sendivent: nil or zero Client: make one with NewClient")
+
+func (c *Client) usable() error {
+	if c == nil || c.hc == nil || c.cred == nil {
+		return errNoClient
+	}
+	return nil
+}
+
+// checkKey refuses a key that cannot be sent in a header as it is. The
+// error never quotes the key.
+func checkKey(key string) error {
+	if len(key) > 1024 {
+		return errors.New("sendivent: the API key is longer than 1024 bytes")
+	}
+	for i := 0; i < len(key); i++ {
+		if c := key[i]; c <= ' ' || c >= 0x7f {
+			return errors.New("sendivent: the API key contains white space, a control character or a non-ASCII byte")
+		}
+	}
+	return nil
+}
+
+// userAgent is the family the official SDKs share (Sendivent-Node/…,
+// Sendivent-PHP/…), then the caller's addition.
 func userAgent(extra string) string {
-	ua := "sendivent-go/" + Version + " (" + runtime.Version() + ")"
-	if extra = strings.Map(dropControl, extra); extra != "" {
+	ua := "Sendivent-Go/" + Version + " (" + runtime.Version() + "; " + runtime.GOOS + "/" + runtime.GOARCH + ")"
+	if extra = strings.TrimSpace(strings.Map(dropControl, extra)); extra != "" {
 		ua += " " + extra
 	}
 	return ua
@@ -341,24 +339,20 @@ func resolveBaseURL(key, override string) (string, bool, error) {
 		// Redacted: a URL with user:password@ must not print its password.
 		return "", false, fmt.Errorf("sendivent: base URL %q is not an http(s) URL with a host, no credentials and nothing after its path", u.Redacted())
 	}
-	if u.Scheme == "http" && strings.HasPrefix(key, "live_") && !isLoopback(u.Hostname()) {
-		return "", false, fmt.Errorf("sendivent: refusing to send a live_ key over plain http to %s; use https", u.Host)
+	if p := strings.TrimRight(u.Path, "/"); p == "/v1" || strings.HasSuffix(p, "/v1") {
+		return "", false, fmt.Errorf("sendivent: base URL %q ends in /v1, and the SDK adds /v1 to every path; give the service's root, such as %s", u.String(), ProductionURL)
 	}
+	if u.Scheme == "http" && strings.HasPrefix(key, "live_") && !isLoopback(u.Hostname()) {
+		return "", false, fmt.Errorf("sendivent: refusing to send a live_ key over plain http to %s; use https (only localhost and loopback addresses may use http)", u.Host)
+	}
+	u.Host = strings.TrimSuffix(u.Host, ":") // as net/http does: "host:" is "host"
 	base := strings.TrimRight(u.String(), "/")
 	return base, base == ProductionURL || base == SandboxURL, nil
 }
 
-func isLoopback(host string) bool {
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // Format prints the client without its key, whatever the verb.
 func (c *Client) Format(f fmt.State, verb rune) {
-	if c == nil {
+	if c.usable() != nil {
 		fmt.Fprint(f, "sendivent.Client(nil)")
 		return
 	}

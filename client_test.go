@@ -61,15 +61,15 @@ func newMockHarness(t *testing.T, opts ...Option) *mockHarness {
 func newMockHarnessKey(t *testing.T, key string, opts ...Option) *mockHarness {
 	t.Helper()
 	fake := clock.NewFake(time.Now())
+	mt := httpmock.NewMockTransport()
 	all := append([]Option{
 		WithBaseURL("https://api.test"),
+		WithHTTPClient(&http.Client{Transport: mt}),
 		withClock(fake),
 		withJitter(func() float64 { return 0 }),
 	}, opts...)
 	c, err := NewClient(key, all...)
 	require.NoError(t, err)
-	mt := httpmock.NewMockTransport()
-	c.http.HTTPClient.Transport = mt
 	return &mockHarness{t: t, c: c, fake: fake, mt: mt}
 }
 
@@ -177,7 +177,7 @@ func TestNewClientKeyAndBaseURL(t *testing.T) { // not parallel: t.Setenv
 			assert.Equal(t, tt.base, c.base)
 			if tt.wantKey != "" {
 				assert.Equal(t, tt.wantKey, c.cred.key)
-				assert.Equal(t, []string{"Bearer " + tt.wantKey}, c.cred.auth)
+				assert.Equal(t, "Bearer "+tt.wantKey, c.cred.auth)
 			}
 		})
 	}
@@ -204,7 +204,7 @@ func TestNewClientDefaultRateLimit(t *testing.T) { // not parallel: t.Setenv
 			clearEnv(t)
 			c, err := NewClient(tt.key, tt.opts...)
 			require.NoError(t, err)
-			tr, ok := c.http.HTTPClient.Transport.(*transport)
+			tr, ok := c.hc.Transport.(*transport)
 			require.True(t, ok, "the SDK wraps its transport")
 			if tt.rps == 0 {
 				assert.Nil(t, tr.limiter)
@@ -281,7 +281,9 @@ func TestNewClientLiveKeyOverPlainHTTP(t *testing.T) {
 		{live, "http://127.0.0.1:8080", true},
 		{live, "http://localhost:9999", true},
 		{live, "http://[::1]:80", true},
-		{live, "http://fake.localhost", true},
+		{live, "http://fake.localhost", false}, // a name, resolved by DNS and sent to proxies
+		{live, "http://localhost.", false},
+		{live, "http://127.0.0.1.nip.io", false},
 		{live, "https://api.example.com", true},
 		{"test_abc", "http://api.example.com", true},
 	}
@@ -323,7 +325,8 @@ func TestWithHTTPClient(t *testing.T) {
 		before      bool // the options go before WithHTTPClient
 		wantTimeout time.Duration
 	}{
-		{name: "its timeout is kept, beside the attempt timeout", hcTimeout: 7 * time.Second, wantTimeout: DefaultTimeout},
+		{name: "its shorter timeout is kept", hcTimeout: 7 * time.Second, wantTimeout: 7 * time.Second},
+		{name: "a longer one is cut to the attempt timeout", hcTimeout: time.Hour, wantTimeout: DefaultTimeout},
 		{name: "no timeout gets the default attempt timeout", wantTimeout: DefaultTimeout},
 		{name: "WithTimeout sets the attempt timeout", hcTimeout: 7 * time.Second, opts: []Option{WithTimeout(3 * time.Second)}, wantTimeout: 3 * time.Second},
 		{name: "WithTimeout before WithHTTPClient too", hcTimeout: 7 * time.Second, opts: []Option{WithTimeout(2 * time.Second)}, before: true, wantTimeout: 2 * time.Second},
@@ -332,7 +335,11 @@ func TestWithHTTPClient(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			mt := httpmock.NewMockTransport()
-			mt.RegisterResponder("GET", "https://api.test/v1/notifications/n1", reply(200, `{"id":"n1","status":"running"}`))
+			var deadline time.Time
+			mt.RegisterResponder("GET", "https://api.test/v1/notifications/n1", func(r *http.Request) (*http.Response, error) {
+				deadline, _ = r.Context().Deadline()
+				return reply(200, `{"id":"n1","status":"running"}`)(r)
+			})
 			rt := &countingRT{rt: mt}
 			hc := &http.Client{Transport: rt, Timeout: tt.hcTimeout}
 			opts := append([]Option{WithBaseURL("https://api.test"), WithHTTPClient(hc)}, tt.opts...)
@@ -342,19 +349,17 @@ func TestWithHTTPClient(t *testing.T) {
 			c, err := NewClient(testKey, opts...)
 			require.NoError(t, err)
 
-			assert.NotSame(t, hc, c.http.HTTPClient, "the SDK uses a copy")
 			assert.Same(t, rt, hc.Transport, "the caller's client is not changed")
 			assert.Equal(t, tt.hcTimeout, hc.Timeout, "the caller's client is not changed")
-			assert.Equal(t, tt.hcTimeout, c.http.HTTPClient.Timeout)
-			tr, ok := c.http.HTTPClient.Transport.(*transport)
-			require.True(t, ok)
-			assert.Equal(t, tt.wantTimeout, tr.timeout)
-			assert.Same(t, rt, tr.base)
+			assert.Nil(t, hc.CheckRedirect, "the caller's client is not changed")
 
+			start := time.Now()
 			n, err := c.GetNotification(context.Background(), "n1")
 			require.NoError(t, err)
 			assert.Equal(t, "n1", n.ID)
 			assert.Equal(t, 1, rt.n, "requests go through the caller's transport")
+			assert.WithinDuration(t, start.Add(tt.wantTimeout), deadline, time.Second,
+				"the attempt reaches the caller's transport with the attempt's deadline")
 		})
 	}
 }
@@ -363,7 +368,7 @@ func TestWithHTTPClientNilTransport(t *testing.T) {
 	t.Parallel()
 	c, err := NewClient(testKey, WithBaseURL("https://api.test"), WithHTTPClient(&http.Client{}))
 	require.NoError(t, err)
-	tr := c.http.HTTPClient.Transport.(*transport)
+	tr := c.hc.Transport.(*transport)
 	assert.Equal(t, http.DefaultTransport, tr.base)
 }
 
@@ -371,20 +376,18 @@ func TestWithTimeout(t *testing.T) {
 	t.Parallel()
 	c, err := NewClient(testKey, WithBaseURL("https://api.test"), WithTimeout(5*time.Second))
 	require.NoError(t, err)
-	tr := c.http.HTTPClient.Transport.(*transport)
+	tr := c.hc.Transport.(*transport)
 	base := tr.base.(*http.Transport)
-	assert.Equal(t, 5*time.Second, tr.timeout)
+	assert.Equal(t, 5*time.Second, c.hc.Timeout, "the http.Client's Timeout bounds each attempt")
 	assert.Equal(t, 5*time.Second, base.TLSHandshakeTimeout)
 	assert.Zero(t, base.ResponseHeaderTimeout, "the attempt's bound covers it")
-	assert.Zero(t, c.http.HTTPClient.Timeout)
 
 	c, err = NewClient(testKey, WithBaseURL("https://api.test"))
 	require.NoError(t, err)
-	assert.Equal(t, DefaultTimeout, c.http.HTTPClient.Transport.(*transport).timeout)
-	assert.Equal(t, DefaultMaxRetries, c.http.RetryMax)
+	assert.Equal(t, DefaultTimeout, c.hc.Timeout)
+	assert.Equal(t, DefaultMaxRetries, c.maxRetries)
 	assert.Equal(t, DefaultMaxRetryWait, c.maxRetryWait)
 	assert.Equal(t, int64(DefaultMaxResponseBytes), c.maxBody)
-	assert.Nil(t, c.http.Logger, "retryablehttp's default logger writes to stderr")
 }
 
 func TestRequestHeaders(t *testing.T) {
@@ -399,7 +402,7 @@ func TestRequestHeaders(t *testing.T) {
 	assert.Equal(t, "Bearer test_key", r.Header.Get("Authorization"))
 	assert.Equal(t, "application/json", r.Header.Get("Content-Type"))
 	ua := r.Header.Get("User-Agent")
-	assert.True(t, strings.HasPrefix(ua, "sendivent-go/"+Version+" "), ua)
+	assert.True(t, strings.HasPrefix(ua, "Sendivent-Go/"+Version+" "), ua)
 	assert.Contains(t, ua, "(go")
 	assert.Contains(t, ua, "billing-service/2.1")
 	key := r.Header.Get("X-Idempotency-Key")
@@ -408,7 +411,7 @@ func TestRequestHeaders(t *testing.T) {
 
 	// GET carries no body, so no Content-Type and no idempotency key.
 	h2 := newMockHarness(t)
-	h2.script(reply(200, `{"id":"n1"}`))
+	h2.script(reply(200, `{"id":"n1","status":"running"}`))
 	_, err = h2.c.GetNotification(context.Background(), "n1")
 	require.NoError(t, err)
 	g := h2.last()
@@ -428,7 +431,7 @@ func TestUserAgentDropsControlCharacters(t *testing.T) {
 		{"\x00\x7f", ""},
 	}
 	for _, tt := range tests {
-		assert.Equal(t, "sendivent-go/"+Version+" ("+runtime.Version()+")"+tt.suffix, userAgent(tt.in))
+		assert.Equal(t, "Sendivent-Go/"+Version+" ("+runtime.Version()+"; "+runtime.GOOS+"/"+runtime.GOARCH+")"+tt.suffix, userAgent(tt.in))
 	}
 }
 
@@ -489,7 +492,7 @@ func TestRealServer(t *testing.T) {
 	c, err := NewClient("live_key123", WithBaseURL(srv.URL), withClock(fake),
 		withJitter(func() float64 { return 0 }), WithRateLimit(1000, 10))
 	require.NoError(t, err)
-	tr := c.http.HTTPClient.Transport.(*transport)
+	tr := c.hc.Transport.(*transport)
 	require.NotNil(t, tr.limiter)
 	t.Cleanup(tr.base.(*http.Transport).CloseIdleConnections)
 
@@ -512,10 +515,9 @@ func TestRealServer(t *testing.T) {
 func TestRateLimiterWaitEndsWithContext(t *testing.T) {
 	t.Parallel()
 	mt := httpmock.NewMockTransport()
-	mt.RegisterNoResponder(reply(200, `{"id":"n1"}`))
-	c, err := NewClient(testKey, WithBaseURL("https://api.test"), WithRateLimit(0.001, 1))
+	mt.RegisterNoResponder(reply(200, `{"id":"n1","status":"running"}`))
+	c, err := NewClient(testKey, WithBaseURL("https://api.test"), WithRateLimit(0.001, 1), WithHTTPClient(&http.Client{Transport: mt}))
 	require.NoError(t, err)
-	c.http.HTTPClient.Transport.(*transport).base = mt
 
 	_, err = c.GetNotification(context.Background(), "n1") // takes the one token
 	require.NoError(t, err)
@@ -529,6 +531,8 @@ func TestRateLimiterWaitEndsWithContext(t *testing.T) {
 	var te *TransportError
 	require.ErrorAs(t, err, &te)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Empty(t, te.Attempts, "a refusal of the limiter is not an attempt")
+	assert.Contains(t, err.Error(), "rate limiter")
 	assert.Equal(t, 1, mt.GetTotalCallCount())
 }
 
@@ -663,7 +667,7 @@ func TestRedirectDropsKeyAcrossOrigins(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h := newMockHarness(t)
-			h.script(reply(http.StatusFound, "", "Location", tt.location), reply(200, `{"id":"n2"}`))
+			h.script(reply(http.StatusFound, "", "Location", tt.location), reply(200, `{"id":"n2","status":"running"}`))
 			n, err := h.c.GetNotification(context.Background(), "n1")
 			require.NoError(t, err)
 			assert.Equal(t, "n2", n.ID)
@@ -697,7 +701,7 @@ func TestRedirectDropsKeyAcrossOrigins(t *testing.T) {
 		require.NoError(t, err)
 		mt := httpmock.NewMockTransport()
 		mt.RegisterNoResponder(reply(http.StatusFound, `{}`, "Location", "https://elsewhere.test/"))
-		c.http.HTTPClient.Transport = mt
+		c.hc.Transport = mt
 		_, err = c.GetNotification(context.Background(), "n1")
 		require.Error(t, err)
 		assert.True(t, called)
@@ -845,15 +849,14 @@ func TestBaseURLPathOnTheWire(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, err := NewClient(testKey, WithBaseURL(tt.base), WithRateLimit(0, 0))
-			require.NoError(t, err)
 			mt := httpmock.NewMockTransport()
 			var got *http.Request
 			mt.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
 				got = r
-				return reply(200, `{"id":"n1"}`)(r)
+				return reply(200, `{"id":"n1","status":"accepted"}`)(r)
 			})
-			c.http.HTTPClient.Transport = mt
+			c, err := NewClient(testKey, WithBaseURL(tt.base), WithRateLimit(0, 0), WithHTTPClient(&http.Client{Transport: mt}))
+			require.NoError(t, err)
 			_, err = c.Send(context.Background(), tt.event, SendRequest{To: []Recipient{Address("a@example.com")}})
 			require.NoError(t, err)
 			assert.Equal(t, tt.wantURL, got.URL.String())

@@ -55,9 +55,12 @@ type APIError struct {
 	Attempts       []Attempt // every try, in order
 	Body           []byte    // the raw body (up to the size limit)
 
-	// Err, when set, is why the SDK stopped before its retries ran out: a
-	// context error when the next wait would have passed the deadline.
+	// Err, when set, is why the SDK stopped before its retries ran out: the
+	// context ended, or the next wait would have passed its deadline (an
+	// error matching context.DeadlineExceeded).
 	Err error
+
+	retryAfterSet bool // the answer had a readable Retry-After, maybe "0"
 }
 
 // Error describes the failure. It never contains the API key.
@@ -114,17 +117,15 @@ func (e *APIError) Is(target error) bool {
 // the deadline cut the retries short.
 func (e *APIError) Unwrap() error { return e.Err }
 
-// Temporary reports whether the same request may succeed later: the
-// statuses the SDK retries (408, 429, 500, 502, 503, 504) and a 409 for a
-// request still in flight.
+// Temporary reports whether the same request may succeed later, by the
+// rule the client retries by: 408, 429, 500, 502, 503 and 504, and a 409
+// for a request still in flight (with a Retry-After, or a code saying so).
 func (e *APIError) Temporary() bool {
 	if e == nil {
 		return false
 	}
-	if e.StatusCode == http.StatusConflict {
-		return retry.Conflict409(e.Code, e.RetryAfter > 0)
-	}
-	return retry.Status(e.StatusCode)
+	return retry.Retryable(retry.Failure{Status: e.StatusCode, Code: e.Code,
+		HasRetryAfter: e.retryAfterSet || e.RetryAfter > 0, RetryAfter: e.RetryAfter})
 }
 
 func sentinelFor(status int) error {
@@ -289,7 +290,15 @@ type TransportError struct {
 	IdempotencyKey string
 	Attempts       []Attempt
 	Err            error
+
+	temporary bool // the last attempt's failure may pass
 }
+
+// Temporary reports whether the same request may succeed later, by the
+// rule the client retries by: a connection error or a body cut short may
+// pass; a certificate error, a body over the size limit or one of the wrong
+// shape will not.
+func (e *TransportError) Temporary() bool { return e != nil && e.temporary }
 
 // Error says which request failed and why.
 func (e *TransportError) Error() string {
@@ -327,12 +336,15 @@ func (e *TransportError) Unwrap() error { return e.Err }
 
 // WaitTimeoutError is a Wait that ran out of time before the notification
 // reached a terminal status. It matches context.DeadlineExceeded when the
-// context's deadline was the cause.
+// context's deadline was the cause, and the last poll's error when that
+// poll failed: a 429 whose Retry-After did not fit in the time left matches
+// ErrRateLimited, and errors.As finds its *APIError with the RetryAfter.
 type WaitTimeoutError struct {
-	ID    string
-	Last  *Notification // the last state seen; nil if no poll succeeded
-	Polls int           // GET requests made
-	Err   error         // the context's error, or nil when WaitAtMost ran out
+	ID      string
+	Last    *Notification // the last state seen; nil if no poll succeeded
+	Polls   int           // GET requests made
+	Err     error         // the context's error, or nil when WaitAtMost ran out
+	LastErr error         // the last poll's error, if it failed
 }
 
 // Error says how long the wait went and where the notification was.
@@ -347,11 +359,23 @@ func (e *WaitTimeoutError) Error() string {
 	if e.Err != nil {
 		s += ": " + e.Err.Error()
 	}
+	if e.LastErr != nil {
+		s += "; last poll: " + e.LastErr.Error()
+	}
 	return s
 }
 
-// Unwrap returns the context's error, if that ended the wait.
-func (e *WaitTimeoutError) Unwrap() error { return e.Err }
+// Unwrap returns the context's error, if that ended the wait, and the last
+// poll's error, if it failed.
+func (e *WaitTimeoutError) Unwrap() []error {
+	var errs []error
+	for _, err := range []error{e.Err, e.LastErr} {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
 
 // malformed wraps the error of decoding body. A body cut short (JSON that
 // ends too soon) may come whole on a retry; broken JSON or JSON of the wrong

@@ -3,6 +3,7 @@ package sendivent
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/url"
 	"time"
 )
@@ -62,15 +63,18 @@ type SendResponse struct {
 	Status SendStatus
 	// IdempotencyKey is the key the send carried, generated or yours.
 	IdempotencyKey string
-	// Replayed is true when the service answered from an earlier send with
-	// the same key, so nothing new was sent.
+	// Replayed is the service's X-Idempotent-Replay header: true when the
+	// answer came from the service's store of answers for this key, not
+	// from handling this request. It is true for a repeat of an earlier
+	// send with the same key, which sent nothing new; and also when this
+	// call's own first attempt created the notification but its answer was
+	// lost, so that a retry got the stored answer. Either way, exactly one
+	// notification exists for the key.
 	Replayed bool
 	// Notifications has one entry per recipient, in request order, when the
 	// service lists them; for one recipient it holds that one.
 	Notifications []SentNotification
 	Raw           json.RawMessage // the body as received
-
-	one [1]SentNotification // Notifications' storage for one recipient
 }
 
 // SentNotification is one recipient's notification in a send's answer.
@@ -219,31 +223,24 @@ func (n *Notification) Message(ch Channel) *Message {
 }
 
 // GetNotification returns a notification's status and messages:
-// GET /v1/notifications/{id}. An unknown id is an error matching ErrNotFound.
+// GET /v1/notifications/{id}. An unknown id is an error matching
+// ErrNotFound; an answer with no status is one matching ErrMalformed.
 func (c *Client) GetNotification(ctx context.Context, id string) (*Notification, error) {
 	if id == "" {
 		return nil, invalid("id", "empty notification id")
 	}
-	g := &getCall{}
-	g.call = call{method: "GET", path: "/v1/notifications/" + url.PathEscape(id),
-		route: "/v1/notifications/{id}", out: g}
-	if err := c.do(ctx, &g.call); err != nil {
-		return nil, err
-	}
-	return g.n, nil
+	r := request{method: "GET", route: "/v1/notifications/{id}", path: "/v1/notifications/" + url.PathEscape(id)}
+	return do(ctx, c, r, decodeNotification)
 }
 
-type getCall struct {
-	call
-	n *Notification
-}
-
-func (g *getCall) decode(body []byte) error {
+func decodeNotification(a *answer) (*Notification, error) {
 	n := &Notification{}
-	if err := json.Unmarshal(body, n); err != nil {
-		return err
+	if err := json.Unmarshal(a.body, n); err != nil {
+		return nil, malformed(err, a.body)
 	}
-	n.Raw = append(json.RawMessage(nil), body...)
-	g.n = n
-	return nil
+	if n.Status == "" {
+		return nil, &malformedError{err: errors.New("the answer has no notification status")}
+	}
+	n.Raw = json.RawMessage(a.body)
+	return n, nil
 }

@@ -79,7 +79,7 @@ func TestSendEscapesEvent(t *testing.T) {
 		{"order/shipped now", "", "/v1/send/order%2Fshipped%20now"},
 		{"order/shipped now", "sms", "/v1/send/order%2Fshipped%20now/sms"},
 		{"a?b#c", "", "/v1/send/a%3Fb%23c"},
-		{"..", "", "/v1/send/.."},
+		{"...", "", "/v1/send/..."},
 		{"åäö", "", "/v1/send/%C3%A5%C3%A4%C3%B6"},
 	}
 	for _, tt := range tests {
@@ -236,7 +236,7 @@ func TestSendResponseDecoding(t *testing.T) {
 			id: "n1", event: "welcome", status: SendAccepted,
 			notes: []SentNotification{{ID: "n1", Event: "welcome", Status: SendAccepted}, {ID: "n2", Event: "welcome", Status: SendAccepted}}},
 		{name: "object with notifications and its own id", body: `{"id":"top","status":"accepted","notifications":[{"id":"n1"}]}`,
-			id: "top", status: SendAccepted, notes: []SentNotification{{ID: "n1"}}},
+			id: "top", event: "welcome", status: SendAccepted, notes: []SentNotification{{ID: "n1"}}},
 		{name: "replay", body: acceptedJSON, headers: []string{"X-Idempotent-Replay", "true"},
 			id: "550e8400-e29b-41d4-a716-446655440000", event: "welcome", status: SendAccepted, replayed: true,
 			notes: []SentNotification{{ID: "550e8400-e29b-41d4-a716-446655440000", Event: "welcome", Status: SendAccepted}}},
@@ -245,9 +245,9 @@ func TestSendResponseDecoding(t *testing.T) {
 			notes: []SentNotification{{ID: "550e8400-e29b-41d4-a716-446655440000", Event: "welcome", Status: SendAccepted}}},
 		{name: "unknown fields ignored", body: `{"id":"n1","event":"welcome","status":"accepted","queued_at":"x","extra":{"a":[1]}}`,
 			id: "n1", event: "welcome", status: SendAccepted, notes: []SentNotification{{ID: "n1", Event: "welcome", Status: SendAccepted}}},
-		{name: "unknown status kept", body: `{"id":"n1","status":"queued"}`, id: "n1", status: "queued",
-			notes: []SentNotification{{ID: "n1", Status: "queued"}}},
-		{name: "success with deliveries", body: `{"success":true,"deliveries":[{"channel":"email","status":"queued"}]}`, status: SendAccepted},
+		{name: "no status, with an id", body: `{"id":"n1"}`, id: "n1", event: "welcome", notes: []SentNotification{{ID: "n1"}}},
+		{name: "success with deliveries", body: `{"success":true,"deliveries":[{"email":"d1"},{"sms":"d2"}]}`, id: "d1", event: "welcome",
+			status: SendAccepted, notes: []SentNotification{{ID: "d1", Status: SendAccepted}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -275,11 +275,17 @@ func TestSendRejectedWith2xx(t *testing.T) {
 		body    string
 		message string
 		code    string
+		want    SendStatus
 	}{
-		{"status rejected", 200, `{"status":"rejected","error":"No sender configured"}`, "No sender configured", ""},
+		{"status rejected", 200, `{"status":"rejected","error":"No sender configured"}`, "No sender configured", "", SendRejected},
 		{"success false", 200, `{"success":false,"errors":[{"code":"INTEGRATION_MISSING","message":"No email integration configured"}]}`,
-			"No email integration configured", "INTEGRATION_MISSING"},
-		{"one of an array", 201, `[{"id":"n1","status":"accepted"},{"id":"n2","status":"rejected","error":"No phone"}]`, "*", ""},
+			"No email integration configured", "INTEGRATION_MISSING", SendRejected},
+		{"one of an array", 201, `[{"id":"n1","status":"accepted"},{"id":"n2","status":"rejected","error":"No phone"}]`, "No phone", "", SendRejected},
+		{"failed", 200, `{"id":"n1","status":"failed"}`, `the service answered with status "failed"`, "", "failed"},
+		{"queued", 202, `{"id":"n1","status":"queued"}`, `the service answered with status "queued"`, "", "queued"},
+		{"error", 200, `{"id":"n1","status":"error","error":{"code":"E1","message":"boom"}}`, "boom", "E1", "error"},
+		{"a bounced entry in an array", 200, `[{"id":"n1","status":"accepted"},{"id":"n2","status":"bounced"}]`,
+			`the service answered with status "bounced"`, "", "bounced"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -289,7 +295,7 @@ func TestSendRejectedWith2xx(t *testing.T) {
 			res, err := h.c.Event("welcome").To(Address("a@example.com")).Send(context.Background())
 			require.Error(t, err)
 			require.NotNil(t, res, "the response comes with the error")
-			assert.Equal(t, SendRejected, res.Status)
+			assert.Equal(t, tt.want, res.Status)
 			assert.ErrorIs(t, err, ErrRejected)
 			var apiErr *APIError
 			require.ErrorAs(t, err, &apiErr)
@@ -321,10 +327,31 @@ func TestSendMalformedButValidJSON(t *testing.T) {
 	assert.NotEmpty(t, te.IdempotencyKey)
 	assert.Contains(t, err.Error(), "malformed response body")
 
-	h2 := newMockHarness(t)
-	h2.script(reply(200, `[1,2]`))
-	_, err = h2.c.Event("welcome").To(Address("a@example.com")).Send(context.Background())
-	assert.ErrorIs(t, err, ErrMalformed)
+	// A 2xx that names no notification did not accept anything that can
+	// be followed: an error, not a response with an empty ID.
+	for _, body := range []string{`[1,2]`, `{}`, `null`, `[]`, `{"event":"welcome","status":"accepted"}`,
+		`[{"id":"n1","status":"accepted"},{"status":"accepted"}]`, `{"success":true,"deliveries":[]}`, `{"success":true}`} {
+		h2 := newMockHarness(t)
+		h2.script(reply(200, body))
+		res, err := h2.c.Event("welcome").To(Address("a@example.com")).Send(context.Background())
+		assert.ErrorIs(t, err, ErrMalformed, body)
+		assert.Nil(t, res, body)
+		assert.Len(t, h2.requests(), 1, "%s: a whole body of the wrong shape is not retried", body)
+	}
+}
+
+// TestGetNotificationWithoutStatus: an answer that says nothing about the
+// notification is an error at once, so Wait does not poll it for minutes.
+func TestGetNotificationWithoutStatus(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{`{}`, `null`, `{"id":"n1"}`, `{"id":"n1","status":""}`} {
+		h := newMockHarness(t)
+		h.script(reply(200, body))
+		_, err := h.c.Wait(context.Background(), "n1")
+		assert.ErrorIs(t, err, ErrMalformed, body)
+		assert.Len(t, h.requests(), 1, body)
+		assert.Empty(t, h.fake.Sleeps(), body)
+	}
 }
 
 func TestSendValidation(t *testing.T) {

@@ -9,423 +9,388 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
 
-	"github.com/sendivent/sendivent-go/internal/alarm"
+	"github.com/sendivent/sendivent-go/internal/clock"
+	"github.com/sendivent/sendivent-go/internal/redact"
 	"github.com/sendivent/sendivent-go/internal/retry"
-	"github.com/sendivent/sendivent-go/internal/wire"
 )
 
-// call is one logical request and what its attempts found. It is also the
-// request's context, for two reasons: checkRetry, which runs after every
-// attempt, gets only the context; and each attempt is bounded through it.
-// An attempt runs under inner, a child of the caller's context that the
-// attempt's alarm cancels when the timeout passes; net/http hangs its own
-// context off inner at no extra cost (inner is a plain cancelCtx and the
-// call reports its Done and Value), and stops the attempt, reading of the
-// body included, when inner ends. A cut attempt's inner is spent, so the
-// next attempt gets a fresh one.
-type call struct {
-	parent        context.Context // the caller's
-	method, route string
-	path          string // escaped, after the base URL's path
-	body          []byte // not pooled: the transport may read it after an attempt ends
-	key           string // X-Idempotency-Key, if any
-	keyHeader     [1]string
-	out           decoder         // reads a 2xx body; nil for none
-	readers       [4]bytes.Reader // see nextBody
-	nbody         atomic.Int32
-
-	// The attempt's bound. mu guards inner, cancel, seq, active, cut and
-	// timeout, which net/http's goroutines and the alarm's read.
-	mu      sync.Mutex
-	inner   context.Context // nil before begin; ended after finish
-	cancel  context.CancelCauseFunc
-	seq     uint64 // the attempt's number, the alarm's token
-	active  bool
-	cut     bool // the attempt's alarm rang
-	alarm   *alarm.Alarm
-	timeout time.Duration
-
-	attempts   []Attempt
-	first      [3]Attempt // attempts' storage for the usual call
-	status     int
-	header     http.Header
-	resp       []byte // the last answer's body, in a pooled buffer
-	readErr    error  // why the last body is unusable, if it is
-	retryAfter time.Duration
-	stop       error // why retries stopped early
+// request is one API call, before it is sent.
+type request struct {
+	method string
+	route  string // the path template, for logs and errors: "/v1/send/{event}"
+	path   string // escaped: "/v1/send/welcome"
+	query  url.Values
+	body   []byte // JSON; nil for none
+	key    string // X-Idempotency-Key; "" for none
 }
 
-type callKey struct{}
+// answer is a response with its body read whole.
+type answer struct {
+	status int
+	header http.Header
+	body   []byte
+}
 
-func (cl *call) ctx() context.Context {
-	cl.mu.Lock()
-	defer cl.mu.Unlock()
-	if cl.inner != nil {
-		return cl.inner
+// do sends r through go-retryablehttp's loop and decodes a 2xx answer with
+// decode. The SDK's policy sits in the loop's hooks: checkRetry asks
+// retry.Decide after each attempt, backoff returns the wait it chose, and
+// handle reads and judges each answer. Each attempt is bounded by the
+// http.Client's Timeout (WithTimeout).
+//
+// decode may return a value with an error: a send that the service answered
+// with a 2xx but did not accept.
+func do[T any](ctx context.Context, c *Client, r request, decode func(*answer) (T, error)) (T, error) {
+	var zero T
+	if err := c.usable(); err != nil {
+		return zero, err
 	}
-	return cl.parent
-}
-
-// Deadline is the caller's.
-func (cl *call) Deadline() (time.Time, bool) { return cl.parent.Deadline() }
-
-// Done is the current attempt's.
-func (cl *call) Done() <-chan struct{} { return cl.ctx().Done() }
-
-// Err is the current attempt's. The SDK's own code asks cl.parent instead.
-func (cl *call) Err() error { return cl.ctx().Err() }
-
-// Value makes the call findable from the request's context, and the
-// attempt's context findable by net/http's.
-func (cl *call) Value(k any) any {
-	if k == (callKey{}) {
-		return cl
+	cl := &call[T]{c: c, r: &r, decode: decode}
+	req, err := c.newRequest(ctx, &r)
+	if err != nil {
+		return zero, &TransportError{Method: r.method, Path: r.route, IdempotencyKey: r.key, Err: c.scrubErr(err)}
 	}
-	return cl.ctx().Value(k)
-}
-
-// begin makes the first attempt's context. It is made before any attempt
-// starts, so that a context derived from the call's on the way to the
-// transport (an http.Client with a Timeout makes one) is derived from it.
-func (cl *call) begin(ctx context.Context) {
-	cl.parent = ctx
-	cl.inner, cl.cancel = context.WithCancelCause(ctx)
-}
-
-// startAttempt bounds the attempt about to start by timeout, unless the
-// caller's deadline comes first. A redirect's request is part of the attempt
-// that got the redirect, under the same bound: it fails at once if the
-// attempt was cut meanwhile.
-func (cl *call) startAttempt(timeout time.Duration) {
-	cl.mu.Lock()
-	if cl.active {
-		cl.mu.Unlock()
-		return
+	req.SetResponseHandler(cl.handle)
+	rc := &retryablehttp.Client{
+		HTTPClient:   c.hc,
+		Logger:       nil, // its default logger writes every request to stderr
+		RetryMax:     c.maxRetries,
+		CheckRetry:   cl.checkRetry,
+		Backoff:      cl.backoff,
+		ErrorHandler: giveUp,
+		PrepareRetry: stillWanted,
 	}
-	cl.seq++
-	cl.active, cl.cut = true, false
-	cl.timeout = timeout
-	seq := cl.seq
-	cl.mu.Unlock()
-	if dl, ok := cl.parent.Deadline(); ok && time.Until(dl) <= timeout {
-		return
+	resp, err := rc.Do(req)
+	if resp != nil {
+		resp.Body.Close() // handle has read it
 	}
-	cl.alarm = alarm.Set(timeout, cl, seq)
+	if err != nil {
+		return cl.value, cl.fail(ctx, err)
+	}
+	return cl.value, nil
 }
 
-// Ring ends attempt seq, if it is still running.
-func (cl *call) Ring(seq uint64) {
-	cl.mu.Lock()
-	if seq != cl.seq || !cl.active || cl.cut {
-		cl.mu.Unlock()
-		return
+// newRequest builds the request every attempt sends.
+func (c *Client) newRequest(ctx context.Context, r *request) (*retryablehttp.Request, error) {
+	u := c.base + r.path
+	if len(r.query) > 0 {
+		u += "?" + r.query.Encode()
 	}
-	cl.cut = true
-	cancel, after := cl.cancel, cl.timeout
-	cl.mu.Unlock()
-	cancel(&attemptTimeout{after: after})
+	var body any
+	if r.body != nil {
+		body = r.body // retryablehttp gives each attempt a fresh reader over it
+	}
+	req, err := retryablehttp.NewRequestWithContext(ctx, r.method, u, body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", c.cred.auth)
+	req.Header.Set("User-Agent", c.userAgent)
+	if r.body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if r.key != "" {
+		req.Header.Set("X-Idempotency-Key", r.key)
+	}
+	return req, nil
 }
 
-// endAttempt stops the attempt's alarm and reports whether it rang.
-func (cl *call) endAttempt() bool {
-	if cl.alarm != nil {
-		cl.alarm.Stop()
-		cl.alarm = nil
-	}
-	cl.mu.Lock()
-	defer cl.mu.Unlock()
-	cut := cl.active && cl.cut
-	if cl.cut { // spent: the next attempt gets a fresh one
-		cl.inner, cl.cancel = context.WithCancelCause(cl.parent)
-		cl.cut = false
-	}
-	cl.active = false
-	return cut
+// call is what one request's attempts found.
+type call[T any] struct {
+	c        *Client
+	r        *request
+	decode   func(*answer) (T, error)
+	value    T // the decoded answer
+	attempts []Attempt
+	last     error         // the last attempt's failure
+	failure  retry.Failure // the same, as the policy sees it
+	wait     time.Duration // the wait checkRetry chose, for backoff
+	stop     error         // why the policy stopped before retries ran out
+	answered bool          // handle has read this attempt's answer
 }
 
-// finish ends the call's last attempt and its context, which releases it
-// from the caller's. Anything of net/http's still watching sees it ended.
-func (cl *call) finish() {
-	cl.endAttempt()
-	cl.mu.Lock()
-	cancel := cl.cancel
-	cl.cancel = nil
-	cl.mu.Unlock()
-	if cancel != nil {
-		cancel(nil)
+// checkRetry is retryablehttp's CheckRetry. An answer (err == nil) is left
+// to handle, which reads it; retryablehttp then calls checkRetry again with
+// handle's error, if any. A failure is recorded and put to the policy.
+func (cl *call[T]) checkRetry(ctx context.Context, _ *http.Response, err error) (bool, error) {
+	if err == nil {
+		if cl.answered { // handle read it and found it good
+			cl.c.logAttempt(ctx, cl.r, len(cl.attempts), cl.attempts[len(cl.attempts)-1], false)
+		}
+		cl.answered = false
+		return false, nil
 	}
+	var refused *limiterError
+	if errors.As(err, &refused) {
+		return false, err // no request went out: not an attempt
+	}
+	if !cl.answered { // no answer (or a redirect refused); handle did not run
+		if errors.Is(err, context.Canceled) && ctx.Err() == nil {
+			// The caller did not cancel: the attempt's bound passed, and a
+			// transport said only "canceled".
+			err = &attemptTimeout{err: err}
+		}
+		cl.last, cl.failure = err, retry.Failure{Err: err}
+		cl.attempts = append(cl.attempts, Attempt{Err: cl.c.scrubErr(err)})
+	}
+	cl.answered = false
+	a := &cl.attempts[len(cl.attempts)-1]
+	if ctx.Err() != nil {
+		cl.c.logAttempt(ctx, cl.r, len(cl.attempts), *a, false)
+		return false, nil
+	}
+	p := retry.Plan{
+		Retries:      len(cl.attempts) - 1,
+		MaxRetries:   cl.c.maxRetries,
+		MaxRetryWait: cl.c.maxRetryWait,
+		Now:          cl.c.clock.Now(),
+		Jitter:       cl.c.jitter(),
+	}
+	p.Deadline, _ = ctx.Deadline()
+	d := retry.Decide(cl.failure, p)
+	cl.wait, cl.stop, a.Wait = d.Wait, d.Stop, d.Wait
+	cl.c.logAttempt(ctx, cl.r, len(cl.attempts), *a, d.Retry)
+	return d.Retry, nil
 }
 
-// attemptTimeout is why an attempt that ran past WithTimeout ended. Like
-// net/http's own time-outs, it is a net.Error and matches
-// context.DeadlineExceeded.
-type attemptTimeout struct{ after time.Duration }
+// attemptTimeout is an attempt cut by its bound (WithTimeout) that the
+// transport reported as canceled. Like net/http's own time-outs, it is a
+// net.Error and matches context.DeadlineExceeded, not context.Canceled:
+// the caller did not cancel.
+type attemptTimeout struct{ err error }
 
-func (e *attemptTimeout) Error() string {
-	return "attempt timed out after " + e.after.String()
-}
+func (e *attemptTimeout) Error() string        { return "attempt timed out: " + e.err.Error() }
 func (e *attemptTimeout) Timeout() bool        { return true }
 func (e *attemptTimeout) Temporary() bool      { return true }
 func (e *attemptTimeout) Is(target error) bool { return target == context.DeadlineExceeded }
 
-// nextBody gives each use of the body (retryablehttp's length probe, each
-// attempt, a resend by the transport) a reader of its own over the one
-// encoded body, since the transport may still read an attempt's body after
-// the attempt ended. The readers live in the call for the usual number of
-// uses. They are plain *bytes.Reader values: net/http writes those with
-// their headers in one write, but flushes the headers first for a reader
-// type it does not know.
-func (cl *call) nextBody() (io.Reader, error) {
-	var r *bytes.Reader
-	if i := int(cl.nbody.Add(1)) - 1; i < len(cl.readers) {
-		r = &cl.readers[i]
-	} else {
-		r = new(bytes.Reader)
-	}
-	r.Reset(cl.body)
-	return r, nil
+// backoff is retryablehttp's Backoff: the wait checkRetry chose, which
+// retryablehttp sleeps on a timer that ends with the context.
+func (cl *call[T]) backoff(_, _ time.Duration, _ int, _ *http.Response) time.Duration {
+	return cl.c.clock.Wait(cl.wait)
 }
 
-// decoder reads a 2xx answer into a call's result. It runs as soon as the
-// body is read, so an answer that does not decode is retried like a broken
-// connection (idempotent calls make that safe).
-type decoder interface {
-	decode(body []byte) error
+// stillWanted is retryablehttp's PrepareRetry: no attempt starts once the
+// context has ended, even when it ends as a wait does.
+func stillWanted(req *http.Request) error { return req.Context().Err() }
+
+// giveUp is retryablehttp's ErrorHandler: the error as it is (do adds the
+// attempts), not wrapped in "giving up after N attempts".
+func giveUp(resp *http.Response, err error, _ int) (*http.Response, error) {
+	if resp != nil {
+		resp.Body.Close()
+	}
+	return nil, err
 }
 
-var (
-	contentTypeJSON = []string{"application/json"}
-)
-
-// do runs a call through the retry client and returns its error, if any;
-// on success cl.out holds the answer.
-func (c *Client) do(ctx context.Context, cl *call) error {
-	cl.begin(ctx)
-	defer cl.finish()
-	cl.attempts = cl.first[:0]
-	buf := wire.Get()
-	cl.resp = buf.B[:0]
-	defer func() {
-		buf.B, cl.resp = cl.resp[:0], nil // keep what the buffer grew to
-		wire.Put(buf)
-	}()
-
-	var body any
-	if cl.body != nil {
-		body = retryablehttp.ReaderFunc(cl.nextBody)
+// handle is the request's response handler: it reads the answer through the
+// size cap, records the attempt, and turns the answer into the call's value
+// or the attempt's error.
+func (cl *call[T]) handle(resp *http.Response) error {
+	defer resp.Body.Close()
+	cl.answered = true
+	cl.attempts = append(cl.attempts, Attempt{StatusCode: resp.StatusCode})
+	a := &cl.attempts[len(cl.attempts)-1]
+	cl.failure = retry.Failure{Status: resp.StatusCode}
+	if resp.StatusCode < 200 {
+		// 101 Switching Protocols: the body is the raw connection, which
+		// no bound would end. Closing it, unread, ends it.
+		err := fmt.Errorf("unexpected %q answer", resp.Status)
+		a.Err, cl.last, cl.failure.Err = err, err, err
+		return err
 	}
-	// The URL is the client's, parsed once, with the call's path: parsing
-	// it again for every request costs more than the rest of building it.
-	req, err := retryablehttp.NewRequestWithContext(cl, cl.method, "", body)
+	body, rerr := readBody(resp, cl.c.maxBody)
+	ans := &answer{status: resp.StatusCode, header: resp.Header, body: body}
+	if resp.StatusCode >= 300 {
+		e := cl.c.apiError(ans, cl.r.key)
+		if rerr != nil && rerr != errTooLarge { // an error answer is judged by its status, even cut short
+			a.Err = cl.c.scrubErr(rerr)
+		}
+		cl.failure.Code, cl.failure.HasRetryAfter, cl.failure.RetryAfter = e.Code, e.retryAfterSet, e.RetryAfter
+		cl.last = e
+		return e
+	}
+	var err error
+	switch {
+	case rerr == errTooLarge:
+		err = ErrTooLarge
+	case rerr != nil: // the connection broke mid-body
+		err, cl.failure.Cut = rerr, true
+	default:
+		var v T
+		v, err = cl.decode(ans)
+		cl.value = v
+		if m, ok := err.(*malformedError); ok {
+			cl.failure.Cut = m.cut
+		}
+		if e, ok := err.(*APIError); ok { // a 2xx that did not accept the send
+			cl.c.scrub(e)
+			e.IdempotencyKey = cl.r.key
+			cl.last = e
+			return e
+		}
+	}
 	if err != nil {
-		return &TransportError{Method: cl.method, Path: cl.route, IdempotencyKey: cl.key, Err: err}
+		a.Err, cl.last, cl.failure.Err = err, err, err
 	}
-	u := req.URL
-	*u = c.baseURL
-	u.RawPath = c.basePath + cl.path
-	if u.Path, err = url.PathUnescape(u.RawPath); err != nil {
-		return &TransportError{Method: cl.method, Path: cl.route, IdempotencyKey: cl.key, Err: err}
-	}
-	req.Host = u.Host
-	h := req.Header
-	h["Authorization"] = c.cred.auth
-	h["User-Agent"] = c.userAgent
-	if cl.body != nil {
-		h["Content-Type"] = contentTypeJSON
-	}
-	if cl.key != "" {
-		cl.keyHeader[0] = cl.key
-		h["X-Idempotency-Key"] = cl.keyHeader[:]
-	}
-	resp, err := c.http.Do(req)
-	if resp != nil && resp.Body != nil {
-		resp.Body.Close() // checkRetry has read it; this is for the paths where it did not run
-	}
-	return c.outcome(ctx, cl, err)
+	return err
 }
 
-// outcome turns what the attempts found into the call's error, or nil.
-func (c *Client) outcome(ctx context.Context, cl *call, doErr error) error {
-	n := len(cl.attempts)
-	if n == 0 || cl.attempts[n-1].StatusCode == 0 || cl.readErr != nil {
-		cause := doErr
-		switch {
-		case n > 0 && cl.readErr != nil:
-			cause = cl.readErr
-		case n > 0 && cl.attempts[n-1].Err != nil:
-			cause = cl.attempts[n-1].Err
-		}
-		if cause == nil {
-			cause = ctx.Err()
-		}
-		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(cause, ctxErr) {
-			cause = fmt.Errorf("%w (last attempt: %w)", ctxErr, cause)
-		} else if cl.stop != nil {
-			cause = fmt.Errorf("%w (%w)", cause, cl.stop)
-		}
-		te := &TransportError{Method: cl.method, Path: cl.route, IdempotencyKey: cl.key, Attempts: cl.attempts, Err: cause}
-		if n > 0 {
-			te.StatusCode = cl.attempts[n-1].StatusCode
-		}
-		return te
+// errTooLarge is readBody's: the body is over the cap.
+var errTooLarge = errors.New("body over the size cap")
+
+// readBody reads the body, up to limit bytes. The attempt's bound (the
+// http.Client's Timeout) covers the read: net/http ends it when the bound
+// passes, and so does closing the body, which a transport that ignores its
+// request's context still honours.
+func readBody(resp *http.Response, limit int64) ([]byte, error) {
+	if resp.Request != nil {
+		stop := context.AfterFunc(resp.Request.Context(), func() { resp.Body.Close() })
+		defer stop()
 	}
-	if cl.status >= 200 && cl.status < 300 {
-		return nil
+	var buf bytes.Buffer
+	if resp.ContentLength > 0 && resp.ContentLength <= limit {
+		buf.Grow(int(resp.ContentLength) + 1) // +1: the read that finds EOF
 	}
+	n, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1))
+	if n > limit {
+		return buf.Bytes()[:limit], errTooLarge
+	}
+	return buf.Bytes(), err
+}
+
+// fail builds the call's error from its last attempt and why it stopped.
+func (cl *call[T]) fail(ctx context.Context, err error) error {
+	var refused *limiterError
+	if errors.As(err, &refused) {
+		return &TransportError{Method: cl.r.method, Path: cl.r.route, IdempotencyKey: cl.r.key,
+			Attempts: cl.attempts, Err: refused}
+	}
+	why := cl.stop
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		why = ctxErr
+	}
+	if e, ok := cl.last.(*APIError); ok {
+		e.Attempts, e.Err = cl.attempts, why
+		return e
+	}
+	cause := cl.last
+	if cause == nil { // no attempt ended: the context ended first
+		cause = err
+	}
+	switch {
+	case why == nil:
+	case errors.Is(cause, why):
+	case errors.Is(why, context.Canceled) || errors.Is(why, context.DeadlineExceeded):
+		cause = fmt.Errorf("%w (last attempt: %w)", why, cause)
+	}
+	te := &TransportError{Method: cl.r.method, Path: cl.r.route, IdempotencyKey: cl.r.key,
+		Attempts: cl.attempts, Err: cl.c.scrubErr(cause), temporary: retry.Retryable(cl.failure)}
+	if n := len(cl.attempts); n > 0 {
+		te.StatusCode = cl.attempts[n-1].StatusCode
+	}
+	return te
+}
+
+// apiError builds the error for a non-2xx answer, scrubbed of the key.
+func (c *Client) apiError(a *answer, key string) *APIError {
 	e := &APIError{
-		StatusCode:     cl.status,
-		RetryAfter:     cl.retryAfter,
-		RequestID:      cl.header.Get("X-Request-Id"),
-		IdempotencyKey: cl.key,
-		Attempts:       cl.attempts,
-		Err:            cl.stop,
+		StatusCode:     a.status,
+		RequestID:      a.header.Get("X-Request-Id"),
+		IdempotencyKey: key,
 	}
-	e.decodeBody(append([]byte(nil), cl.resp...))
-	if e.Err == nil && doErr != nil {
-		e.Err = doErr // the context ended during a wait
+	if v := a.header.Get("Retry-After"); v != "" {
+		e.RetryAfter, e.retryAfterSet = retry.ParseAfter(v, c.clock.Now())
 	}
+	e.decodeBody(a.body)
 	c.scrub(e)
 	return e
 }
 
-// checkRetry is called by retryablehttp after every attempt. It reads the
-// body (so the connection goes back to the pool at once) and decodes a 2xx
-// one, records the attempt, decides whether to try again and, if so, waits,
-// unless the wait would pass the context's deadline.
-func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	cl, _ := ctx.Value(callKey{}).(*call)
-	if cl == nil { // not a request made by do
-		return false, err
-	}
-	ctx = cl.parent // the attempt's context may be spent; the call's is not
-	n := len(cl.attempts)
-	a := Attempt{Err: err}
-	again := false
-	var after time.Duration
-	hasAfter := false
-	cl.readErr, cl.retryAfter = nil, 0
-	if err != nil {
-		// net/http reports a cut attempt with its cause; another transport
-		// may say only that the context was canceled.
-		if cl.endAttempt() && errors.Is(err, context.Canceled) && ctx.Err() == nil {
-			a.Err = &attemptTimeout{after: cl.timeout}
-		}
-		again = retry.Error(err)
-	} else {
-		a.StatusCode = resp.StatusCode
-		cl.status, cl.header = resp.StatusCode, resp.Header
-		var rerr error
-		cl.resp, rerr = wire.ReadAll(cl.resp[:0], resp.Body, c.maxBody)
-		resp.Body.Close()
-		resp.Body = http.NoBody
-		if cl.endAttempt() && rerr != nil && rerr != wire.ErrTooLarge {
-			rerr = &attemptTimeout{after: cl.timeout}
-		}
-		ok := resp.StatusCode >= 200 && resp.StatusCode < 300
-		switch {
-		case rerr == wire.ErrTooLarge && ok:
-			cl.readErr = ErrTooLarge
-		case rerr != nil && rerr != wire.ErrTooLarge && ok: // the connection broke mid-body
-			a.Err, cl.readErr, again = rerr, rerr, true
-		case ok:
-			if cl.out != nil {
-				if derr := cl.out.decode(cl.resp); derr != nil {
-					m := malformed(derr, cl.resp)
-					a.Err, cl.readErr, again = m, m, m.(*malformedError).cut
-				}
-			}
-		default:
-			// An error answer is classified by its status, even when its
-			// body was cut short or at the cap.
-			if rerr != nil && rerr != wire.ErrTooLarge {
-				a.Err = rerr
-			}
-			again = retry.Status(resp.StatusCode)
-			if resp.StatusCode == http.StatusConflict {
-				again = retry.Conflict409(peekCode(cl.resp), resp.Header.Get("Retry-After") != "")
-			}
-		}
-		if v := resp.Header.Get("Retry-After"); v != "" {
-			after, hasAfter = retry.ParseAfter(v, c.clock.Now())
-			cl.retryAfter = after
-		}
-	}
-	cl.attempts = append(cl.attempts, a)
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		c.logAttempt(ctx, cl, a, false, 0)
-		return false, ctxErr
-	}
-	if !again || n >= c.maxRetries {
-		c.logAttempt(ctx, cl, a, false, 0)
-		return false, nil
-	}
-	wait := retry.Delay(n, c.jitter())
-	if hasAfter {
-		if after > c.maxRetryWait {
-			c.logAttempt(ctx, cl, a, false, 0)
-			return false, nil
-		}
-		wait = after
-	}
-	if dl, ok := ctx.Deadline(); ok && !c.clock.Now().Add(wait).Before(dl) {
-		cl.stop = context.DeadlineExceeded
-		c.logAttempt(ctx, cl, a, false, 0)
-		return false, nil
-	}
-	cl.attempts[n].Wait = wait
-	c.logAttempt(ctx, cl, a, true, wait)
-	if err := c.clock.Sleep(ctx, wait); err != nil {
-		return false, err
-	}
-	return true, nil
-}
-
-func (c *Client) logAttempt(ctx context.Context, cl *call, a Attempt, retrying bool, wait time.Duration) {
+func (c *Client) logAttempt(ctx context.Context, r *request, n int, a Attempt, retrying bool) {
 	if c.log == nil || !c.log.Enabled(ctx, slog.LevelDebug) {
 		return
 	}
 	attrs := make([]slog.Attr, 0, 8)
 	attrs = append(attrs,
-		slog.String("method", cl.method),
-		slog.String("path", cl.route),
-		slog.Int("attempt", len(cl.attempts)),
+		slog.String("method", r.method),
+		slog.String("path", r.route),
+		slog.Int("attempt", n),
 		slog.Int("status", a.StatusCode),
 	)
-	if cl.key != "" {
-		attrs = append(attrs, slog.String("idempotency_key", cl.key))
+	if r.key != "" {
+		attrs = append(attrs, slog.String("idempotency_key", r.key))
 	}
 	if a.Err != nil {
-		attrs = append(attrs, slog.String("error", a.Err.Error()))
+		attrs = append(attrs, slog.String("error", redact.Secret(a.Err.Error(), c.cred.key)))
 	}
 	if retrying {
-		attrs = append(attrs, slog.Bool("retrying", true), slog.Duration("wait", wait))
+		attrs = append(attrs, slog.Bool("retrying", true), slog.Duration("wait", a.Wait))
 	}
 	c.log.LogAttrs(ctx, slog.LevelDebug, "sendivent request", attrs...)
 }
 
-// peekCode reads the machine code of an error body, flat or nested.
-func peekCode(body []byte) string {
-	var e APIError
-	e.decodeBody(body)
-	return e.Code
-}
-
-// scrub removes the key from anything the server echoed into an error.
+// scrub removes any piece of the key from what the server echoed into an
+// error.
 func (c *Client) scrub(e *APIError) {
 	k := c.cred.key
-	if bytes.Contains(e.Body, []byte(k)) {
-		e.Body = bytes.ReplaceAll(e.Body, []byte(k), []byte("[redacted]"))
+	if s := redact.Secret(string(e.Body), k); s != string(e.Body) {
+		e.Body = []byte(s)
 	}
 	for _, s := range []*string{&e.Message, &e.Code, &e.Field, &e.Channel, &e.RequestID} {
-		if strings.Contains(*s, k) {
-			*s = strings.ReplaceAll(*s, k, "[redacted]")
+		*s = redact.Secret(*s, k)
+	}
+}
+
+// scrubErr returns err, or, when its message holds a piece of the key (a
+// redirect's Location that carried it), an error with that piece removed.
+// Nothing it wraps holds the key: the URL of a *url.Error is scrubbed too,
+// and a cause that cannot be cleaned is dropped, though the result still
+// matches the context's errors when the cause did.
+func (c *Client) scrubErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	clean := redact.Secret(msg, c.cred.key)
+	if clean == msg {
+		return err
+	}
+	e := &scrubbedError{msg: clean}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		e.err = &url.Error{Op: ue.Op, URL: redact.Secret(ue.URL, c.cred.key), Err: c.scrubErr(ue.Err)}
+	}
+	for _, target := range []error{context.DeadlineExceeded, context.Canceled} {
+		if errors.Is(err, target) {
+			e.is = append(e.is, target)
 		}
 	}
+	return e
+}
+
+// scrubbedError is an error whose message had a piece of the key removed.
+type scrubbedError struct {
+	msg string
+	err error   // the cleaned cause, if it could be cleaned
+	is  []error // the context errors the cause matched
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+func (e *scrubbedError) Unwrap() error { return e.err }
+func (e *scrubbedError) Is(target error) bool {
+	for _, t := range e.is {
+		if t == target {
+			return true
+		}
+	}
+	return false
+}
+
+// sleep waits d on the client's clock, or until ctx ends.
+func (c *Client) sleep(ctx context.Context, d time.Duration) error {
+	return clock.Sleep(ctx, c.clock, d)
 }

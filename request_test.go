@@ -2,7 +2,6 @@ package sendivent
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -18,72 +17,51 @@ import (
 	"github.com/sendivent/sendivent-go/internal/clock"
 )
 
-// The attempt's bound, driven by hand: which ring cuts which attempt, and
-// what the request's context says before, during and after a cut.
-func TestAttemptBound(t *testing.T) {
+// TestAttemptContextIsOrdinary: what a caller's transport receives is a
+// plain context bounded by WithTimeout: a deadline, DeadlineExceeded when it
+// passes, one Done channel, an Err that stays; and each attempt has its own.
+func TestAttemptContextIsOrdinary(t *testing.T) {
 	t.Parallel()
-	cl := &call{}
-	cl.begin(context.Background())
-	cl.startAttempt(time.Hour)
-	first := cl.seq
-	done := cl.Done()
-	require.NotNil(t, done)
-	assert.False(t, cl.endAttempt(), "not cut")
+	var mu sync.Mutex
+	var seen []context.Context
+	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		ctx := r.Context()
+		mu.Lock()
+		seen = append(seen, ctx)
+		first := len(seen) == 1
+		mu.Unlock()
+		if first {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}
+		return httpmock.NewStringResponse(200, acceptedJSON), nil
+	})
+	c, err := NewClient(testKey, WithBaseURL("https://api.test"), WithHTTPClient(&http.Client{Transport: rt}),
+		WithTimeout(30*time.Millisecond), withClock(clock.NewFake(time.Now())))
+	require.NoError(t, err)
+	start := time.Now()
+	res, err := c.Send(context.Background(), "welcome", SendRequest{To: []Recipient{Address("a@example.com")}})
+	require.NoError(t, err)
+	assert.Equal(t, "550e8400-e29b-41d4-a716-446655440000", res.ID)
 
-	cl.startAttempt(time.Hour)
-	cl.Ring(first) // the first attempt's alarm, late
-	assert.NoError(t, cl.Err(), "a late ring does not cut a later attempt")
-
-	cl.Ring(cl.seq)
-	<-cl.Done()
-	var at *attemptTimeout
-	require.ErrorAs(t, context.Cause(cl), &at)
-	assert.ErrorIs(t, context.Cause(cl), context.DeadlineExceeded)
-	var ne net.Error
-	require.ErrorAs(t, context.Cause(cl), &ne)
-	assert.True(t, ne.Timeout())
-	assert.True(t, cl.endAttempt(), "cut")
-	assert.False(t, cl.endAttempt(), "told once")
-
-	assert.NoError(t, cl.Err(), "between attempts the context is live again")
-	cl.startAttempt(time.Hour)
-	assert.NoError(t, cl.Err(), "the next attempt gets a fresh context")
-	cl.Ring(cl.seq - 1)
-	assert.NoError(t, cl.Err())
-	cl.finish()
-	assert.Nil(t, cl.alarm)
-}
-
-func TestAttemptBoundEndsWithTheCaller(t *testing.T) {
-	t.Parallel()
-	parent, cancel := context.WithCancelCause(context.Background())
-	cl := &call{}
-	cl.begin(parent)
-	cl.startAttempt(time.Hour)
-	boom := errors.New("caller gave up")
-	cancel(boom)
-	<-cl.Done()
-	assert.ErrorIs(t, context.Cause(cl), boom)
-	assert.False(t, cl.endAttempt(), "the caller's end is not a cut")
-	assert.ErrorIs(t, cl.Err(), context.Canceled, "and stays ended")
-	cl.finish()
-}
-
-// TestAttemptBoundUnderTheCallersDeadline: a caller's deadline that comes
-// first bounds the attempt, and no alarm is set.
-func TestAttemptBoundUnderTheCallersDeadline(t *testing.T) {
-	t.Parallel()
-	parent, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	cl := &call{}
-	cl.begin(parent)
-	cl.startAttempt(time.Hour)
-	assert.Nil(t, cl.alarm)
-	dl, ok := cl.Deadline()
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, seen, 2)
+	cut, next := seen[0], seen[1]
+	dl, ok := cut.Deadline()
+	require.True(t, ok, "a timed-out attempt's context has a deadline")
+	assert.WithinDuration(t, start.Add(30*time.Millisecond), dl, 25*time.Millisecond)
+	assert.Equal(t, context.DeadlineExceeded, cut.Err())
+	assert.Equal(t, cut.Done(), cut.Done(), "one Done channel")
+	select {
+	case <-cut.Done():
+	default:
+		t.Fatal("Done is not closed")
+	}
+	assert.NotSame(t, cut, next, "the next attempt gets a context of its own")
+	assert.Equal(t, context.DeadlineExceeded, cut.Err(), "an ended context stays ended")
+	_, ok = next.Deadline()
 	assert.True(t, ok)
-	want, _ := parent.Deadline()
-	assert.Equal(t, want, dl)
-	cl.finish()
 }
 
 // afterFuncCtx is a caller's context of its own kind, which counts how
@@ -115,7 +93,6 @@ func TestCallsLeaveNothingOnTheCallersContext(t *testing.T) {
 	t.Parallel()
 	h := newMockHarness(t)
 	h.script(reply(503, `{"error":"busy"}`), reply(200, acceptedJSON), reply(400, `{"error":"bad","field":"to"}`))
-	h.c.http.HTTPClient.Transport = &transport{base: h.mt, timeout: time.Hour} // the harness's, bounded
 	ctx := &afterFuncCtx{Context: context.Background()}
 	for i := 0; i < 5; i++ {
 		_, _ = h.c.Send(ctx, "welcome", SendRequest{To: []Recipient{Address("a@example.com")}})
@@ -154,8 +131,7 @@ func TestCutReportedAsCanceledByTheTransport(t *testing.T) {
 			var te *TransportError
 			require.ErrorAs(t, err, &te)
 			require.Len(t, te.Attempts, 1)
-			var at *attemptTimeout
-			assert.ErrorAs(t, te.Attempts[0].Err, &at)
+			assert.ErrorIs(t, te.Attempts[0].Err, context.DeadlineExceeded)
 			var ne net.Error
 			require.ErrorAs(t, err, &ne)
 			assert.True(t, ne.Timeout())

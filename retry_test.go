@@ -332,7 +332,7 @@ func TestDeadlineStopsTheWait(t *testing.T) {
 	assert.Equal(t, 5*sec, apiErr.RetryAfter)
 	assert.Equal(t, []Attempt{{StatusCode: 503}}, apiErr.Attempts)
 	assert.Empty(t, h.fake.Sleeps(), "a wait past the deadline is not started")
-	assert.Contains(t, err.Error(), "stopped: context deadline exceeded")
+	assert.Contains(t, err.Error(), "stopped: the next attempt, due in 5s, would start after the context's deadline")
 
 	// A backoff that fits is waited; the next one that does not stops it.
 	h2 := newMockHarness(t)
@@ -362,11 +362,11 @@ func TestDeadlineStopsAfterConnectionError(t *testing.T) {
 func TestCancelDuringWait(t *testing.T) {
 	t.Parallel()
 	// The real clock: the wait is a timer that must end with the context.
-	c, err := NewClient(testKey, WithBaseURL("https://api.test"))
-	require.NoError(t, err)
 	mt := httpmock.NewMockTransport()
 	mt.RegisterNoResponder(reply(503, `{"error":"down"}`, "Retry-After", "10"))
-	c.http.HTTPClient.Transport = mt
+	c, err := NewClient(testKey, WithBaseURL("https://api.test"), WithHTTPClient(&http.Client{Transport: mt}),
+		withJitter(func() float64 { return 0 }))
+	require.NoError(t, err)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -506,16 +506,6 @@ func TestGetNotificationRetried(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, StatusCompleted, n.Status)
 	assert.Equal(t, []time.Duration{ms500, sec}, h.fake.Sleeps())
-}
-
-func TestCheckRetryIgnoresForeignRequests(t *testing.T) {
-	t.Parallel()
-	c, err := NewClient(testKey, WithBaseURL("https://api.test"))
-	require.NoError(t, err)
-	boom := errors.New("boom")
-	again, gotErr := c.checkRetry(context.Background(), nil, boom)
-	assert.False(t, again)
-	assert.Equal(t, boom, gotErr)
 }
 
 func TestCancelDuringWaitAfterUnusableAnswer(t *testing.T) {

@@ -3,12 +3,16 @@ package sendivent
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/sendivent/sendivent-go/internal/idem"
-	"github.com/sendivent/sendivent-go/internal/wire"
 )
 
 // EventBuilder builds one send. Client.Event returns a new one each time, so
@@ -55,8 +59,6 @@ func (b *EventBuilder) Send(ctx context.Context) (*SendResponse, error) {
 	return b.c.Send(ctx, b.event, b.req)
 }
 
-var emptyPayload = Payload{}
-
 type sendBody struct {
 	To        any        `json:"to"`
 	Payload   Payload    `json:"payload"`
@@ -67,20 +69,58 @@ type sendBody struct {
 
 // Send sends event to req.To: POST /v1/send/{event}, or
 // /v1/send/{event}/{channel} when req.Channel is set. Bad input returns a
-// *ValidationError before anything is sent. A 2xx answer that rejects the
-// send returns the response and an *APIError matching ErrRejected.
+// *ValidationError before anything is sent. A 2xx answer that does not
+// accept the send returns the response and an *APIError matching
+// ErrRejected; one without a notification id is an error matching
+// ErrMalformed.
 func (c *Client) Send(ctx context.Context, event string, req SendRequest) (*SendResponse, error) {
-	if event == "" {
-		return nil, invalid("event", "empty event name")
+	if err := c.usable(); err != nil {
+		return nil, err
 	}
-	route, channel := "/v1/send/{event}", ""
+	r, err := sendRequest(event, req)
+	if err != nil {
+		return nil, err
+	}
+	if c.log != nil && c.log.Enabled(ctx, slog.LevelDebug) {
+		c.log.LogAttrs(ctx, slog.LevelDebug, "sendivent send",
+			slog.String("event", event), slog.Any("to", recipientsLog(req.To)),
+			slog.String("channel", string(req.Channel)), slog.String("idempotency_key", r.key))
+	}
+	d := sendDecoder{event: event, key: r.key}
+	return do(ctx, c, r, d.decode)
+}
+
+// sendRequest checks a send and encodes it. The key is the caller's, or a
+// new random one.
+func sendRequest(event string, req SendRequest) (request, error) {
+	enc, err := encodeSend(event, req)
+	if err != nil {
+		return request{}, err
+	}
+	r := request{method: "POST", route: "/v1/send/{event}", path: "/v1/send/" + url.PathEscape(event),
+		body: enc, key: req.IdempotencyKey}
 	if req.Channel != "" {
-		if !req.Channel.Valid() {
-			return nil, invalid("channel", "unknown channel "+strconv.Quote(string(req.Channel)))
-		}
-		route, channel = "/v1/send/{event}/{channel}", "/"+string(req.Channel)
+		r.route, r.path = "/v1/send/{event}/{channel}", r.path+"/"+string(req.Channel)
 	}
-	sc := &sendCall{event: event, body: sendBody{Payload: req.Payload, Language: req.Language, Overrides: req.Overrides, From: req.From}}
+	if r.key == "" {
+		r.key = idem.New()
+	} else if err := idem.Check(r.key); err != nil {
+		return request{}, invalid("idempotency_key", err.Error())
+	}
+	return r, nil
+}
+
+// encodeSend checks a send's fields and returns its JSON body. The same
+// request always encodes to the same bytes (maps are encoded in key
+// order), which BatchKeys relies on.
+func encodeSend(event string, req SendRequest) ([]byte, error) {
+	if err := checkEvent(event); err != nil {
+		return nil, err
+	}
+	if req.Channel != "" && !req.Channel.Valid() {
+		return nil, invalid("channel", "unknown channel "+strconv.Quote(string(req.Channel)))
+	}
+	body := sendBody{Payload: req.Payload, Language: req.Language, Overrides: req.Overrides, From: req.From}
 	switch len(req.To) {
 	case 0:
 		return nil, invalid("to", "at least one recipient is required")
@@ -88,113 +128,97 @@ func (c *Client) Send(ctx context.Context, event string, req SendRequest) (*Send
 		if err := checkRecipient(req.To[0], "to"); err != nil {
 			return nil, err
 		}
-		sc.body.To = req.To[0]
+		body.To = req.To[0]
 	default:
 		for i, r := range req.To {
 			if err := checkRecipient(r, "to["+strconv.Itoa(i)+"]"); err != nil {
 				return nil, err
 			}
 		}
-		sc.body.To = req.To
+		body.To = req.To
 	}
 	if req.From != nil {
 		if err := checkRecipient(req.From, "from"); err != nil {
 			return nil, err
 		}
 	}
-	if sc.body.Payload == nil {
-		sc.body.Payload = emptyPayload
+	if body.Payload == nil {
+		body.Payload = Payload{}
 	}
-	key := req.IdempotencyKey
-	if key == "" {
-		key = idem.New()
-	} else if err := idem.Check(key); err != nil {
-		return nil, invalid("idempotency_key", err.Error())
-	}
-	enc, err := json.Marshal(&sc.body)
+	enc, err := json.Marshal(&body)
 	if err != nil {
-		return nil, encodeError(sc.body, err)
+		return nil, encodeError(body, err)
 	}
-	if c.log != nil && c.log.Enabled(ctx, slog.LevelDebug) {
-		c.log.LogAttrs(ctx, slog.LevelDebug, "sendivent send",
-			slog.String("event", event), slog.Any("to", recipientsLog(req.To)),
-			slog.String("channel", string(req.Channel)), slog.String("idempotency_key", key))
-	}
-	sc.call = call{method: "POST", path: "/v1/send/" + url.PathEscape(event) + channel,
-		route: route, body: enc, key: key, out: sc}
-	if err := c.do(ctx, &sc.call); err != nil {
-		return nil, err
-	}
-	return c.sendResult(sc)
+	return enc, nil
 }
 
-// sendResult completes a decoded answer from the call's headers, and turns
-// a rejection into its error.
-func (c *Client) sendResult(sc *sendCall) (*SendResponse, error) {
-	res := sc.res
-	res.IdempotencyKey = sc.key
-	res.Replayed = sc.header.Get("X-Idempotent-Replay") == "true"
-	if res.Status == SendRejected {
-		return res, c.rejection(&sc.call, res)
+// checkEvent refuses an event name that cannot be the service's: the docs
+// call it a URL-friendly identifier (lowercase, digits, -, ., _ in
+// practice). The SDK refuses only what is surely wrong, so a name the
+// service adds rules for later still goes through.
+func checkEvent(name string) error {
+	switch {
+	case name == "":
+		return invalid("event", "empty event name")
+	case len(name) > 255:
+		return invalid("event", "event name longer than 255 bytes")
+	case name == "." || name == "..":
+		return invalid("event", "event name "+strconv.Quote(name)+" is a path segment, not a name")
+	case strings.TrimSpace(name) != name:
+		return invalid("event", "event name "+strconv.Quote(name)+" has leading or trailing space")
 	}
-	return res, nil
+	for _, r := range name {
+		if r < 0x20 || r == 0x7f || r == utf8.RuneError || unicode.IsControl(r) {
+			return invalid("event", "event name "+strconv.Quote(name)+" contains a control character or invalid UTF-8")
+		}
+	}
+	return nil
 }
 
-// sendCall is a send's request and its answer, in one allocation.
-type sendCall struct {
-	call
-	event string
-	body  sendBody
-	wire  sendWire
-	res   *SendResponse
+// sendDecoder reads a send's answer.
+type sendDecoder struct {
+	event, key string
 }
 
-// sendWire is flat, not built on SentNotification: the decoder walks
-// embedded fields more slowly, and this runs on every send.
+// sendWire is every shape a send's answer is known to take, in one.
 type sendWire struct {
 	ID            string             `json:"id"`
 	Event         string             `json:"event"`
 	Status        SendStatus         `json:"status"`
 	Notifications []SentNotification `json:"notifications"`
-	Success       *bool              `json:"success"` // the older {success, deliveries} shape
+	Success       *bool              `json:"success"`    // the older {success, deliveries} shape
+	Deliveries    []map[string]any   `json:"deliveries"` // [{"email": "<delivery uuid>"}]
 }
-
-// flatSendKeys are the members of the usual answer, which
-// wire.DecodeFlat reads without reflection.
-var flatSendKeys = []string{"id", "event", "status"}
 
 // decode reads any of the answers a send is known to get: one object, an
 // array of them, an object holding a notifications array, or the older
-// {success, deliveries} object.
-func (sc *sendCall) decode(body []byte) error {
-	res := &SendResponse{}
-	if i := firstByte(body); i >= 0 && body[i] == '[' {
-		if err := json.Unmarshal(body, &res.Notifications); err != nil {
-			return err
+// {success, deliveries} object. It returns the response with an error when
+// the answer does not accept the send or names no notification.
+func (d *sendDecoder) decode(a *answer) (*SendResponse, error) {
+	res := &SendResponse{IdempotencyKey: d.key, Raw: json.RawMessage(a.body)}
+	res.Replayed = a.header.Get("X-Idempotent-Replay") == "true"
+	if i := firstByte(a.body); i >= 0 && a.body[i] == '[' {
+		if err := json.Unmarshal(a.body, &res.Notifications); err != nil {
+			return nil, malformed(err, a.body)
 		}
 	} else {
-		w := &sc.wire
-		*w = sendWire{}
-		var v [3][]byte
-		if wire.DecodeFlat(body, flatSendKeys, v[:]) {
-			w.ID = string(v[0])
-			w.Event = reuse(v[1], sc.event)
-			w.Status = SendStatus(reuse(v[2], string(SendAccepted)))
-		} else if err := json.Unmarshal(body, w); err != nil {
-			return err
+		var w sendWire
+		if err := json.Unmarshal(a.body, &w); err != nil {
+			return nil, malformed(err, a.body)
 		}
-		res.Notifications = w.Notifications
-		if len(res.Notifications) == 0 && (w.ID != "" || w.Status != "") {
-			res.one[0] = SentNotification{ID: w.ID, Event: w.Event, Status: w.Status}
-			res.Notifications = res.one[:]
-		}
+		res.ID, res.Event, res.Status, res.Notifications = w.ID, w.Event, w.Status, w.Notifications
 		if w.Status == "" && w.Success != nil {
-			w.Status = SendAccepted
+			res.Status = SendAccepted
 			if !*w.Success {
-				w.Status = SendRejected
+				res.Status = SendRejected
+			}
+			if res.ID == "" {
+				res.ID = firstDelivery(w.Deliveries)
 			}
 		}
-		res.ID, res.Event, res.Status = w.ID, w.Event, w.Status
+		if len(res.Notifications) == 0 && res.ID != "" {
+			res.Notifications = []SentNotification{{ID: res.ID, Event: res.Event, Status: res.Status}}
+		}
 	}
 	if len(res.Notifications) > 0 {
 		first := res.Notifications[0]
@@ -203,45 +227,63 @@ func (sc *sendCall) decode(body []byte) error {
 		if res.Status == "" {
 			res.Status = first.Status
 		}
-		for _, n := range res.Notifications {
-			if n.Status != SendAccepted && n.Status != "" {
-				res.Status = n.Status // one recipient not accepted speaks for the send
-				break
-			}
+	}
+	res.Event = cmpOr(res.Event, d.event)
+	var body json.RawMessage // the part that says why, when one recipient was not accepted
+	for i, n := range res.Notifications {
+		if n.Status != "" && n.Status != SendAccepted {
+			res.Status = n.Status // one recipient not accepted speaks for the send
+			body = nth(a.body, i)
+			break
 		}
 	}
-	res.Raw = append(json.RawMessage(nil), body...)
-	sc.res = res
-	return nil
-}
-
-// rejection is the error for a 2xx answer that did not accept the send,
-// with the message of the rejected recipient when the answer lists several.
-func (c *Client) rejection(cl *call, res *SendResponse) error {
-	e := &APIError{StatusCode: cl.status, RequestID: cl.header.Get("X-Request-Id"),
-		IdempotencyKey: cl.key, Attempts: cl.attempts}
-	body := []byte(res.Raw)
-	var list []json.RawMessage
-	if i := firstByte(body); i >= 0 && body[i] == '[' && json.Unmarshal(body, &list) == nil {
-		for j, n := range res.Notifications {
-			if n.Status != SendAccepted && n.Status != "" && j < len(list) {
-				body = list[j]
-				break
-			}
+	if res.Status != "" && res.Status != SendAccepted {
+		e := &APIError{StatusCode: a.status, RequestID: a.header.Get("X-Request-Id")}
+		e.decodeBody(cmpOrBytes(body, a.body))
+		e.Body = a.body
+		if e.Message == "" {
+			e.Message = "the service answered with status " + strconv.Quote(string(res.Status))
+		}
+		return res, e
+	}
+	if res.ID == "" {
+		return nil, &malformedError{err: errors.New("the answer names no notification id")}
+	}
+	for i, n := range res.Notifications {
+		if n.ID == "" {
+			return nil, &malformedError{err: fmt.Errorf("notification %d of the answer has no id", i)}
 		}
 	}
-	e.decodeBody(body)
-	e.Body = res.Raw
-	c.scrub(e)
-	return e
+	return res, nil
 }
 
-// reuse returns s when b spells it, which spares an allocation.
-func reuse(b []byte, s string) string {
-	if string(b) == s {
+// firstDelivery is the id of the first delivery of the older answer shape,
+// [{"<channel>": "<delivery id>"}].
+func firstDelivery(ds []map[string]any) string {
+	if len(ds) == 0 || len(ds[0]) != 1 {
+		return ""
+	}
+	for _, v := range ds[0] {
+		s, _ := v.(string)
 		return s
 	}
-	return string(b)
+	return ""
+}
+
+// nth is element i of a JSON array, or nil.
+func nth(body []byte, i int) json.RawMessage {
+	var list []json.RawMessage
+	if j := firstByte(body); j < 0 || body[j] != '[' || json.Unmarshal(body, &list) != nil || i >= len(list) {
+		return nil
+	}
+	return list[i]
+}
+
+func cmpOrBytes(a, b []byte) []byte {
+	if len(a) > 0 {
+		return a
+	}
+	return b
 }
 
 // firstByte is the index of the first non-space byte of b, or -1.

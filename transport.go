@@ -1,33 +1,50 @@
 package sendivent
 
 import (
+	"context"
 	"errors"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"golang.org/x/time/rate"
 )
 
-// checkRedirect is net/http's default redirect policy, except that the key
-// does not follow a redirect to another origin: net/http keeps the
-// Authorization header when only the port or the scheme changes (to
-// http://same-host:other-port, or from https down to http).
-func checkRedirect(req *http.Request, via []*http.Request) error {
-	if len(via) >= 10 {
-		return errors.New("stopped after 10 redirects")
-	}
-	if o := via[0].URL; req.URL.Scheme != o.Scheme || req.URL.Host != o.Host {
-		req.Header.Del("Authorization")
-	}
-	return nil
+// Limiter paces requests. Wait blocks until the next request may go, or
+// returns an error when it may not go before ctx ends. *rate.Limiter from
+// golang.org/x/time/rate satisfies it, and so does package redislimit's
+// limiter, shared by every process that uses one API key.
+type Limiter interface {
+	Wait(ctx context.Context) error
 }
 
-// defaultTransport is net/http's default with bounds on dialing and the
-// TLS handshake, which go on in the background after the attempt that
-// started them has ended.
+// redirectPolicy wraps a caller's CheckRedirect (nil: net/http's default of
+// 10 redirects) so that the key never follows a redirect to another origin:
+// net/http keeps the Authorization header when only the port or the scheme
+// changes (to http://same-host:other-port, or from https down to http). It
+// is removed before the caller's policy runs, which may not put it back.
+func redirectPolicy(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if o := via[0].URL; req.URL.Scheme != o.Scheme || req.URL.Host != o.Host {
+			req.Header.Del("Authorization")
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+}
+
+// defaultTransport is net/http's default with a bounded dial and handshake,
+// a connection pool sized for a busy client, and no proxy for loopback.
 func defaultTransport(timeout time.Duration) *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Proxy = proxy
 	t.DialContext = (&net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}).DialContext
 	t.TLSHandshakeTimeout = min(timeout, 10*time.Second)
 	// Keep a connection per concurrent caller: the default of 2 idle
@@ -40,6 +57,26 @@ func defaultTransport(timeout time.Duration) *http.Transport {
 	return t
 }
 
+// proxy is $HTTP_PROXY and friends, except for loopback: a base URL on this
+// machine, which may carry a live_ key over plain http, never goes through
+// a proxy.
+func proxy(r *http.Request) (*url.URL, error) {
+	if isLoopback(r.URL.Hostname()) {
+		return nil, nil
+	}
+	return http.ProxyFromEnvironment(r)
+}
+
+// isLoopback reports whether host is "localhost" or a literal loopback
+// address. Other names, "*.localhost" among them, go to DNS and to proxies.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 // rateMargin keeps pacing a little under the limit: requests spaced exactly
 // 1/rps apart reach the server with network jitter, and a server counting
 // arrivals in a sliding window would see rps+1 in some second.
@@ -49,40 +86,44 @@ func newLimiter(rps float64, burst int) *rate.Limiter {
 	return rate.NewLimiter(rate.Limit(rps*rateMargin), burst)
 }
 
-// transport wraps the client's transport: it paces requests, bounds each
-// attempt, and hides CloseIdleConnections, which retryablehttp calls each
-// time it gives up on a request and which would throw away every pooled
-// connection of a busy client because one request failed.
+// transport wraps the client's transport. It paces requests, and hides
+// CloseIdleConnections, which retryablehttp calls each time a request ends
+// in an error and which would throw away every pooled connection of a busy
+// client because the service answered one request with a 404.
 type transport struct {
 	base    http.RoundTripper
-	limiter Limiter       // nil: no pacing
-	timeout time.Duration // per attempt
+	limiter Limiter // nil: no pacing
 }
 
-// RoundTrip waits for the request's turn, then starts an attempt bounded by
-// the timeout, reading of the answer included (see call). A context ending
-// is the one thing net/http never answers by silently sending the request
-// again on a new connection, which it does when a reused connection fails.
+// RoundTrip waits for the request's turn, then sends it.
 func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if t.limiter != nil {
 		if err := t.limiter.Wait(r.Context()); err != nil {
-			return nil, err
+			return nil, &limiterError{err: err}
 		}
 	}
-	// Found by Value: an http.Client with a Timeout wraps the call's context.
-	cl, _ := r.Context().Value(callKey{}).(*call)
-	if cl == nil { // not a request made by do
-		return t.base.RoundTrip(r)
-	}
-	cl.startAttempt(t.timeout)
-	return t.base.RoundTrip(r) // checkRetry, which runs next, ends the attempt
+	return t.base.RoundTrip(r)
+}
+
+// limiterError is a limiter's refusal: no request went out. It keeps the
+// limiter's cause, and matches context.DeadlineExceeded when the limiter
+// said the wait would pass the deadline (x/time/rate says so in words only).
+type limiterError struct{ err error }
+
+func (e *limiterError) Error() string { return "rate limiter: " + e.err.Error() }
+func (e *limiterError) Unwrap() error { return e.err }
+func (e *limiterError) Is(target error) bool {
+	return target == context.DeadlineExceeded && strings.Contains(e.err.Error(), "would exceed context deadline")
 }
 
 // CloseIdleConnections closes the connections the client keeps for reuse,
 // if its transport can. A client that is no longer needed can call it; the
 // connections otherwise close themselves after 90 idle seconds.
 func (c *Client) CloseIdleConnections() {
-	if ci, ok := c.http.HTTPClient.Transport.(*transport).base.(interface{ CloseIdleConnections() }); ok {
+	if c.usable() != nil {
+		return
+	}
+	if ci, ok := c.hc.Transport.(*transport).base.(interface{ CloseIdleConnections() }); ok {
 		ci.CloseIdleConnections()
 	}
 }

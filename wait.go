@@ -6,7 +6,6 @@ import (
 	"iter"
 	"time"
 
-	"github.com/sendivent/sendivent-go/internal/retry"
 )
 
 // Polling defaults, each changed by a WaitOption.
@@ -119,6 +118,9 @@ func (c *Client) poll(ctx context.Context, id string, opts []WaitOption, next fu
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if err := c.usable(); err != nil {
+		return err
+	}
 	if id == "" {
 		return invalid("id", "empty notification id")
 	}
@@ -131,17 +133,19 @@ func (c *Client) poll(ctx context.Context, id string, opts []WaitOption, next fu
 	defer cancel()
 
 	var last *Notification
+	var lastErr error // the last poll's, if it failed
 	polls, final := 0, false
 	timeout := func() error {
 		err := ctx.Err()
 		if err == nil && byCtx { // the end was the context's deadline, as good as passed
 			err = context.DeadlineExceeded
 		}
-		return &WaitTimeoutError{ID: id, Last: last, Polls: polls, Err: err}
+		return &WaitTimeoutError{ID: id, Last: last, Polls: polls, Err: err, LastErr: lastErr}
 	}
 	for i := 0; ; i++ {
 		n, err := c.GetNotification(pctx, id)
 		polls++
+		lastErr = err
 		switch {
 		case err == nil:
 			last = n
@@ -179,7 +183,7 @@ func (c *Client) poll(ctx context.Context, id string, opts []WaitOption, next fu
 				return timeout()
 			}
 		}
-		if err := c.clock.Sleep(pctx, d); err != nil {
+		if err := c.sleep(pctx, d); err != nil {
 			if errors.Is(ctx.Err(), context.Canceled) {
 				return ctx.Err()
 			}
@@ -188,24 +192,15 @@ func (c *Client) poll(ctx context.Context, id string, opts []WaitOption, next fu
 	}
 }
 
-// transient reports whether a failed poll is worth following with another:
-// a temporary answer (429, 5xx), or no answer for a reason that may pass (a
-// network error, a body cut short). A certificate error, a body over the
-// size limit or one of the wrong shape will be the same next time.
+// transient reports whether a failed poll is worth following with another,
+// by the rule the client retries by (see retry.Retryable).
 func transient(err error) bool {
 	var apiErr *APIError
 	if errors.As(err, &apiErr) {
 		return apiErr.Temporary()
 	}
 	var te *TransportError
-	if !errors.As(err, &te) || errors.Is(err, ErrTooLarge) {
-		return false
-	}
-	var shape *malformedError
-	if errors.As(err, &shape) {
-		return shape.cut
-	}
-	return retry.Error(te.Err)
+	return errors.As(err, &te) && te.Temporary()
 }
 
 // pollDelay is min·2ⁱ capped at max, less up to a quarter at random, and

@@ -44,7 +44,7 @@ func newPollWorld(t *testing.T, jitter float64, state func(elapsed time.Duration
 		}
 		return httpmock.NewStringResponse(status, body), nil
 	})
-	c.http.HTTPClient.Transport = mt
+	c.hc.Transport = mt
 	w.c = c
 	return w
 }
@@ -349,7 +349,7 @@ func TestWaitHonoursRetryAfter(t *testing.T) {
 	})
 	// Retry-After 20 is over the client's cap of 10 s, so the poll's own
 	// retries stop at once and the poller waits it out.
-	w.c.http.HTTPClient.Transport = retryAfterRT{w.c.http.HTTPClient.Transport, "20"}
+	w.c.hc.Transport = retryAfterRT{w.c.hc.Transport, "20"}
 	w.c.maxRetryWait = 10 * time.Second
 	n, err := w.c.Wait(context.Background(), "n1")
 	require.NoError(t, err)
@@ -362,7 +362,7 @@ func TestWaitHonoursRetryAfter(t *testing.T) {
 func TestWaitGivesUpAtOnceWhenRetryAfterPassesTheEnd(t *testing.T) {
 	t.Parallel()
 	w := newPollWorld(t, 0, func(time.Duration, int) (int, string) { return 429, `{"error":"slow down"}` })
-	w.c.http.HTTPClient.Transport = retryAfterRT{w.c.http.HTTPClient.Transport, "3600"}
+	w.c.hc.Transport = retryAfterRT{w.c.hc.Transport, "3600"}
 	_, err := w.c.Wait(context.Background(), "n1", WaitAtMost(time.Minute))
 	var te *WaitTimeoutError
 	require.ErrorAs(t, err, &te)
@@ -409,7 +409,7 @@ func (r retryAfterRT) RoundTrip(req *http.Request) (*http.Response, error) {
 func TestWaitNeverCutsShortAWaitTheServiceAskedFor(t *testing.T) {
 	t.Parallel()
 	w := newPollWorld(t, 0, func(time.Duration, int) (int, string) { return 429, `{"error":"slow down"}` })
-	w.c.http.HTTPClient.Transport = retryAfterRT{w.c.http.HTTPClient.Transport, "59.5"}
+	w.c.hc.Transport = retryAfterRT{w.c.hc.Transport, "59.5"}
 	w.c.maxRetryWait = time.Second
 	_, err := w.c.Wait(context.Background(), "n1", WaitAtMost(time.Minute))
 	var te *WaitTimeoutError

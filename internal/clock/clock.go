@@ -1,5 +1,5 @@
-// Package clock lets the retry and polling code wait on a clock that tests
-// can replace, so no test has to sleep for real.
+// Package clock decides how long the SDK's waits really last, so that tests
+// can run retries and polls without sleeping.
 package clock
 
 import (
@@ -8,22 +8,20 @@ import (
 	"time"
 )
 
-// Clock tells the time and waits.
+// Clock tells the time and is told of each wait the SDK is about to make.
 type Clock interface {
 	Now() time.Time
-	// Sleep waits for d or until ctx ends, whichever is first, and returns
-	// ctx.Err() in the second case.
-	Sleep(ctx context.Context, d time.Duration) error
+	// Wait returns how long a wait of d really lasts: d on the wall clock.
+	Wait(d time.Duration) time.Duration
 }
 
-// Real is the wall clock.
-type Real struct{}
-
-// Now returns time.Now().
-func (Real) Now() time.Time { return time.Now() }
-
-// Sleep waits on a timer that ends with ctx.
-func (Real) Sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits as k says for d, or until ctx ends, and then returns
+// ctx.Err().
+func Sleep(ctx context.Context, k Clock, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	d = k.Wait(d)
 	if d <= 0 {
 		return ctx.Err()
 	}
@@ -37,15 +35,39 @@ func (Real) Sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// Fake is a clock whose Sleep returns at once and moves Now forward by the
-// time slept. It records each sleep. The zero value starts at the zero time;
-// use NewFake to start at a given instant.
+// Real is the wall clock.
+type Real struct{}
+
+// Now returns time.Now().
+func (Real) Now() time.Time { return time.Now() }
+
+// Wait returns d.
+func (Real) Wait(d time.Duration) time.Duration { return d }
+
+// Scaled is the wall clock with waits that last 1/Factor of the time asked:
+// a retry told to wait 1 s waits 1 ms at Factor 1000. It serves the fake
+// server's clients, whose tests should not wait for real.
+type Scaled struct{ Factor float64 }
+
+// Now returns time.Now().
+func (Scaled) Now() time.Time { return time.Now() }
+
+// Wait returns d/Factor.
+func (s Scaled) Wait(d time.Duration) time.Duration {
+	if s.Factor > 0 {
+		return time.Duration(float64(d) / s.Factor)
+	}
+	return d
+}
+
+// Fake is a clock whose waits take no real time and move Now forward by the
+// time waited. It records each wait. Use NewFake to start at a given instant.
 type Fake struct {
 	mu     sync.Mutex
 	now    time.Time
 	sleeps []time.Duration
-	// OnSleep, when set, runs after each sleep with the clock unlocked; tests
-	// use it to change the world between polls.
+	// OnSleep, when set, runs after each wait with the clock unlocked;
+	// tests use it to change the world between polls.
 	OnSleep func(d time.Duration)
 }
 
@@ -59,11 +81,8 @@ func (f *Fake) Now() time.Time {
 	return f.now
 }
 
-// Sleep records d and advances the clock by it, unless ctx has ended.
-func (f *Fake) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
+// Wait records d, advances the clock by it and returns 0.
+func (f *Fake) Wait(d time.Duration) time.Duration {
 	f.mu.Lock()
 	f.sleeps = append(f.sleeps, d)
 	if d > 0 {
@@ -74,35 +93,19 @@ func (f *Fake) Sleep(ctx context.Context, d time.Duration) error {
 	if hook != nil {
 		hook(d)
 	}
-	return ctx.Err()
+	return 0
 }
 
-// Advance moves the clock forward without recording a sleep.
+// Advance moves the clock forward without recording a wait.
 func (f *Fake) Advance(d time.Duration) {
 	f.mu.Lock()
 	f.now = f.now.Add(d)
 	f.mu.Unlock()
 }
 
-// Sleeps returns a copy of every duration slept so far.
+// Sleeps returns a copy of every duration waited so far.
 func (f *Fake) Sleeps() []time.Duration {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]time.Duration(nil), f.sleeps...)
-}
-
-// Scaled is the wall clock with sleeps that last 1/Factor of the time
-// asked: a retry told to wait 1 s waits 1 ms at Factor 1000. It serves the
-// fake server's clients, whose tests should not wait for real.
-type Scaled struct{ Factor float64 }
-
-// Now returns time.Now().
-func (Scaled) Now() time.Time { return time.Now() }
-
-// Sleep waits d/Factor, or until ctx ends.
-func (s Scaled) Sleep(ctx context.Context, d time.Duration) error {
-	if s.Factor > 0 {
-		d = time.Duration(float64(d) / s.Factor)
-	}
-	return Real{}.Sleep(ctx, d)
 }

@@ -12,10 +12,10 @@ func TestEmail(t *testing.T) {
 		"alice@example.com":       "a***@example.com",
 		"bo@example.com":          "b***@example.com",
 		"a@example.com":           "***@example.com",
-		"@example.com":            "***@example.com",
+		"@example.com":            "@e**********",
 		"very.long.name@corp.com": "v***@corp.com",
 		"a@b@example.com":         "a***@example.com",
-		"noatsign":                "n*******",
+		"noatsign":                "no******",
 		"":                        "***",
 	}
 	for in, want := range tests {
@@ -69,5 +69,47 @@ func TestKey(t *testing.T) {
 	}
 	for in, want := range tests {
 		assert.Equal(t, want, Key(in), in)
+	}
+}
+
+func TestSecret(t *testing.T) {
+	t.Parallel()
+	const key = "live_0123456789abcdefghijklmnopqrst"
+	tests := []struct{ name, in, want string }{
+		{"whole key", "Bearer " + key + " was refused", "Bearer [redacted] was refused"},
+		{"cut at the end", "Authorization: Bearer " + key[:29], "Authorization: Bearer [redacted]"},
+		{"cut at the start", key[6:] + " tail", "[redacted] tail"},
+		{"eight characters", "x 456789ab y", "x [redacted] y"},
+		{"seven characters stay", "x 456789a y", "x 456789a y"},
+		{"two pieces", "a " + key[:10] + " b " + key[20:] + " c", "a [redacted] b [redacted] c"},
+		{"in a URL", "https://evil.test/?k=" + key + "&x=1", "https://evil.test/?k=[redacted]&x=1"},
+		{"nothing", "plain message", "plain message"},
+		{"empty", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := Secret(tt.in, key)
+			assert.Equal(t, tt.want, got)
+			for i := 0; i+MinRun <= len(key); i++ {
+				assert.NotContains(t, got, key[i:i+MinRun])
+			}
+		})
+	}
+	assert.Equal(t, "[redacted]", Secret("short", "short"), "a secret shorter than the run is removed whole")
+	assert.Equal(t, "abc", Secret("abc", ""))
+}
+
+func TestEmailHandles(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"@handle":  "@h*****",
+		"alice@":   "al****",
+		"a@b.test": "***@b.test",
+		"#general": "#g******",
+		"@":        "***",
+	} {
+		assert.Equal(t, want, Recipient(in), in)
+		assert.NotContains(t, Recipient(in), "handle")
 	}
 }

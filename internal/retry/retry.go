@@ -1,8 +1,11 @@
-// Package retry holds the retry policy of the SDK: which answers are worth
-// another attempt, how long to wait before it, and how to read Retry-After.
+// Package retry holds the retry policy of the SDK: which failures are worth
+// another attempt, how long to wait before it, and whether that wait fits
+// before the deadline. Decide is the one place that says so; the client's
+// retry loop, APIError.Temporary and Wait all ask it or Retryable.
 package retry
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -14,6 +17,93 @@ import (
 	"time"
 )
 
+// Failure is how one attempt failed, as the policy sees it.
+type Failure struct {
+	Status        int    // the answer's HTTP status; 0 when none came
+	Code          string // the error body's machine code (it qualifies a 409)
+	HasRetryAfter bool
+	RetryAfter    time.Duration // the parsed Retry-After, when HasRetryAfter
+	// Err is why no usable answer came: a transport error, or why a 2xx
+	// body could not be used.
+	Err error
+	// Cut is true when the answer's body ended too soon (the connection
+	// broke, or the JSON stops mid-way): it may come whole next time.
+	Cut bool
+}
+
+// Retryable reports whether the same request may succeed if sent again.
+func Retryable(f Failure) bool {
+	switch {
+	case f.Status >= 200 && f.Status < 300:
+		return f.Cut // a whole 2xx body that is unusable will be so again
+	case f.Status == http.StatusConflict:
+		return Conflict409(f.Code, f.HasRetryAfter)
+	case f.Status >= 300:
+		return Status(f.Status)
+	case f.Status != 0: // 1xx: a protocol switch the SDK did not ask for
+		return false
+	}
+	return f.Cut || Error(f.Err)
+}
+
+// Plan is what the policy needs to know about the call besides the failure.
+type Plan struct {
+	Retries      int // retries made so far
+	MaxRetries   int
+	MaxRetryWait time.Duration // the longest Retry-After waited out
+	Now          time.Time
+	Deadline     time.Time // the context's; zero when it has none
+	Jitter       float64   // a random number in [0, 1)
+}
+
+// Decision is the policy's answer: retry after Wait, or stop. Stop, when
+// set, is why the SDK stopped before its retries ran out.
+type Decision struct {
+	Retry bool
+	Wait  time.Duration
+	Stop  error
+}
+
+// Decide says whether to retry after failure f and how long to wait first.
+// Backoff is 0.5 s·2ⁿ capped at 8 s, less up to a quarter at random. A
+// Retry-After is waited out, plus jitter so that many clients told the same
+// wait do not come back together, unless it is longer than MaxRetryWait:
+// then the SDK stops and the caller sees it. A wait that would end at or
+// after the deadline is not started.
+func Decide(f Failure, p Plan) Decision {
+	if !Retryable(f) || p.Retries >= p.MaxRetries {
+		return Decision{}
+	}
+	wait := Delay(p.Retries, p.Jitter)
+	if f.HasRetryAfter {
+		if f.RetryAfter > p.MaxRetryWait {
+			return Decision{}
+		}
+		wait = AfterJitter(f.RetryAfter, p.Jitter)
+	}
+	if !p.Deadline.IsZero() && !p.Now.Add(wait).Before(p.Deadline) {
+		return Decision{Stop: &deadlineStop{wait: wait}}
+	}
+	return Decision{Retry: true, Wait: wait}
+}
+
+// deadlineStop matches context.DeadlineExceeded: the deadline is as good as
+// passed, since no attempt could start before it.
+type deadlineStop struct{ wait time.Duration }
+
+func (e *deadlineStop) Error() string {
+	return "the next attempt, due in " + e.wait.String() + ", would start after the context's deadline"
+}
+func (e *deadlineStop) Is(target error) bool { return target == context.DeadlineExceeded }
+
+// AfterJitter is a Retry-After wait plus up to a quarter of it more (at
+// most 5 s more), given a random number r in [0, 1): clients told "1" come
+// back over 250 ms, not all at once. It is never less than after, and "0"
+// stays 0: the service asked for an attempt at once.
+func AfterJitter(after time.Duration, r float64) time.Duration {
+	return after + time.Duration(float64(min(after/4, 5*time.Second))*r)
+}
+
 // Backoff curve: 0.5 s·2ⁿ, capped, with up to 25% taken off at random so
 // that many clients failing together do not retry together.
 const (
@@ -21,8 +111,9 @@ const (
 	MaxDelay  = 8 * time.Second
 )
 
-// Status reports whether an HTTP status is worth retrying. 409 is left to
-// the caller: only an in-flight idempotency conflict is.
+// Status reports whether an HTTP status is worth retrying: 408, 429, 500,
+// 502, 503 and 504. 409 is left to Conflict409: only an in-flight
+// idempotency conflict is.
 func Status(code int) bool {
 	switch code {
 	case http.StatusRequestTimeout, http.StatusTooManyRequests,

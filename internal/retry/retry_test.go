@@ -1,6 +1,7 @@
 package retry
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -158,4 +159,92 @@ func FuzzParseAfter(f *testing.F) {
 			t.Fatalf("ParseAfter(%q) = %v, false", s, d)
 		}
 	})
+}
+
+func TestRetryable(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		f    Failure
+		want bool
+	}{
+		{"503", Failure{Status: 503}, true},
+		{"501", Failure{Status: 501}, false},
+		{"404", Failure{Status: 404}, false},
+		{"409 reused key", Failure{Status: 409, Code: "IDEMPOTENCY_KEY_REUSED"}, false},
+		{"409 in flight", Failure{Status: 409, Code: "IN_PROGRESS"}, true},
+		{"409 Retry-After 0", Failure{Status: 409, HasRetryAfter: true}, true},
+		{"101", Failure{Status: 101}, false},
+		{"200 cut", Failure{Status: 200, Cut: true}, true},
+		{"200 whole but unusable", Failure{Status: 200, Err: errors.New("no id")}, false},
+		{"300 not followed", Failure{Status: 300}, false},
+		{"network", Failure{Err: io.ErrUnexpectedEOF}, true},
+		{"certificate", Failure{Err: x509.UnknownAuthorityError{}}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, tt.want, Retryable(tt.f))
+		})
+	}
+}
+
+func TestDecide(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	plan := func(retries int, deadline time.Duration, jitter float64) Plan {
+		p := Plan{Retries: retries, MaxRetries: 2, MaxRetryWait: 30 * time.Second, Now: now, Jitter: jitter}
+		if deadline > 0 {
+			p.Deadline = now.Add(deadline)
+		}
+		return p
+	}
+	after := func(d time.Duration) Failure { return Failure{Status: 429, HasRetryAfter: true, RetryAfter: d} }
+	tests := []struct {
+		name     string
+		f        Failure
+		p        Plan
+		want     Decision
+		deadline bool // Stop matches context.DeadlineExceeded
+	}{
+		{"first retry", Failure{Status: 503}, plan(0, 0, 0), Decision{Retry: true, Wait: 500 * time.Millisecond}, false},
+		{"second retry", Failure{Status: 503}, plan(1, 0, 0), Decision{Retry: true, Wait: time.Second}, false},
+		{"retries spent", Failure{Status: 503}, plan(2, 0, 0), Decision{}, false},
+		{"not retryable", Failure{Status: 400}, plan(0, 0, 0), Decision{}, false},
+		{"jitter takes off up to a quarter", Failure{Status: 503}, plan(1, 0, 0.999999), Decision{Retry: true, Wait: 750*time.Millisecond + 250}, false},
+		{"Retry-After", after(time.Second), plan(0, 0, 0), Decision{Retry: true, Wait: time.Second}, false},
+		{"Retry-After plus jitter", after(time.Second), plan(0, 0, 0.5), Decision{Retry: true, Wait: 1125 * time.Millisecond}, false},
+		{"Retry-After 0 is at once", after(0), plan(0, 0, 0.5), Decision{Retry: true, Wait: 0}, false},
+		{"Retry-After over the cap", after(31 * time.Second), plan(0, 0, 0), Decision{}, false},
+		{"wait passes the deadline", Failure{Status: 503}, plan(0, 400*time.Millisecond, 0), Decision{}, true},
+		{"wait ends at the deadline", Failure{Status: 503}, plan(0, 500*time.Millisecond, 0), Decision{}, true},
+		{"wait fits", Failure{Status: 503}, plan(0, 501*time.Millisecond, 0), Decision{Retry: true, Wait: 500 * time.Millisecond}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := Decide(tt.f, tt.p)
+			if tt.deadline {
+				assert.False(t, got.Retry)
+				assert.ErrorIs(t, got.Stop, context.DeadlineExceeded)
+				assert.Contains(t, got.Stop.Error(), "deadline")
+				return
+			}
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestAfterJitterNeverLess(t *testing.T) {
+	t.Parallel()
+	for _, after := range []time.Duration{0, time.Second, time.Minute, time.Hour} {
+		for _, r := range []float64{0, 0.3, 0.999} {
+			got := AfterJitter(after, r)
+			assert.GreaterOrEqual(t, got, after)
+			assert.LessOrEqual(t, got, after+5*time.Second)
+		}
+	}
+	// Clients told "1" spread over a quarter of a second.
+	assert.Equal(t, 250*time.Millisecond, AfterJitter(time.Second, 0.999999999)-time.Second+1)
+	assert.Equal(t, time.Hour+5*time.Second, AfterJitter(time.Hour, 1))
 }

@@ -1,5 +1,0 @@
-//go:build !race
-
-package alarm
-
-const raceEnabled = false
