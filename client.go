@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-
 	"github.com/sendivent/sendivent-go/internal/clock"
 	"github.com/sendivent/sendivent-go/internal/redact"
 	"github.com/sendivent/sendivent-go/internal/testhook"

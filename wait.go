@@ -5,7 +5,6 @@ import (
 	"errors"
 	"iter"
 	"time"
-
 )
 
 // Polling defaults, each changed by a WaitOption.
