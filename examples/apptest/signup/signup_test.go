@@ -27,8 +27,9 @@ func TestSignUpSendsWelcomeOnce(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := sendiventtest.NewServer(sendiventtest.WithFaults(tt.faults...))
+			srv := sendiventtest.NewServer()
 			defer srv.Close()
+			srv.Inject(tt.faults...)
 			svc := &signup.Service{Notify: srv.Client()}
 
 			id, err := svc.SignUp(context.Background(), signup.User{ID: "u_42", Email: "alice@example.com", Name: "Alice"})
