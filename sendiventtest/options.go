@@ -21,6 +21,7 @@ type Option func(*config)
 
 type config struct {
 	apiKey     string
+	addr       string
 	events     map[string][]Step
 	manual     bool
 	stepDelay  time.Duration
@@ -33,6 +34,12 @@ type config struct {
 // WithAPIKey sets the key the server accepts (default: a fresh random
 // "test_…" key per server).
 func WithAPIKey(key string) Option { return func(c *config) { c.apiKey = key } }
+
+// WithAddr makes the server listen on addr, such as "127.0.0.1:8787", instead
+// of a free loopback port; URL reflects it. NewServer panics if it cannot
+// listen there. The control endpoints (see the package doc) need no key:
+// listen on a loopback address or inside a test network only.
+func WithAddr(addr string) Option { return func(c *config) { c.addr = addr } }
 
 // WithManualLifecycle stops notifications from moving by themselves: each
 // stays at its first step (message "queued", or "waiting") until the test

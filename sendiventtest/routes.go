@@ -7,9 +7,10 @@ import (
 	"strings"
 )
 
-// The server's endpoints are a route table: each file that implements
-// endpoints adds its own routes in an init function, so a new concern
-// (contacts, webhooks…) is a new file, not an edit of a shared list.
+// The server's endpoints are two route tables: the service's API (apiRoutes)
+// and the fake's controls under /_fake/ (controlRoutes). Each file that
+// implements endpoints adds its own routes in an init function, so a new
+// concern (contacts, webhooks…) is a new file, not an edit of a shared list.
 
 // router matches a request's method and escaped path against patterns such as
 // "/v1/send/{event}/{channel}": a {name} segment captures one non-empty path
@@ -143,10 +144,19 @@ type exchange struct {
 	p   params
 }
 
-var apiRoutes router[apiRoute]
+var (
+	apiRoutes     router[apiRoute]
+	controlRoutes router[controlHandler]
+)
 
 // addAPIRoute registers an API endpoint; call it from an init function.
 func addAPIRoute(method, pattern string, r apiRoute) { apiRoutes.add(method, pattern, r) }
+
+// addControlRoute registers a control endpoint (pattern starts with
+// "/_fake/"); call it from an init function.
+func addControlRoute(method, pattern string, h controlHandler) {
+	controlRoutes.add(method, pattern, h)
+}
 
 // knownEndpoint reports whether e is EndpointAll or the endpoint of a route.
 func knownEndpoint(e Endpoint) bool {

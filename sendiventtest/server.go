@@ -30,6 +30,30 @@
 // cancels, replays idempotent requests, records every request, and injects
 // scripted or random faults. Every Server is independent: parallel tests may
 // each run their own.
+//
+// # Control endpoints
+//
+// Besides the API under /v1/, the server answers plain JSON control
+// endpoints under /_fake/, without the API key, so that a program in another
+// language can drive it. They give the same powers as the methods of
+// Server; serve the fake on loopback or inside a test network only.
+//
+//	GET  /_fake/health                          {"status":"ok"}
+//	GET  /_fake/notifications[?event=E]         {"notifications":[...]}
+//	GET  /_fake/notifications/{id}              one notification
+//	POST /_fake/notifications/{id}/advance      Advance; answers the notification
+//	POST /_fake/notifications/{id}/deliver      Deliver
+//	POST /_fake/notifications/{id}/complete     Complete
+//	POST /_fake/notifications/{id}/fail         FailMessage, or SuppressMessage with
+//	                                            {"error":"...","status":"suppressed"}
+//	POST /_fake/advance                         AdvanceAll; {"moved":N}
+//	GET  /_fake/requests[?endpoint=send]        {"requests":[...]} (no Authorization header)
+//	GET  /_fake/faults                          {"faults":[...]}: the scripts still queued
+//	POST /_fake/faults                          Inject one script, e.g.
+//	                                            {"kind":"status","status":503,"count":2,"retry_after":"1","endpoint":"send"}
+//	POST /_fake/reset                           Reset
+//
+// An error answers {"error": "...", "code": "..."} with 400, 404 or 409.
 package sendiventtest
 
 import (
@@ -39,6 +63,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -92,7 +117,7 @@ type Server struct {
 
 // NewServer starts a fake server; stop it with Close. In a test, New does
 // both and reports more. NewServer panics if an option is invalid (an event
-// without a name or with an invalid step).
+// without a name or with an invalid step) or if it cannot listen (WithAddr).
 func NewServer(opts ...Option) *Server {
 	cfg := config{stepDelay: DefaultStepDelay, timeScale: DefaultTimeScale}
 	for _, o := range opts {
@@ -119,7 +144,17 @@ func NewServer(opts ...Option) *Server {
 		closing: make(chan struct{}),
 		notifs:  map[string]*notification{}, idem: map[string]idemEntry{},
 	}
-	s.ts = httptest.NewServer(http.HandlerFunc(s.serveAPI))
+	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
+	if cfg.addr != "" {
+		l, err := net.Listen("tcp", cfg.addr)
+		if err != nil {
+			s.ts.Close()
+			panic(fmt.Sprintf("sendiventtest: %v", err))
+		}
+		_ = s.ts.Listener.Close()
+		s.ts.Listener = l
+	}
+	s.ts.Start()
 	s.URL = s.ts.URL
 	return s
 }
@@ -178,6 +213,15 @@ func (s *Server) Reset() {
 // scaled is d of the fake's time in real time.
 func (s *Server) scaled(d time.Duration) time.Duration {
 	return time.Duration(float64(d) / s.timeScale)
+}
+
+// serveHTTP sends the reserved prefix to the controls, the rest to the API.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if p := r.URL.EscapedPath(); p == controlPrefix[:len(controlPrefix)-1] || strings.HasPrefix(p, controlPrefix) {
+		s.serveControl(w, r)
+		return
+	}
+	s.serveAPI(w, r)
 }
 
 // idemEntry is a stored idempotent answer.
