@@ -1,0 +1,55 @@
+// Package webhook receives Sendivent's delivery events: it verifies their
+// signatures, decodes them, and calls your code once per event. It needs no
+// sendivent.Client and only the standard library.
+//
+// # Receiving
+//
+// Mount a [Handler] on your server with the endpoint's signing secret (the
+// whsec_… value the service returned when the webhook was created):
+//
+//	func main() {
+//		secret := os.Getenv("SENDIVENT_WEBHOOK_SECRET")
+//		http.Handle("/webhooks/sendivent", webhook.Handler(secret,
+//			func(ctx context.Context, ev *webhook.Event) error {
+//				switch ev.Type {
+//				case webhook.DeliveryDelivered:
+//					return markDelivered(ctx, ev.Delivery.UUID, ev.Delivery.DeliveredAt)
+//				case webhook.DeliveryBounced, webhook.DeliveryComplained:
+//					return suppress(ctx, ev.Delivery.UUID)
+//				}
+//				return nil // other and future types: nothing to do
+//			},
+//			webhook.WithLogger(slog.Default())))
+//		log.Fatal(http.ListenAndServe(":8080", nil))
+//	}
+//
+// The handler refuses (400) anything whose signature does not check out,
+// without calling your function; answers 2xx when your function returns
+// nil; answers 500 when it returns an error, so that the service delivers
+// the event again; and calls your function once for an event delivered
+// twice. Keep the function short: the service waits for the answer.
+//
+// With another router or framework, read the raw body yourself and call
+// [Verify] before parsing anything; use [Event.DedupeKey] to drop repeats.
+//
+// # Verification
+//
+// Each delivery carries X-Sendivent-Signature: t=<unix seconds>,v1=<hex>.
+// [Verify] checks, in constant time, that a v1 value is the HMAC-SHA256 of
+// "<t>.<raw body>" under your secret, and that t is within 5 minutes of
+// now ([WithTolerance]), which stops a captured delivery from being
+// replayed later. While rotating secrets, accept both with [WithSecrets];
+// the service may likewise send several v1 values, and one valid is enough.
+//
+// The signed string is inferred, not documented: the service's
+// documentation names the header's parts but stops before saying what is
+// signed. This package follows Stripe's scheme, which the header copies. If
+// genuine deliveries fail with [ErrNoValidSignature] while the secret is
+// right, that inference is the suspect: please report it.
+//
+// # Testing
+//
+// [Sign] and [NewRequest] make deliveries that [Verify] and [Handler]
+// accept, so a test can drive your handler without the service.
+// An [Event] marshals to the wire shape, to build such deliveries from.
+package webhook
