@@ -88,7 +88,7 @@ func New(rdb redis.UniversalClient, key string, rps float64, burst int, opts ...
 		errs = append(errs, errors.New("the key looks like an API key: pass KeyFor(apiKey), which hashes it"))
 	}
 	if math.IsNaN(rps) || rps < MinRPS || rps > MaxRPS {
-		errs = append(errs, fmt.Errorf("rps %v is outside [%v, %v]", rps, MinRPS, MaxRPS))
+		errs = append(errs, fmt.Errorf("rps %v is outside [MinRPS, MaxRPS]: one request a day to a million a second", rps))
 	}
 	if burst < 1 {
 		errs = append(errs, fmt.Errorf("burst %d is less than 1", burst))
