@@ -7,20 +7,6 @@ import (
 	"github.com/sendivent/sendivent-go/internal/redact"
 )
 
-// Recipient is who a notification goes to: an [Address] or a [Contact].
-// The interface is closed; those two types are its only implementations.
-type Recipient interface {
-	validate(field string) error
-	logValue() slog.Value
-}
-
-// Address is one identifier the service resolves to a contact: an email
-// address, an E.164 phone number ("+46701234567"), a contact's UUID, your own
-// user id (if you set one on the contact before), or a Slack member id
-// ("U123ABC"). With ChannelSlack forced it can also be a Slack channel
-// ("#general"). It goes on the wire as a JSON string.
-type Address string
-
 // Contact describes a person inline. The service creates the contact, or
 // updates the one that matches any of its identifiers. At least one
 // identifier (ID, Email, Phone, Slack, Telegram, Discord or a push token) is
@@ -38,25 +24,15 @@ type Contact struct {
 	Meta       map[string]any `json:"meta,omitempty"`     // your own data, available to templates
 }
 
-func (a Address) validate(field string) error {
-	if a == "" {
-		return invalid(field, "empty address")
-	}
-	if a[0] == '+' && !isE164(string(a)) {
-		return invalid(field, "phone number must be E.164, such as +46701234567")
-	}
-	for i := 0; i < len(a); i++ {
-		if c := a[i]; c < 0x20 || c == 0x7f {
-			return invalid(field, "contains a control character")
-		}
-	}
-	return nil
-}
-
 func (c Contact) validate(field string) error {
 	if c.ID == "" && c.Email == "" && c.Phone == "" && c.Slack == "" &&
 		c.Telegram == "" && c.Discord == "" && len(c.PushTokens) == 0 {
 		return invalid(field, "contact has no identifier (ID, Email, Phone, Slack, Telegram, Discord or PushTokens)")
+	}
+	if c.Email != "" {
+		if err := checkEmail(c.Email); err != "" {
+			return invalid(field+".email", err)
+		}
 	}
 	if c.Phone != "" && !isE164(c.Phone) {
 		return invalid(field+".phone", "phone number must be E.164, such as +46701234567")
@@ -68,24 +44,6 @@ func (c Contact) validate(field string) error {
 	}
 	return nil
 }
-
-// isE164 checks "+" then 2 to 15 digits, the first not 0.
-func isE164(s string) bool {
-	if len(s) < 3 || len(s) > 16 || s[0] != '+' || s[1] < '1' || s[1] > '9' {
-		return false
-	}
-	for i := 2; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// LogValue masks the address in structured logs.
-func (a Address) LogValue() slog.Value { return slog.StringValue(redact.Recipient(string(a))) }
-
-func (a Address) logValue() slog.Value { return a.LogValue() }
 
 // LogValue masks the contact's identifiers in structured logs and leaves out
 // its name and meta.

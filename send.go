@@ -298,22 +298,6 @@ func firstByte(b []byte) int {
 	return -1
 }
 
-func checkRecipient(r Recipient, field string) error {
-	switch v := r.(type) {
-	case nil:
-		return invalid(field, "nil recipient")
-	case *Contact:
-		if v == nil {
-			return invalid(field, "nil contact")
-		}
-	case *Address:
-		if v == nil {
-			return invalid(field, "nil address")
-		}
-	}
-	return r.validate(field)
-}
-
 // encodeError finds which part of the request could not be encoded.
 func encodeError(b sendBody, err error) error {
 	field := "request"
@@ -333,20 +317,4 @@ func encodeError(b sendBody, err error) error {
 func encodes(v any) error {
 	_, err := json.Marshal(v)
 	return err
-}
-
-// recipientsLog masks recipients for a log line.
-type recipientsLog []Recipient
-
-func (rs recipientsLog) LogValue() slog.Value {
-	if len(rs) == 1 && rs[0] != nil {
-		return rs[0].logValue()
-	}
-	attrs := make([]slog.Attr, 0, len(rs))
-	for i, r := range rs {
-		if r != nil {
-			attrs = append(attrs, slog.Attr{Key: strconv.Itoa(i), Value: r.logValue()})
-		}
-	}
-	return slog.GroupValue(attrs...)
 }

@@ -1,6 +1,7 @@
 package redislimit_test
 
 import (
+	"net/http"
 	"testing"
 	"time"
 
@@ -23,7 +24,7 @@ type fakeService struct {
 func newFakeService(t *testing.T, apiKey string, rps int) *fakeService {
 	t.Helper()
 	srv := sendiventtest.NewServer(sendiventtest.WithAPIKey(apiKey),
-		sendiventtest.WithRateLimit(rps), sendiventtest.WithManualLifecycle())
+		sendiventtest.WithServerRateLimit(rps), sendiventtest.WithManualLifecycle())
 	t.Cleanup(srv.Close)
 	return &fakeService{URL: srv.URL, srv: srv}
 }
@@ -42,7 +43,7 @@ type sendRecord struct {
 // sends returns every send request the fake received, in answer order.
 func (f *fakeService) sends() []sendRecord {
 	var out []sendRecord
-	for _, r := range f.srv.SendRequests() {
+	for _, r := range f.srv.Requests(sendiventtest.EndpointSend) {
 		out = append(out, sendRecord{Key: r.IdempotencyKey, Time: r.Time, Status: r.Status, Created: len(r.Created)})
 	}
 	return out
@@ -52,5 +53,5 @@ func (f *fakeService) sends() []sendRecord {
 // notifications created.
 func (f *fakeService) counts() (requests, status429, created int) {
 	st := f.srv.Stats()
-	return st.Requests, st.Status429, st.Created
+	return st.Requests, st.ByStatus[http.StatusTooManyRequests], st.Created
 }
