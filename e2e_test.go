@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sendivent/sendivent-go"
+	"github.com/sendivent/sendivent-go/internal/fakehook"
 	"github.com/sendivent/sendivent-go/sendiventtest"
 )
 
@@ -41,7 +42,7 @@ func TestE2ESendWaitCompleted(t *testing.T) {
 	require.Len(t, n.Messages, 1)
 	assert.Equal(t, sendivent.ChannelEmail, n.Messages[0].Channel)
 
-	reqs := srv.SendRequests()
+	reqs := srv.Requests(sendiventtest.EndpointSend)
 	require.Len(t, reqs, 1)
 	assert.Equal(t, res.IdempotencyKey, reqs[0].IdempotencyKey)
 	assert.Equal(t, map[string]any{"company": "ACME"}, reqs[0].Body["payload"])
@@ -49,8 +50,8 @@ func TestE2ESendWaitCompleted(t *testing.T) {
 
 func TestE2EArraySendOneNotificationPerRecipient(t *testing.T) {
 	t.Parallel()
-	for _, shape := range []sendiventtest.ArrayShape{sendiventtest.ArrayList, sendiventtest.ArrayWrapped} {
-		srv := sendiventtest.NewServer(sendiventtest.WithArrayResponse(shape))
+	for _, shape := range []fakehook.ArrayShape{fakehook.ArrayList, fakehook.ArrayWrapped} {
+		srv := sendiventtest.NewServer(fakehook.ArrayAnswer(shape).(sendiventtest.Option))
 		c := srv.Client()
 		res, err := c.Send(context.Background(), "welcome", sendivent.SendRequest{
 			To: []sendivent.Recipient{
@@ -138,29 +139,33 @@ func TestE2ERetriesMakeOneNotification(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := sendiventtest.NewServer(sendiventtest.WithFaults(tt.fault.On(sendiventtest.EndpointSend)))
+			srv := sendiventtest.NewServer()
 			defer srv.Close()
+			srv.Inject(tt.fault.On(sendiventtest.EndpointSend))
 			res, err := srv.Client().Event("welcome").To(alice()...).Send(context.Background())
 			require.NoError(t, err)
 			require.NotEmpty(t, res.ID)
 			require.Len(t, srv.Notifications(), 1, "exactly one notification")
 			assert.Equal(t, srv.Notifications()[0].ID, res.ID, "the caller gets the id of the one created")
 			keys := map[string]bool{}
-			for _, r := range srv.SendRequests() {
+			for _, r := range srv.Requests(sendiventtest.EndpointSend) {
 				keys[r.IdempotencyKey] = true
 			}
 			assert.Len(t, keys, 1, "every attempt carried the same key")
-			assert.GreaterOrEqual(t, len(srv.SendRequests()), 2, "it was retried")
+			assert.GreaterOrEqual(t, len(srv.Requests(sendiventtest.EndpointSend)), 2, "it was retried")
 		})
 	}
 }
 
 func TestE2ERateLimitedRetryAfterOneSecond(t *testing.T) {
 	t.Parallel()
-	srv := sendiventtest.NewServer(sendiventtest.WithFaults(sendiventtest.FailNext(1, 429).WithRetryAfter("1")))
+	srv := sendiventtest.NewServer()
 	defer srv.Close()
+	srv.Inject(sendiventtest.FailNext(1, 429).WithRetryAfter("1"))
+	c, err := sendivent.NewClient(srv.APIKey(), sendivent.WithBaseURL(srv.URL)) // real-time waits
+	require.NoError(t, err)
 	start := time.Now()
-	res, err := srv.Client().Event("welcome").To(alice()...).Send(context.Background())
+	res, err := c.Event("welcome").To(alice()...).Send(context.Background())
 	elapsed := time.Since(start)
 	require.NoError(t, err)
 	assert.NotEmpty(t, res.ID)
@@ -224,8 +229,9 @@ func TestE2EReplayWithTheSameKey(t *testing.T) {
 func TestE2ESendBatch(t *testing.T) {
 	t.Parallel()
 	// Two failures: whichever items draw them, none can fail all 3 attempts.
-	srv := sendiventtest.NewServer(sendiventtest.WithFaults(sendiventtest.FailNext(2, 503).WithRetryAfter("0")))
+	srv := sendiventtest.NewServer()
 	defer srv.Close()
+	srv.Inject(sendiventtest.FailNext(2, 503).WithRetryAfter("0"))
 	c := srv.Client()
 	items := make([]sendivent.BatchItem, 40)
 	for i := range items {

@@ -34,7 +34,7 @@ type throughput struct {
 }
 
 func runBatch(t *testing.T, items int, clientLimit bool) throughput {
-	srv := sendiventtest.NewServer(sendiventtest.WithRateLimit(200), sendiventtest.WithManualLifecycle())
+	srv := sendiventtest.NewServer(sendiventtest.WithServerRateLimit(200), sendiventtest.WithManualLifecycle())
 	defer srv.Close()
 	opts := []sendivent.Option{}
 	if clientLimit {
@@ -48,7 +48,7 @@ func runBatch(t *testing.T, items int, clientLimit bool) throughput {
 	if err != nil {
 		require.ErrorAs(t, err, &be)
 	}
-	tp := throughput{elapsed: elapsed, got429: srv.Count429(), requests: len(srv.Requests())}
+	tp := throughput{elapsed: elapsed, got429: srv.Stats().ByStatus[429], requests: len(srv.Requests())}
 	for _, r := range results {
 		if r.Err == nil {
 			tp.accepted++

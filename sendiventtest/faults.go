@@ -2,8 +2,10 @@ package sendiventtest
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -12,13 +14,14 @@ import (
 
 // FaultKind names a kind of fault. It is the value of Request.Fault and the
 // key of Stats.Faults.
-type FaultKind = string
+type FaultKind string
 
 // Fault kinds.
 const (
 	// FaultStatus answers an error status instead of processing the request.
 	FaultStatus FaultKind = "status"
-	// FaultRateLimit is the 429 answered by the rate limit (WithRateLimit).
+	// FaultRateLimit is the 429 answered by the rate limit
+	// (WithServerRateLimit). It cannot be scripted.
 	FaultRateLimit FaultKind = "rate_limit"
 	// FaultLatency delays the request before it is processed.
 	FaultLatency FaultKind = "latency"
@@ -33,7 +36,8 @@ const (
 	FaultDrop FaultKind = "drop"
 )
 
-// Endpoint selects which endpoint a scripted fault applies to.
+// Endpoint names an endpoint of the API: the one a scripted fault applies to
+// (Script.On), and the one a recorded request went to (Request.Endpoint).
 type Endpoint string
 
 // Endpoints.
@@ -63,8 +67,8 @@ type FaultFunc func(r *http.Request) Fault
 
 // Script is a scripted fault for the next N matching requests, built with
 // FailNext, DelayNext, MalformedNext, TruncateNext or DropNext and queued with
-// Server.Inject or WithFaults. Scripts are consumed first in, first out: a
-// request takes one unit from the first queued script whose endpoint matches.
+// Server.Inject. Scripts are consumed first in, first out: a request takes
+// one unit from the first queued script whose endpoint matches.
 type Script struct {
 	fault    Fault
 	n        int
@@ -77,7 +81,10 @@ func FailNext(n, status int) Script {
 	return Script{fault: Fault{Kind: FaultStatus, Status: status}, n: n}
 }
 
-// DelayNext delays the next n requests by d before they are processed.
+// DelayNext delays the next n requests by d of real time (the time scale
+// does not apply: it is for a client's timeouts) before they are processed.
+// The delay ends early when the client gives up or the server closes; the
+// request then creates nothing.
 func DelayNext(n int, d time.Duration) Script {
 	return Script{fault: Fault{Kind: FaultLatency, Latency: d}, n: n}
 }
@@ -109,6 +116,37 @@ func (sc Script) WithBody(body string) Script { sc.fault.Body = body; return sc 
 // through and do not consume it.
 func (sc Script) On(e Endpoint) Script { sc.endpoint = e; return sc }
 
+// String describes the script as the Go code that makes it, such as
+// `FailNext(2, 503).WithRetryAfter("1").On("send")`, with the units left.
+func (sc Script) String() string {
+	f := sc.fault
+	var s string
+	switch f.Kind {
+	case FaultStatus:
+		s = fmt.Sprintf("FailNext(%d, %d)", sc.n, f.Status)
+		if f.RetryAfter != "" {
+			s += ".WithRetryAfter(" + strconv.Quote(f.RetryAfter) + ")"
+		}
+		if f.Body != "" {
+			s += ".WithBody(" + strconv.Quote(f.Body) + ")"
+		}
+	case FaultLatency:
+		s = fmt.Sprintf("DelayNext(%d, %v)", sc.n, f.Latency)
+	case FaultMalformed:
+		s = fmt.Sprintf("MalformedNext(%d)", sc.n)
+	case FaultTruncated:
+		s = fmt.Sprintf("TruncateNext(%d)", sc.n)
+	case FaultDrop:
+		s = fmt.Sprintf("DropNext(%d)", sc.n)
+	default:
+		s = fmt.Sprintf("Script(%d, %q)", sc.n, f.Kind)
+	}
+	if sc.endpoint != EndpointAll {
+		s += ".On(" + strconv.Quote(string(sc.endpoint)) + ")"
+	}
+	return s
+}
+
 // Inject queues scripted faults; see Script.
 func (s *Server) Inject(scripts ...Script) {
 	s.mu.Lock()
@@ -120,34 +158,16 @@ func (s *Server) Inject(scripts ...Script) {
 	}
 }
 
-// PendingFaults reports how many scripted fault units are still queued.
-func (s *Server) PendingFaults() int {
+// PendingFaults returns the scripts still queued, each with the units it
+// has left, first to be used first.
+func (s *Server) PendingFaults() []Script {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := 0
+	out := make([]Script, 0, len(s.scripts))
 	for _, sc := range s.scripts {
-		n += sc.n
+		out = append(out, *sc)
 	}
-	return n
-}
-
-// SetRateLimit changes the rate limit at run time; see WithRateLimit.
-func (s *Server) SetRateLimit(rps int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.limiter = newRateLimiter(rps)
-}
-
-// SetLatency sets a fixed delay for every later request (0 removes it); see
-// WithLatency.
-func (s *Server) SetLatency(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if d <= 0 {
-		s.latency = nil
-		return
-	}
-	s.latency = func(*http.Request) time.Duration { return d }
+	return out
 }
 
 // Chaos returns a goroutine-safe FaultFunc that, for a fraction rate of
@@ -225,17 +245,6 @@ func newRateLimiter(rps int) *rate.Limiter {
 		return nil
 	}
 	return rate.NewLimiter(rate.Limit(rps), rps)
-}
-
-// latencyFor returns the configured per-request delay.
-func (s *Server) latencyFor(r *http.Request) time.Duration {
-	s.mu.Lock()
-	f := s.latency
-	s.mu.Unlock()
-	if f == nil {
-		return 0
-	}
-	return f(r)
 }
 
 // sleep waits d; it reports false if the request or the server ended first.

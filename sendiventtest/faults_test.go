@@ -58,11 +58,11 @@ func TestIdempotency(t *testing.T) {
 
 	assert.Len(t, srv.Notifications(), 2)
 	assert.Equal(t, 2, srv.Stats().Replays)
-	recs := srv.RequestsTo(path)
+	recs := srv.Requests(EndpointSend)
 	assert.True(t, recs[1].Replayed)
 	assert.Empty(t, recs[1].Created)
 	assert.Equal(t, "k1", recs[1].IdempotencyKey)
-	assert.Equal(t, 2, srv.SendCount("welcome"))
+	assert.Equal(t, 2, srv.NotificationCount("welcome"))
 }
 
 func TestFailNext(t *testing.T) {
@@ -70,7 +70,7 @@ func TestFailNext(t *testing.T) {
 	srv := newTestServer(t, WithManualLifecycle())
 	id := send(t, srv, "welcome", map[string]any{"to": "a@example.com"})["id"].(string)
 	srv.Inject(FailNext(2, http.StatusServiceUnavailable).WithRetryAfter("1").On(EndpointSend))
-	assert.Equal(t, 2, srv.PendingFaults())
+	assert.Equal(t, []Script{FailNext(2, http.StatusServiceUnavailable).WithRetryAfter("1").On(EndpointSend)}, srv.PendingFaults())
 
 	// Other endpoints pass through.
 	assert.Equal(t, http.StatusOK, getNotification(t, srv, id).status)
@@ -86,7 +86,7 @@ func TestFailNext(t *testing.T) {
 	assert.Equal(t, http.StatusOK, a.status)
 	assert.Empty(t, a.header.Get("X-Idempotent-Replay"))
 	assert.Len(t, srv.Notifications(), 2)
-	assert.Zero(t, srv.PendingFaults())
+	assert.Empty(t, srv.PendingFaults())
 
 	// Custom body, any endpoint, and 429 counting.
 	srv.Inject(FailNext(1, http.StatusBadGateway).WithBody("<html>bad gateway</html>"), FailNext(1, 429))
@@ -100,7 +100,7 @@ func TestFailNext(t *testing.T) {
 
 	st := srv.Stats()
 	assert.Equal(t, 4, st.Faults[FaultStatus])
-	assert.Equal(t, 1, srv.Count429())
+	assert.Equal(t, 1, st.ByStatus[http.StatusTooManyRequests])
 	recs := srv.Requests()
 	assert.Equal(t, FaultStatus, recs[2].Fault)
 	assert.Equal(t, http.StatusServiceUnavailable, recs[2].Status)
@@ -109,7 +109,7 @@ func TestFailNext(t *testing.T) {
 
 func TestRateLimit(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t, WithRateLimit(3), WithManualLifecycle())
+	srv := newTestServer(t, WithServerRateLimit(3), WithManualLifecycle())
 	statuses := make([]int, 0, 5)
 	for i := 0; i < 5; i++ {
 		a := do(t, srv, call{path: "/v1/send/welcome", body: map[string]any{"to": "a@example.com"}})
@@ -120,23 +120,25 @@ func TestRateLimit(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []int{200, 200, 200, 429, 429}, statuses)
-	assert.Equal(t, 2, srv.Count429())
+	assert.Equal(t, 2, srv.Stats().ByStatus[http.StatusTooManyRequests])
 	assert.Equal(t, 2, srv.Stats().Faults[FaultRateLimit])
 	assert.Len(t, srv.Notifications(), 3)
 
-	srv.SetRateLimit(0)
+	srv.Reset() // a full bucket again
 	a := do(t, srv, call{path: "/v1/send/welcome", body: map[string]any{"to": "a@example.com"}})
 	assert.Equal(t, http.StatusOK, a.status)
 }
 
 func TestLatency(t *testing.T) {
 	t.Parallel()
-	t.Run("fixed", func(t *testing.T) {
+	t.Run("scripted", func(t *testing.T) {
 		t.Parallel()
-		srv := newTestServer(t, WithLatency(40*time.Millisecond))
+		srv := newTestServer(t)
+		srv.Inject(DelayNext(1, 40*time.Millisecond))
 		start := time.Now()
 		send(t, srv, "welcome", map[string]any{"to": "a@example.com"})
 		assert.GreaterOrEqual(t, time.Since(start), 40*time.Millisecond)
+		assert.Equal(t, FaultLatency, srv.Requests()[0].Fault)
 	})
 	t.Run("client gives up, nothing created", func(t *testing.T) {
 		t.Parallel()
@@ -146,7 +148,7 @@ func TestLatency(t *testing.T) {
 		defer cancel()
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/send/welcome", nil)
 		require.NoError(t, err)
-		_, err = srv.HTTPClient().Do(req)
+		_, err = srv.ts.Client().Do(req)
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 		eventually(t, func() bool { return len(srv.Requests()) == 1 }, "abandoned request recorded")
 		assert.Equal(t, FaultLatency, srv.Requests()[0].Fault)
@@ -155,9 +157,9 @@ func TestLatency(t *testing.T) {
 	t.Run("close is not blocked", func(t *testing.T) {
 		t.Parallel()
 		delaying := make(chan struct{})
-		srv := NewServer(WithLatencyFunc(func(*http.Request) time.Duration {
+		srv := NewServer(WithFaultFunc(func(*http.Request) Fault {
 			close(delaying)
-			return time.Hour
+			return Fault{Kind: FaultLatency, Latency: time.Hour}
 		}))
 		done := make(chan error, 1)
 		go func() {
@@ -224,7 +226,7 @@ func TestDropAfterCommit(t *testing.T) {
 func TestChaosIsDeterministic(t *testing.T) {
 	t.Parallel()
 	run := func() []string {
-		srv := newTestServer(t, WithChaos(7, 0.6), WithManualLifecycle())
+		srv := newTestServer(t, WithFaultFunc(Chaos(7, 0.6, 50*time.Millisecond)), WithManualLifecycle())
 		kinds := make([]string, 0, 30)
 		for i := 0; i < 30; i++ {
 			a, err := try(t, srv, call{path: "/v1/send/welcome", body: `{"to":"a@example.com"}`, client: freshClient(t)})
@@ -239,7 +241,7 @@ func TestChaosIsDeterministic(t *testing.T) {
 				}
 			}
 			rec, _ := srv.LastRequest()
-			kinds = append(kinds, rec.Fault+"/"+outcome)
+			kinds = append(kinds, string(rec.Fault)+"/"+outcome)
 		}
 		st := srv.Stats()
 		assert.Equal(t, 30, st.Requests)
@@ -250,7 +252,7 @@ func TestChaosIsDeterministic(t *testing.T) {
 	assert.Equal(t, first, second)
 
 	f := Chaos(1, 1, 10*time.Millisecond)
-	seen := map[string]bool{}
+	seen := map[FaultKind]bool{}
 	for i := 0; i < 200; i++ {
 		k := f(nil)
 		require.NotEmpty(t, k.Kind)

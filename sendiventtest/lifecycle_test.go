@@ -44,7 +44,7 @@ func TestManualLifecycle(t *testing.T) {
 	newID := func() string {
 		return send(t, srv, "welcome", map[string]any{"to": "a@example.com"})["id"].(string)
 	}
-	status := func(id string) (string, string) {
+	status := func(id string) (sendivent.NotificationStatus, sendivent.MessageStatus) {
 		n, ok := srv.Notification(id)
 		require.True(t, ok)
 		require.Len(t, n.Messages, 1)
@@ -55,20 +55,20 @@ func TestManualLifecycle(t *testing.T) {
 		id := newID()
 		time.Sleep(20 * time.Millisecond) // nothing moves by itself
 		st, ms := status(id)
-		assert.Equal(t, [2]string{StatusRunning, MessageQueued}, [2]string{st, ms})
+		assert.Equal(t, [2]any{sendivent.StatusRunning, sendivent.MessageQueued}, [2]any{st, ms})
 		require.NoError(t, srv.Advance(id))
 		st, ms = status(id)
-		assert.Equal(t, [2]string{StatusRunning, MessageSent}, [2]string{st, ms})
+		assert.Equal(t, [2]any{sendivent.StatusRunning, sendivent.MessageSent}, [2]any{st, ms})
 		require.NoError(t, srv.Advance(id))
 		st, ms = status(id)
-		assert.Equal(t, [2]string{StatusCompleted, MessageDelivered}, [2]string{st, ms})
+		assert.Equal(t, [2]any{sendivent.StatusCompleted, sendivent.MessageDelivered}, [2]any{st, ms})
 		assert.ErrorIs(t, srv.Advance(id), ErrTerminal)
 	})
 	t.Run("deliver", func(t *testing.T) {
 		id := newID()
 		require.NoError(t, srv.Deliver(id))
 		n, _ := srv.Notification(id)
-		assert.Equal(t, StatusCompleted, n.Status)
+		assert.Equal(t, sendivent.StatusCompleted, n.Status)
 		assert.NotNil(t, n.CompletedAt)
 		assert.NotNil(t, n.Messages[0].SentAt)
 		assert.NotNil(t, n.Messages[0].DeliveredAt)
@@ -91,7 +91,7 @@ func TestManualLifecycle(t *testing.T) {
 		id := newID()
 		require.NoError(t, srv.Complete(id))
 		st, ms := status(id)
-		assert.Equal(t, [2]string{StatusCompleted, MessageDelivered}, [2]string{st, ms})
+		assert.Equal(t, [2]any{sendivent.StatusCompleted, sendivent.MessageDelivered}, [2]any{st, ms})
 	})
 	t.Run("unknown id", func(t *testing.T) {
 		assert.ErrorIs(t, srv.Advance("nope"), ErrUnknownNotification)
@@ -124,7 +124,7 @@ func TestSequenceWaitsAndCancelStopsIt(t *testing.T) {
 	n, _ := srv.Notification(id)
 	assert.Equal(t, []sendivent.Channel{sendivent.ChannelEmail, sendivent.ChannelSMS}, n.Channels)
 	require.Len(t, n.Messages, 1)
-	assert.Equal(t, MessageDelivered, n.Messages[0].Status)
+	assert.Equal(t, sendivent.MessageDelivered, n.Messages[0].Status)
 	assert.Nil(t, n.CompletedAt)
 
 	a := do(t, srv, call{path: "/v1/cancel/drip", body: map[string]any{"to": "alice@example.com"}})
@@ -140,9 +140,9 @@ func TestSequenceWaitsAndCancelStopsIt(t *testing.T) {
 
 	// Other recipients and other events are untouched; a second cancel stops nothing.
 	o, _ := srv.Notification(other)
-	assert.NotEqual(t, StatusStopped, o.Status)
+	assert.NotEqual(t, sendivent.StatusStopped, o.Status)
 	w, _ := srv.Notification(welcome)
-	assert.NotEqual(t, StatusStopped, w.Status)
+	assert.NotEqual(t, sendivent.StatusStopped, w.Status)
 	a = do(t, srv, call{path: "/v1/cancel/drip", body: map[string]any{"to": map[string]any{"phone": "+46701234567"}}})
 	assert.JSONEq(t, `{"success":true,"cancelled":0}`, string(a.body))
 }
@@ -156,29 +156,29 @@ func TestSequenceManual(t *testing.T) {
 
 	require.NoError(t, srv.Deliver(id))
 	n, _ := srv.Notification(id)
-	assert.Equal(t, StatusWaiting, n.Status)
+	assert.Equal(t, sendivent.StatusWaiting, n.Status)
 	assert.ErrorIs(t, srv.Deliver(id), ErrNoMessageInFlight)
 	require.NoError(t, srv.Advance(id)) // skip the hour
 	n, _ = srv.Notification(id)
-	assert.Equal(t, StatusRunning, n.Status)
+	assert.Equal(t, sendivent.StatusRunning, n.Status)
 	require.Len(t, n.Messages, 2)
 	assert.Equal(t, sendivent.ChannelSMS, n.Messages[1].Channel)
-	assert.Equal(t, MessageQueued, n.Messages[1].Status)
+	assert.Equal(t, sendivent.MessageQueued, n.Messages[1].Status)
 
 	// A queued message that never went out is dropped on cancel.
 	a := do(t, srv, call{path: "/v1/cancel/drip", body: map[string]any{"to": "a@example.com"}})
 	assert.JSONEq(t, `{"success":true,"cancelled":1}`, string(a.body))
 	n, _ = srv.Notification(id)
-	assert.Equal(t, StatusStopped, n.Status)
+	assert.Equal(t, sendivent.StatusStopped, n.Status)
 	require.Len(t, n.Messages, 1)
-	assert.Equal(t, MessageDelivered, n.Messages[0].Status)
+	assert.Equal(t, sendivent.MessageDelivered, n.Messages[0].Status)
 
 	// The email-only recipient skips the sms step: deliver, wait, done.
 	assert.Equal(t, 1, srv.AdvanceAll()) // queued → sent
 	require.NoError(t, srv.Deliver(emailOnly))
 	assert.Equal(t, 1, srv.AdvanceAll()) // leave the wait
 	e, _ := srv.Notification(emailOnly)
-	assert.Equal(t, StatusCompleted, e.Status)
+	assert.Equal(t, sendivent.StatusCompleted, e.Status)
 	assert.Len(t, e.Messages, 1)
 	assert.Equal(t, 0, srv.AdvanceAll())
 }

@@ -76,7 +76,7 @@ func try(t *testing.T, srv *Server, c call) (answer, error) {
 	}
 	hc := c.client
 	if hc == nil {
-		hc = srv.HTTPClient()
+		hc = srv.ts.Client()
 	}
 	res, err := hc.Do(req)
 	if err != nil {

@@ -16,10 +16,33 @@ var (
 
 // recipient is one parsed entry of `to`.
 type recipient struct {
-	raw   any    // the entry as decoded (string or map[string]any), for snapshots
-	field string // "to" or "to[i]"
-	ref   string // a string that names an external id or contact uuid
-	ids   identity
+	field    string // "to" or "to[i]"
+	ref      string // a string that names an external id or contact uuid
+	ids      identity
+	language string         // a contact object's "language"
+	meta     map[string]any // a contact object's "meta", as plainly decoded
+}
+
+// contact is the recipient as the request named it, in the SDK's type.
+func (r recipient) contact() sendivent.Contact {
+	id := r.ids
+	c := sendivent.Contact{
+		ID: id.externalID, Email: id.email, Phone: id.phone, Name: id.name,
+		Slack: id.slack, Telegram: id.telegram, Discord: id.discord,
+		PushTokens: id.pushTokens, Language: r.language, Meta: r.meta,
+	}
+	if c.ID == "" {
+		c.ID = r.ref
+	}
+	return c
+}
+
+// contactOf reads a contact object (m decoded with UseNumber, plain
+// without) leniently: it is a custom sender, which the service checks
+// against its verified senders and the fake only records.
+func contactOf(m, plain map[string]any) sendivent.Contact {
+	r, _ := parseContact(m, plain, recipient{field: "from"})
+	return r.contact()
 }
 
 // identity holds a contact's identifiers and display name.
@@ -105,7 +128,7 @@ func parseTo(v, plain any, allowArray bool) ([]recipient, bool, *apiError) {
 }
 
 func parseRecipient(v, plain any, field string) (recipient, *apiError) {
-	r := recipient{raw: plain, field: field}
+	r := recipient{field: field}
 	switch t := v.(type) {
 	case string:
 		s := strings.TrimSpace(t)
@@ -126,13 +149,15 @@ func parseRecipient(v, plain any, field string) (recipient, *apiError) {
 		}
 		return r, nil
 	case map[string]any:
-		return parseContact(t, r)
+		pm, _ := plain.(map[string]any)
+		return parseContact(t, pm, r)
 	}
 	return r, badTo(field, "Recipient must be a string or a contact object")
 }
 
-// parseContact reads the identifiers of a contact object.
-func parseContact(m map[string]any, r recipient) (recipient, *apiError) {
+// parseContact reads the identifiers of a contact object; plain is the same
+// object decoded without UseNumber, for its meta.
+func parseContact(m, plain map[string]any, r recipient) (recipient, *apiError) {
 	str := func(key string, numOK bool) (string, *apiError) {
 		v, ok := m[key]
 		if !ok || v == nil {
@@ -165,10 +190,16 @@ func parseContact(m map[string]any, r recipient) (recipient, *apiError) {
 	get(&r.ids.telegram, "telegram", true)
 	get(&r.ids.discord, "discord", true)
 	get(&r.ids.name, "name", false)
+	get(&r.language, "language", false)
 	var tok string
 	get(&tok, "push_token", false)
 	if err != nil {
 		return r, err
+	}
+	if v, ok := plain["meta"]; ok && v != nil {
+		if r.meta, ok = v.(map[string]any); !ok {
+			return r, badTo(r.field, fmt.Sprintf("Invalid value for %s.meta", r.field))
+		}
 	}
 	if tok != "" {
 		r.ids.pushTokens = append(r.ids.pushTokens, tok)

@@ -2,7 +2,7 @@ package sendiventtest
 
 import (
 	"net/http"
-	"strings"
+	"slices"
 	"time"
 )
 
@@ -12,6 +12,8 @@ type Request struct {
 	// Path is the path as sent on the wire, still escaped
 	// (e.g. "/v1/send/order%2Fshipped").
 	Path string
+	// Endpoint is the endpoint the path names; "" if it names none.
+	Endpoint Endpoint
 	// Event and Channel are the unescaped path segments of a send or cancel
 	// ("" when absent). Channel is the raw value, even if it is not a known
 	// channel.
@@ -38,29 +40,23 @@ type Request struct {
 	Time      time.Time
 }
 
-// IsSend reports whether r was a POST to /v1/send/….
-func (r Request) IsSend() bool {
-	return r.Method == http.MethodPost && strings.HasPrefix(r.Path, "/v1/send/")
-}
-
 // Stats are the server's counters.
 type Stats struct {
 	Requests int // every request received
 	Created  int // notifications created
 	Replays  int // idempotent replays answered
-	// Status429 counts every 429 answered: rate limit, scripted or chaos.
-	Status429 int
 	// Faults counts the requests hit by each FaultKind (including
 	// FaultRateLimit).
 	Faults map[FaultKind]int
-	// ByStatus counts answers by HTTP status.
+	// ByStatus counts answers by HTTP status: ByStatus[429] is every 429,
+	// from the rate limit, a script or a FaultFunc.
 	ByStatus map[int]int
 }
 
 type counters struct {
-	requests, created, replays, s429 int
-	faults                           map[FaultKind]int
-	byStatus                         map[int]int
+	requests, created, replays int
+	faults                     map[FaultKind]int
+	byStatus                   map[int]int
 }
 
 // recordLocked appends rec and updates the counters.
@@ -81,9 +77,6 @@ func (s *Server) recordLocked(rec Request) {
 	if rec.Status != 0 {
 		c.byStatus[rec.Status]++
 	}
-	if rec.Status == http.StatusTooManyRequests {
-		c.s429++
-	}
 }
 
 func (s *Server) record(rec Request) {
@@ -98,8 +91,8 @@ func (s *Server) Stats() Stats {
 	defer s.mu.Unlock()
 	st := Stats{
 		Requests: s.counters.requests, Created: s.counters.created,
-		Replays: s.counters.replays, Status429: s.counters.s429,
-		Faults: map[FaultKind]int{}, ByStatus: map[int]int{},
+		Replays: s.counters.replays,
+		Faults:  map[FaultKind]int{}, ByStatus: map[int]int{},
 	}
 	for k, v := range s.counters.faults {
 		st.Faults[k] = v
@@ -110,27 +103,15 @@ func (s *Server) Stats() Stats {
 	return st
 }
 
-// Count429 returns how many 429 answers the server gave.
-func (s *Server) Count429() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.counters.s429
-}
-
-// Requests returns every recorded request, in the order they were answered.
-func (s *Server) Requests() []Request {
-	return s.filter(func(Request) bool { return true })
-}
-
-// SendRequests returns the recorded POST /v1/send/… requests.
-func (s *Server) SendRequests() []Request {
-	return s.filter(Request.IsSend)
-}
-
-// RequestsTo returns the recorded requests whose escaped path is exactly path
-// (e.g. "/v1/send/welcome" or "/v1/cancel/drip").
-func (s *Server) RequestsTo(path string) []Request {
-	return s.filter(func(r Request) bool { return r.Path == path })
+// Requests returns the recorded API requests to any of endpoints, in the
+// order they were answered: Requests(EndpointSend) are the sends, and
+// Requests() (or EndpointAll) is every request. Control requests (/_fake/…)
+// are not recorded.
+func (s *Server) Requests(endpoints ...Endpoint) []Request {
+	all := len(endpoints) == 0 || slices.Contains(endpoints, EndpointAll)
+	return s.filter(func(r Request) bool {
+		return all || slices.Contains(endpoints, r.Endpoint)
+	})
 }
 
 // LastRequest returns the most recent recorded request.
@@ -141,15 +122,6 @@ func (s *Server) LastRequest() (Request, bool) {
 		return Request{}, false
 	}
 	return s.requests[len(s.requests)-1], true
-}
-
-// SendCount returns how many send requests for event created notifications
-// (replays, rejected and faulted-before-processing requests are not counted).
-// An empty event counts sends to every event.
-func (s *Server) SendCount(event string) int {
-	return len(s.filter(func(r Request) bool {
-		return r.IsSend() && len(r.Created) > 0 && (event == "" || r.Event == event)
-	}))
 }
 
 // NotificationCount returns how many notifications were created for event

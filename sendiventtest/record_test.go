@@ -33,7 +33,7 @@ func TestRecording(t *testing.T) {
 	assert.Equal(t, http.StatusOK, first.Status)
 	assert.Equal(t, "application/json", first.Header.Get("Content-Type"))
 	assert.Regexp(t, `^req_`, first.RequestID)
-	assert.True(t, first.IsSend())
+	assert.Equal(t, EndpointSend, first.Endpoint)
 
 	forced := reqs[1]
 	assert.Equal(t, "/v1/send/order%2Fshipped/sms", forced.Path)
@@ -45,15 +45,12 @@ func TestRecording(t *testing.T) {
 	assert.Equal(t, []byte("not json"), reqs[2].RawBody)
 	assert.Equal(t, http.StatusBadRequest, reqs[2].Status)
 	assert.Equal(t, id, reqs[3].NotificationID)
-	assert.False(t, reqs[3].IsSend())
+	assert.Equal(t, EndpointNotification, reqs[3].Endpoint)
+	assert.Equal(t, EndpointCancel, reqs[4].Endpoint)
 
-	assert.Len(t, srv.SendRequests(), 3)
-	assert.Len(t, srv.RequestsTo("/v1/send/welcome"), 2)
-	assert.Len(t, srv.RequestsTo("/v1/cancel/welcome"), 1)
-	assert.Empty(t, srv.RequestsTo("/v1/send/nothing"))
-	assert.Equal(t, 1, srv.SendCount("welcome"))
-	assert.Equal(t, 1, srv.SendCount("order/shipped"))
-	assert.Equal(t, 2, srv.SendCount(""))
+	assert.Equal(t, []Request{reqs[0], reqs[1], reqs[2]}, srv.Requests(EndpointSend))
+	assert.Equal(t, []Request{reqs[3], reqs[4]}, srv.Requests(EndpointNotification, EndpointCancel))
+	assert.Equal(t, reqs, srv.Requests(EndpointAll))
 	assert.Equal(t, 1, srv.NotificationCount("welcome"))
 	assert.Equal(t, 2, srv.NotificationCount(""))
 
@@ -65,7 +62,6 @@ func TestRecording(t *testing.T) {
 	assert.Equal(t, 5, st.Requests)
 	assert.Equal(t, 2, st.Created)
 	assert.Zero(t, st.Replays)
-	assert.Zero(t, st.Status429)
 	assert.Empty(t, st.Faults)
 	assert.Equal(t, map[int]int{200: 4, 400: 1}, st.ByStatus)
 }
@@ -84,7 +80,7 @@ func TestDropOnReusedConnectionIsResentByTransport(t *testing.T) {
 	assert.Equal(t, http.StatusOK, a.status)
 	assert.Equal(t, "true", a.header.Get("X-Idempotent-Replay"))
 	assert.Len(t, srv.Notifications(), 2, "no duplicate")
-	recs := srv.RequestsTo("/v1/send/welcome")
+	recs := srv.Requests(EndpointSend)
 	require.Len(t, recs, 3)
 	assert.Equal(t, FaultDrop, recs[1].Fault)
 	assert.True(t, recs[2].Replayed)

@@ -1,12 +1,20 @@
 package sendiventtest
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/sendivent/sendivent-go"
+	"github.com/sendivent/sendivent-go/internal/fakehook"
 )
+
+func init() {
+	addAPIRoute(http.MethodPost, "/v1/send/{event}", apiRoute{endpoint: EndpointSend, idempotent: true, serve: (*Server).sendLocked})
+	addAPIRoute(http.MethodPost, "/v1/send/{event}/{channel}", apiRoute{endpoint: EndpointSend, idempotent: true, serve: (*Server).sendLocked})
+	addAPIRoute(http.MethodPost, "/v1/cancel/{event}", apiRoute{endpoint: EndpointCancel, idempotent: true, serve: (*Server).cancelLocked})
+}
 
 // sendAnswer is the service's answer to an accepted send.
 type sendAnswer struct {
@@ -15,7 +23,7 @@ type sendAnswer struct {
 	Status string `json:"status"`
 }
 
-// wrappedAnswer is the ArrayWrapped answer to an array send.
+// wrappedAnswer is the fakehook.ArrayWrapped answer to an array send.
 type wrappedAnswer struct {
 	ID            string       `json:"id"`
 	Event         string       `json:"event"`
@@ -23,20 +31,10 @@ type wrappedAnswer struct {
 	Notifications []sendAnswer `json:"notifications"`
 }
 
-// eventSteps returns the steps of event, and whether it exists.
-func (s *Server) eventSteps(event string) ([]Step, bool) {
-	if len(s.events) == 0 {
-		steps := make([]Step, 0, len(defaultChannelOrder))
-		for _, ch := range defaultChannelOrder {
-			steps = append(steps, Send(ch))
-		}
-		return steps, true
-	}
-	steps, ok := s.events[event]
-	return steps, ok
-}
-
-func eventNotFound(event string) reply {
+// eventNotFound answers a request naming an undeclared event, and notes it
+// for New's report.
+func (s *Server) eventNotFound(x *exchange, event string) reply {
+	s.undeclared = append(s.undeclared, x.rec.Method+" "+x.rec.Path)
 	return errReply(http.StatusNotFound, fmt.Sprintf("Event '%s' not found", event), "EVENT_NOT_FOUND")
 }
 
@@ -44,10 +42,10 @@ func eventNotFound(event string) reply {
 type sendBody struct {
 	rcpts    []recipient
 	array    bool
-	payload  map[string]any
+	payload  sendivent.Payload
 	language string
-	over     map[string]any
-	from     any
+	over     *sendivent.Overrides
+	from     sendivent.Recipient
 }
 
 // parseBody validates the JSON body of a send (allowArray) or a cancel.
@@ -82,14 +80,26 @@ func parseBody(raw []byte, plain map[string]any, allowArray bool) (sendBody, *ap
 		}
 	}
 	if v, ok := plain["overrides"]; ok && v != nil {
-		if b.over, ok = v.(map[string]any); !ok {
+		if _, ok := v.(map[string]any); !ok {
 			return bad("overrides", "overrides must be an object")
+		}
+		b.over = new(sendivent.Overrides)
+		if err := json.Unmarshal(mustJSON(v), b.over); err != nil {
+			field := "overrides"
+			var te *json.UnmarshalTypeError
+			if errors.As(err, &te) && te.Field != "" {
+				field += "." + te.Field
+			}
+			return bad("overrides", "Invalid value for "+field)
 		}
 	}
 	if v, ok := plain["from"]; ok && v != nil {
-		switch v.(type) {
-		case string, map[string]any:
-			b.from = v
+		switch f := v.(type) {
+		case string:
+			b.from = sendivent.Address(f)
+		case map[string]any:
+			nm, _ := m["from"].(map[string]any)
+			b.from = contactOf(nm, f)
 		default:
 			return bad("from", "from must be a string or an object")
 		}
@@ -140,49 +150,50 @@ func planFor(event string, steps []Step, forced sendivent.Channel, id identity, 
 
 // sendLocked validates a send, creates one notification per recipient and
 // builds the answer.
-func (s *Server) sendLocked(rt route, raw []byte, rec *Request) reply {
-	b, err := parseBody(raw, rec.Body, true)
+func (s *Server) sendLocked(x *exchange) reply {
+	event, channel := x.p["event"], x.p["channel"]
+	b, err := parseBody(x.raw, x.rec.Body, true)
 	if err != nil {
 		return err.reply()
 	}
-	forced := sendivent.Channel(rt.channel)
+	forced := sendivent.Channel(channel)
 	if forced != "" && !knownChannels[forced] {
 		return (&apiError{status: 400, Field: "channel",
-			Error: fmt.Sprintf("Invalid channel '%s'", rt.channel)}).reply()
+			Error: fmt.Sprintf("Invalid channel '%s'", channel)}).reply()
 	}
-	steps, ok := s.eventSteps(rt.event)
+	steps, ok := s.eventSteps(event)
 	if !ok {
-		return eventNotFound(rt.event)
+		return s.eventNotFound(x, event)
 	}
 	plans := make([][]Step, len(b.rcpts))
 	for i, rc := range b.rcpts {
-		if plans[i], err = planFor(rt.event, steps, forced, s.contacts.resolve(rc), rc.field); err != nil {
+		if plans[i], err = planFor(event, steps, forced, s.contacts.resolve(rc), rc.field); err != nil {
 			return err.reply()
 		}
 	}
-	created := time.Now().UTC()
+	created := stamp()
 	answers := make([]sendAnswer, 0, len(b.rcpts))
 	for i, rc := range b.rcpts {
 		c := s.contacts.upsert(rc)
 		n := &notification{
-			id: newUUID(), event: rt.event, forced: forced, plan: plans[i],
-			contactID: c.uuid, contact: c.ids, recipient: rc.raw,
+			id: newUUID(), event: event, forced: forced, plan: plans[i],
+			contactID: c.uuid, contact: c.ids, recipient: rc.contact(),
 			payload: b.payload, language: b.language, overrides: b.over, from: b.from,
-			idemKey: rec.IdempotencyKey, createdAt: created,
+			idemKey: x.rec.IdempotencyKey, requestID: x.rec.RequestID, createdAt: created,
 		}
 		s.notifs[n.id] = n
 		s.order = append(s.order, n)
 		s.startLocked(n)
-		rec.Created = append(rec.Created, n.id)
-		answers = append(answers, sendAnswer{ID: n.id, Event: rt.event, Status: "accepted"})
+		x.rec.Created = append(x.rec.Created, n.id)
+		answers = append(answers, sendAnswer{ID: n.id, Event: event, Status: string(sendivent.SendAccepted)})
 	}
 	var body any = answers[0]
 	if b.array {
 		switch s.shape {
-		case ArrayWrapped:
+		case fakehook.ArrayWrapped:
 			a := answers[0]
 			body = wrappedAnswer{ID: a.ID, Event: a.Event, Status: a.Status, Notifications: answers}
-		case ArrayFirst:
+		case fakehook.ArrayFirst:
 		default:
 			body = answers
 		}
@@ -191,18 +202,19 @@ func (s *Server) sendLocked(rt route, raw []byte, rec *Request) reply {
 }
 
 // cancelLocked stops the event's unfinished notifications for one recipient.
-func (s *Server) cancelLocked(rt route, raw []byte) reply {
-	b, err := parseBody(raw, nil, false)
+func (s *Server) cancelLocked(x *exchange) reply {
+	event := x.p["event"]
+	b, err := parseBody(x.raw, nil, false)
 	if err != nil {
 		return err.reply()
 	}
-	if _, ok := s.eventSteps(rt.event); !ok {
-		return eventNotFound(rt.event)
+	if _, ok := s.eventSteps(event); !ok {
+		return s.eventNotFound(x, event)
 	}
 	cancelled := 0
 	if c := s.contacts.find(b.rcpts[0]); c != nil {
 		for _, n := range s.order {
-			if n.event == rt.event && n.contactID == c.uuid && !terminal(n.status) {
+			if n.event == event && n.contactID == c.uuid && !n.status.Terminal() {
 				s.stopLocked(n)
 				cancelled++
 			}

@@ -1,18 +1,59 @@
-// Package sendiventtest is an in-process fake of the Sendivent notifications
-// API for tests: the SDK's own tests and the tests of applications that use it.
+// Package sendiventtest is a fake of the Sendivent notifications API, for
+// the tests of applications that use the SDK, for the SDK's own tests, and
+// (through the sendivent command's "fake") for programs in any language.
 //
-//	srv := sendiventtest.NewServer(sendiventtest.WithManualLifecycle())
-//	defer srv.Close()
-//	client := srv.Client()
-//	res, err := client.Event("welcome").To(sendivent.Address("alice@example.com")).Send(ctx)
-//	srv.Deliver(res.ID)
+// The recommended way, in a test, is New: it closes the server when the
+// test ends and fails the test on what would break in production: a send to
+// an event the test did not declare (a typo passes a lenient fake and 404s
+// in production), and scripted faults that were never used.
+//
+//	func TestSignUp(t *testing.T) {
+//		srv := sendiventtest.New(t, sendiventtest.WithEvent("welcome", sendiventtest.Send(sendivent.ChannelEmail)))
+//		srv.Inject(sendiventtest.FailNext(1, 503)) // the service is briefly down
+//		app := NewApp(srv.Client())
+//		// ... exercise app, then:
+//		n := srv.Notifications()[0]
+//		// n.Status == sendivent.StatusCompleted, n.Recipient.Email == "alice@example.com"
+//	}
+//
+// Fast by default: the fake's clock runs DefaultTimeScale (1000) times faster
+// than real time. The clients that Client returns wait 1/1000 of the time
+// the SDK decides (a Retry-After of 1 s waits 1 ms, Wait polls every
+// millisecond) with the same decisions and the same errors; automatic
+// lifecycle steps take DefaultStepDelay (1 ms); a Wait(time.Hour) step lasts
+// 3.6 s. WithTimeScale(1) is real time; WithManualLifecycle lets the test
+// move each notification itself.
 //
 // The server checks Bearer auth, validates bodies with the service's error
 // answers, routes by the recipient's identifiers (or a forced channel),
-// creates one notification per recipient, moves each through its lifecycle
-// (on a clock, or step by step under the test's control), cancels, replays
-// idempotent requests, records every request, and injects scripted or random
-// faults. Every Server is independent: parallel tests may each run their own.
+// creates one notification per recipient, moves each through its lifecycle,
+// cancels, replays idempotent requests, records every request, and injects
+// scripted or random faults. Every Server is independent: parallel tests may
+// each run their own.
+//
+// # Control endpoints
+//
+// Besides the API under /v1/, the server answers plain JSON control
+// endpoints under /_fake/, without the API key, so that a program in another
+// language can drive it. They give the same powers as the methods of
+// Server; serve the fake on loopback or inside a test network only.
+//
+//	GET  /_fake/health                          {"status":"ok"}
+//	GET  /_fake/notifications[?event=E]         {"notifications":[...]}
+//	GET  /_fake/notifications/{id}              one notification
+//	POST /_fake/notifications/{id}/advance      Advance; answers the notification
+//	POST /_fake/notifications/{id}/deliver      Deliver
+//	POST /_fake/notifications/{id}/complete     Complete
+//	POST /_fake/notifications/{id}/fail         FailMessage, or SuppressMessage with
+//	                                            {"error":"...","status":"suppressed"}
+//	POST /_fake/advance                         AdvanceAll; {"moved":N}
+//	GET  /_fake/requests[?endpoint=send]        {"requests":[...]} (no Authorization header)
+//	GET  /_fake/faults                          {"faults":[...]}: the scripts still queued
+//	POST /_fake/faults                          Inject one script, e.g.
+//	                                            {"kind":"status","status":503,"count":2,"retry_after":"1","endpoint":"send"}
+//	POST /_fake/reset                           Reset
+//
+// An error answers {"error": "...", "code": "..."} with 400, 404 or 409.
 package sendiventtest
 
 import (
@@ -22,9 +63,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -32,17 +73,19 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/sendivent/sendivent-go"
+	"github.com/sendivent/sendivent-go/internal/fakehook"
 	"github.com/sendivent/sendivent-go/internal/idem"
+	"github.com/sendivent/sendivent-go/internal/testhook"
 )
 
 // maxBody caps the request body the server reads.
 const maxBody = 4 << 20
 
-// Server is a fake Sendivent API server listening on a loopback address.
-// All its methods are safe for concurrent use.
+// Server is a fake Sendivent API server. All its methods are safe for
+// concurrent use.
 type Server struct {
 	// URL is the server's base URL, e.g. "http://127.0.0.1:41234" (no
-	// trailing slash); pass it to sendivent.WithBaseURL.
+	// trailing slash); Client uses it, other clients take it as their base URL.
 	URL string
 
 	ts        *httptest.Server
@@ -50,44 +93,68 @@ type Server struct {
 	events    map[string][]Step
 	manual    bool
 	stepDelay time.Duration
-	shape     ArrayShape
+	timeScale float64
+	shape     fakehook.ArrayShape
+	rateLimit int
 	faultFunc FaultFunc
 	faultMu   sync.Mutex // serializes faultFunc calls
 	closing   chan struct{}
 	closeOnce sync.Once
 	timers    sync.WaitGroup // armed lifecycle timers
 
-	mu       sync.Mutex // guards everything below
-	closed   bool
-	notifs   map[string]*notification
-	order    []*notification
-	contacts contactStore
-	idem     map[string]idemEntry
-	requests []Request
-	counters counters
-	scripts  []*Script
-	limiter  *rate.Limiter // nil: no rate limit
-	latency  func(*http.Request) time.Duration
+	mu         sync.Mutex // guards everything below
+	closed     bool
+	notifs     map[string]*notification
+	order      []*notification
+	contacts   contactStore
+	idem       map[string]idemEntry
+	requests   []Request
+	counters   counters
+	scripts    []*Script
+	limiter    *rate.Limiter // nil: no rate limit
+	undeclared []string      // "POST /v1/send/welcom" for each request naming an undeclared event
 }
 
-// NewServer starts a fake server; stop it with Close.
+// NewServer starts a fake server; stop it with Close. In a test, New does
+// both and reports more. NewServer panics if an option is invalid (an event
+// without a name or with an invalid step) or if it cannot listen (WithAddr).
 func NewServer(opts ...Option) *Server {
-	cfg := config{stepDelay: DefaultStepDelay}
+	cfg := config{stepDelay: DefaultStepDelay, timeScale: DefaultTimeScale}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	for name, steps := range cfg.events {
+		if strings.TrimSpace(name) == "" {
+			panic("sendiventtest: WithEvent: an event without a name")
+		}
+		for _, st := range steps {
+			if err := st.check(); err != nil {
+				panic(fmt.Sprintf("sendiventtest: WithEvent(%q): %v", name, err))
+			}
+		}
 	}
 	if cfg.apiKey == "" {
 		cfg.apiKey = "test_" + randHex(16)
 	}
 	s := &Server{
 		apiKey: cfg.apiKey, events: cfg.events, manual: cfg.manual,
-		stepDelay: cfg.stepDelay, shape: cfg.arrayShape, faultFunc: cfg.faultFunc,
-		limiter: newRateLimiter(cfg.rateLimit), latency: cfg.latency,
+		stepDelay: cfg.stepDelay, timeScale: cfg.timeScale, shape: cfg.arrayShape,
+		rateLimit: cfg.rateLimit, faultFunc: cfg.faultFunc,
+		limiter: newRateLimiter(cfg.rateLimit),
 		closing: make(chan struct{}),
 		notifs:  map[string]*notification{}, idem: map[string]idemEntry{},
 	}
-	s.Inject(cfg.scripts...)
-	s.ts = httptest.NewServer(http.HandlerFunc(s.handle))
+	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
+	if cfg.addr != "" {
+		l, err := net.Listen("tcp", cfg.addr)
+		if err != nil {
+			s.ts.Close()
+			panic(fmt.Sprintf("sendiventtest: %v", err))
+		}
+		_ = s.ts.Listener.Close()
+		s.ts.Listener = l
+	}
+	s.ts.Start()
 	s.URL = s.ts.URL
 	return s
 }
@@ -95,21 +162,23 @@ func NewServer(opts ...Option) *Server {
 // APIKey returns the key the server accepts.
 func (s *Server) APIKey() string { return s.apiKey }
 
-// Client returns a *sendivent.Client for this server: NewClient(APIKey(),
-// WithBaseURL(URL), opts...). It panics if NewClient fails.
+// Client returns a *sendivent.Client for this server: its key, its URL, the
+// waits of its time scale (see WithTimeScale), then opts, which win. It
+// panics if NewClient fails. For a client that waits in real time, call
+// sendivent.NewClient(srv.APIKey(), sendivent.WithBaseURL(srv.URL)).
 func (s *Server) Client(opts ...sendivent.Option) *sendivent.Client {
-	c, err := sendivent.NewClient(s.apiKey, append([]sendivent.Option{sendivent.WithBaseURL(s.URL)}, opts...)...)
+	base := []sendivent.Option{sendivent.WithBaseURL(s.URL)}
+	if s.timeScale != 1 {
+		base = append(base, testhook.ScaleWaits(s.timeScale).(sendivent.Option))
+	}
+	c, err := sendivent.NewClient(s.apiKey, append(base, opts...)...)
 	if err != nil {
 		panic(fmt.Sprintf("sendiventtest: NewClient: %v", err))
 	}
 	return c
 }
 
-// HTTPClient returns a plain *http.Client for this server; Close closes its
-// idle connections.
-func (s *Server) HTTPClient() *http.Client { return s.ts.Client() }
-
-// Close stops the server: pending latency delays end, lifecycle timers stop,
+// Close stops the server: pending fault delays end, lifecycle timers stop,
 // and Close waits for in-flight requests and timer callbacks to finish.
 // Notifications and records stay readable. Close may be called more than once.
 func (s *Server) Close() {
@@ -126,193 +195,33 @@ func (s *Server) Close() {
 	})
 }
 
-// reply is an answer before it is written.
-type reply struct {
-	status int
-	body   []byte
-	header http.Header
-}
-
-// apiError is the service's error body.
-type apiError struct {
-	status  int
-	Error   string `json:"error"`
-	Code    string `json:"code,omitempty"`
-	Field   string `json:"field,omitempty"`
-	Channel string `json:"channel,omitempty"`
-}
-
-func (e *apiError) reply() reply { return reply{status: e.status, body: mustJSON(e)} }
-
-func errReply(status int, msg, code string) reply {
-	return (&apiError{status: status, Error: msg, Code: code}).reply()
-}
-
-// route is a parsed request path.
-type route struct {
-	endpoint       Endpoint
-	known          bool
-	event, channel string
-	id             string
-}
-
-func parseRoute(escaped string) route {
-	rest, ok := strings.CutPrefix(escaped, "/v1/")
-	if !ok {
-		return route{}
-	}
-	segs := strings.Split(rest, "/")
-	for i, sg := range segs {
-		u, err := url.PathUnescape(sg)
-		if err != nil || u == "" {
-			return route{}
-		}
-		segs[i] = u
-	}
-	switch {
-	case segs[0] == "send" && (len(segs) == 2 || len(segs) == 3):
-		rt := route{endpoint: EndpointSend, known: true, event: segs[1]}
-		if len(segs) == 3 {
-			rt.channel = segs[2]
-		}
-		return rt
-	case segs[0] == "notifications" && len(segs) == 2:
-		return route{endpoint: EndpointNotification, known: true, id: segs[1]}
-	case segs[0] == "cancel" && len(segs) == 2:
-		return route{endpoint: EndpointCancel, known: true, event: segs[1]}
-	}
-	return route{}
-}
-
-// handle serves every request: latency, rate limit, fault draw, processing,
-// then the answer (possibly damaged by a fault).
-func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
-	raw, _ := io.ReadAll(io.LimitReader(r.Body, maxBody))
-	rt := parseRoute(r.URL.EscapedPath())
-	rec := Request{
-		Method: r.Method, Path: r.URL.EscapedPath(), Event: rt.event, Channel: rt.channel,
-		NotificationID: rt.id, Header: r.Header.Clone(), RawBody: raw,
-		IdempotencyKey: r.Header.Get("X-Idempotency-Key"),
-		RequestID:      "req_" + randHex(12), Time: time.Now().UTC(),
-	}
-	if m, ok := decodeJSON(raw, false).(map[string]any); ok {
-		rec.Body = m
-	}
-	w.Header().Set("X-Request-Id", rec.RequestID)
-	w.Header().Set("Content-Type", "application/json")
-
-	if !s.sleep(r.Context(), s.latencyFor(r)) {
-		rec.Fault = FaultLatency
-		s.record(rec)
-		return
-	}
-	if !s.admit() {
-		rec.Fault = FaultRateLimit
-		s.respond(w, rec, statusFaultReply(Fault{Status: http.StatusTooManyRequests, RetryAfter: "1"}))
-		return
-	}
-	f := s.drawFault(r, rt.endpoint)
-	switch f.Kind {
-	case FaultStatus:
-		rec.Fault = FaultStatus
-		s.respond(w, rec, statusFaultReply(f))
-		return
-	case FaultLatency:
-		rec.Fault = FaultLatency
-		if !s.sleep(r.Context(), f.Latency) {
-			s.record(rec)
-			return
-		}
-	case FaultMalformed, FaultTruncated, FaultDrop:
-		rec.Fault = f.Kind
-	}
-	rp, replay := s.process(r, rt, raw, &rec)
-	if replay {
-		rec.Replayed = true
-		rp.header = http.Header{"X-Idempotent-Replay": {"true"}}
-	}
-	s.respond(w, rec, rp)
-}
-
-// respond records rec with rp's status, then writes rp, damaged as rec.Fault
-// says. Recording first means a test that has its answer sees the record.
-func (s *Server) respond(w http.ResponseWriter, rec Request, rp reply) {
-	rec.Status = rp.status
-	s.record(rec)
-	for k, v := range rp.header {
-		w.Header()[k] = v
-	}
-	body := rp.body
-	switch rec.Fault {
-	case FaultDrop:
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				_ = conn.Close()
-				return
-			}
-		}
-		panic(http.ErrAbortHandler)
-	case FaultMalformed:
-		body = body[:len(body)/2]
-	case FaultTruncated:
-		w.Header().Set("Content-Length", fmt.Sprint(len(body)))
-		w.WriteHeader(rp.status)
-		_, _ = w.Write(body[:len(body)/2])
-		return // the server closes the connection: fewer bytes than declared
-	}
-	w.Header().Set("Content-Length", fmt.Sprint(len(body)))
-	w.WriteHeader(rp.status)
-	_, _ = w.Write(body)
-}
-
-// process answers a request that no pre-processing fault stopped. It reports
-// whether the answer is an idempotent replay.
-func (s *Server) process(r *http.Request, rt route, raw []byte, rec *Request) (reply, bool) {
-	if r.Header.Get("Authorization") != "Bearer "+s.apiKey {
-		return errReply(http.StatusUnauthorized, "Invalid API key", ""), false
-	}
-	if !rt.known {
-		return errReply(http.StatusNotFound, "Not found", "NOT_FOUND"), false
-	}
-	want := http.MethodPost
-	if rt.endpoint == EndpointNotification {
-		want = http.MethodGet
-	}
-	if r.Method != want {
-		rp := errReply(http.StatusMethodNotAllowed, "Method not allowed", "")
-		rp.header = http.Header{"Allow": {want}}
-		return rp, false
-	}
+// Reset forgets everything the server has seen: notifications, contacts,
+// stored idempotent answers, recorded requests and counters, queued fault
+// scripts; the rate limit starts afresh. Options (events, key, timing) stay.
+func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if rt.endpoint == EndpointNotification {
-		n, ok := s.notifs[rt.id]
-		if !ok {
-			return errReply(http.StatusNotFound, "Notification not found", "NOT_FOUND"), false
-		}
-		return reply{status: http.StatusOK, body: mustJSON(n.wire())}, false
+	for _, n := range s.order {
+		s.stopTimerLocked(n)
 	}
-	key := rec.IdempotencyKey
-	fp := r.Method + " " + rec.Path + "\n" + canonical(raw)
-	if key != "" {
-		if e, ok := s.idem[key]; ok {
-			if e.fingerprint != fp {
-				return errReply(http.StatusConflict, "Idempotency key reused with a different request",
-					"IDEMPOTENCY_KEY_REUSED"), false
-			}
-			return reply{status: e.status, body: e.body}, true
-		}
+	s.notifs, s.order = map[string]*notification{}, nil
+	s.contacts, s.idem = contactStore{}, map[string]idemEntry{}
+	s.requests, s.counters, s.scripts, s.undeclared = nil, counters{}, nil, nil
+	s.limiter = newRateLimiter(s.rateLimit)
+}
+
+// scaled is d of the fake's time in real time.
+func (s *Server) scaled(d time.Duration) time.Duration {
+	return time.Duration(float64(d) / s.timeScale)
+}
+
+// serveHTTP sends the reserved prefix to the controls, the rest to the API.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if p := r.URL.EscapedPath(); p == controlPrefix[:len(controlPrefix)-1] || strings.HasPrefix(p, controlPrefix) {
+		s.serveControl(w, r)
+		return
 	}
-	var rp reply
-	if rt.endpoint == EndpointSend {
-		rp = s.sendLocked(rt, raw, rec)
-	} else {
-		rp = s.cancelLocked(rt, raw)
-	}
-	if key != "" && rp.status >= 200 && rp.status < 300 {
-		s.idem[key] = idemEntry{fingerprint: fp, status: rp.status, body: rp.body}
-	}
-	return rp, false
+	s.serveAPI(w, r)
 }
 
 // idemEntry is a stored idempotent answer.

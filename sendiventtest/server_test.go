@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sendivent/sendivent-go"
+	"github.com/sendivent/sendivent-go/internal/fakehook"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -84,7 +85,7 @@ func TestSendValidation(t *testing.T) {
 		})
 	}
 	assert.Empty(t, srv.Notifications(), "failed requests create nothing")
-	assert.Zero(t, srv.SendCount(""))
+	assert.Zero(t, srv.Stats().Created)
 }
 
 func TestSendAccepted(t *testing.T) {
@@ -106,15 +107,15 @@ func TestSendAccepted(t *testing.T) {
 	n, ok := srv.Notification(got["id"].(string))
 	require.True(t, ok)
 	assert.Equal(t, "welcome", n.Event)
-	assert.Equal(t, StatusRunning, n.Status)
+	assert.Equal(t, sendivent.StatusRunning, n.Status)
 	assert.Equal(t, []sendivent.Channel{sendivent.ChannelEmail}, n.Channels)
-	assert.Equal(t, body["to"], n.Recipient)
-	assert.Equal(t, body["payload"], n.Payload)
+	assert.Equal(t, sendivent.Contact{Email: "alice@example.com", Name: "Alice"}, n.Recipient)
+	assert.Equal(t, sendivent.Payload{"company": "ACME"}, n.Payload)
 	assert.Equal(t, "sv", n.Language)
-	assert.Equal(t, body["overrides"], n.Overrides)
-	assert.Equal(t, "team@acme.example", n.From)
+	assert.Equal(t, &sendivent.Overrides{Email: &sendivent.EmailOverrides{Subject: "Hi"}}, n.Overrides)
+	assert.Equal(t, sendivent.Address("team@acme.example"), n.From)
 	require.Len(t, n.Messages, 1)
-	assert.Equal(t, MessageQueued, n.Messages[0].Status)
+	assert.Equal(t, sendivent.MessageQueued, n.Messages[0].Status)
 }
 
 func TestRouting(t *testing.T) {
@@ -188,17 +189,19 @@ func TestArraySend(t *testing.T) {
 		"+46701234567",
 		map[string]any{"email": "bob@example.com", "name": "Bob"},
 	}
-	for _, shape := range []ArrayShape{ArrayList, ArrayWrapped, ArrayFirst} {
-		t.Run(shape.String(), func(t *testing.T) {
+	shapes := map[string]fakehook.ArrayShape{"list": fakehook.ArrayList, "wrapped": fakehook.ArrayWrapped, "first": fakehook.ArrayFirst}
+	for name, shape := range shapes {
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			srv := newTestServer(t, WithArrayResponse(shape), WithManualLifecycle())
+			srv := newTestServer(t, fakehook.ArrayAnswer(shape).(Option), WithManualLifecycle())
 			a := do(t, srv, call{path: "/v1/send/welcome", body: map[string]any{"to": to}})
 			require.Equal(t, http.StatusOK, a.status, "body: %s", a.body)
 
 			ns := srv.Notifications()
 			require.Len(t, ns, 3)
+			contacts := []sendivent.Contact{{Email: "alice@example.com", Name: "Alice"}, {Phone: "+46701234567"}, {Email: "bob@example.com", Name: "Bob"}}
 			for i, n := range ns {
-				assert.Equal(t, to[i], n.Recipient, "recipient %d in request order", i)
+				assert.Equal(t, contacts[i], n.Recipient, "recipient %d in request order", i)
 			}
 			assert.Equal(t, sendivent.ChannelSMS, ns[1].Messages[0].Channel)
 			rec, _ := srv.LastRequest()
@@ -209,13 +212,13 @@ func TestArraySend(t *testing.T) {
 			}
 			var want any
 			switch shape {
-			case ArrayList:
+			case fakehook.ArrayList:
 				want = []any{entry(ns[0]), entry(ns[1]), entry(ns[2])}
-			case ArrayWrapped:
+			case fakehook.ArrayWrapped:
 				w := entry(ns[0])
 				w["notifications"] = []any{entry(ns[0]), entry(ns[1]), entry(ns[2])}
 				want = w
-			case ArrayFirst:
+			case fakehook.ArrayFirst:
 				want = entry(ns[0])
 			}
 			assert.JSONEq(t, string(mustJSON(want)), string(a.body))
