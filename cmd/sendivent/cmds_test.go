@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -26,6 +27,25 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"freeport": cmdFreePort,
 	"waithttp": cmdWaitHTTP,
 	"httpget":  cmdHTTPGet,
+	"jsonget":  cmdJSONGet,
+}
+
+// jsonget VAR KEY sets $VAR to the string or number at KEY of the JSON
+// object that the last command printed on stdout (its first line).
+func cmdJSONGet(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: jsonget VAR KEY")
+	}
+	line, _, _ := strings.Cut(ts.ReadFile("stdout"), "\n")
+	var obj map[string]any
+	if err := json.Unmarshal([]byte(line), &obj); err != nil {
+		ts.Fatalf("jsonget: stdout is not a JSON object: %v", err)
+	}
+	v, ok := obj[args[1]]
+	if !ok {
+		ts.Fatalf("jsonget: no %q in %s", args[1], line)
+	}
+	ts.Setenv(args[0], fmt.Sprint(v))
 }
 
 // exitcode N PROG ARGS... runs PROG and checks that it exits with N; its
@@ -78,14 +98,17 @@ func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 	switch args[0] {
 	case "restart":
 		fs := flag.NewFlagSet("fake restart", flag.ContinueOnError)
-		manual := fs.Bool("manual", false, "")
-		var ff fakeFlags
-		fs.Func("event", "", func(s string) error { ff.events = append(ff.events, s); return nil })
+		var opts []sendiventtest.Option
+		fs.BoolFunc("manual", "", func(string) error {
+			opts = append(opts, sendiventtest.WithManualLifecycle())
+			return nil
+		})
+		fs.Func("event", "", func(s string) error {
+			e, err := sendiventtest.ParseEvent(s)
+			opts = append(opts, sendiventtest.WithEvents(e))
+			return err
+		})
 		ts.Check(fs.Parse(args[1:]))
-		ff.apiKey = srv.APIKey()
-		ff.manual = *manual
-		opts, err := ff.options()
-		ts.Check(err)
 		h.close()
 		h.start(opts)
 		ts.Setenv("SENDIVENT_API_URL", h.srv.URL)
@@ -126,7 +149,7 @@ func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		waitPolls(ts, srv, id, seen+2)
 		ts.Check(srv.Advance(id))
-		h.seen[id] = len(srv.RequestsTo("/v1/notifications/" + id))
+		h.seen[id] = pollCount(srv, id)
 	case "fail":
 		want(2)
 		ts.Check(srv.FailMessage(args[1], args[2]))
@@ -136,14 +159,14 @@ func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 		if !ok {
 			ts.Fatalf("fake status: no notification %s", args[1])
 		}
-		if n.Status != args[2] {
+		if string(n.Status) != args[2] {
 			ts.Fatalf("fake status: %s is %s, want %s", args[1], n.Status, args[2])
 		}
 	case "sends":
 		want(2)
 		n, err := strconv.Atoi(args[2])
 		ts.Check(err)
-		if got := srv.SendCount(args[1]); got != n {
+		if got := sendCount(srv, args[1]); got != n {
 			ts.Fatalf("fake sends: %d sends of %q, want %d", got, args[1], n)
 		}
 	case "lastbody":
@@ -168,12 +191,34 @@ func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 // waitPolls waits until the fake has answered n GETs of notification id.
 func waitPolls(ts *testscript.TestScript, srv *sendiventtest.Server, id string, n int) {
 	deadline := time.Now().Add(bound)
-	for len(srv.RequestsTo("/v1/notifications/"+id)) < n {
+	for pollCount(srv, id) < n {
 		if time.Now().After(deadline) {
 			ts.Fatalf("fake: %s was not polled %d times in %v", id, n, bound)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// pollCount is how many GETs of notification id the fake has answered.
+func pollCount(srv *sendiventtest.Server, id string) int {
+	n := 0
+	for _, r := range srv.Requests(sendiventtest.EndpointNotification) {
+		if r.NotificationID == id {
+			n++
+		}
+	}
+	return n
+}
+
+// sendCount is how many sends of event created notifications.
+func sendCount(srv *sendiventtest.Server, event string) int {
+	n := 0
+	for _, r := range srv.Requests(sendiventtest.EndpointSend) {
+		if r.Event == event && len(r.Created) > 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // freeport VAR sets $VAR to a loopback TCP port that was free a moment ago.

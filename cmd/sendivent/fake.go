@@ -2,18 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
-	"net/http"
-	"net/http/httputil"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/sendivent/sendivent-go"
 	"github.com/sendivent/sendivent-go/sendiventtest"
 )
 
@@ -23,40 +17,67 @@ import (
 const defaultFakeKey = "test_sendivent_fake"
 
 type fakeFlags struct {
-	addr, apiKey string
-	events       []string
-	manual, json bool
+	addr, apiKey, config string
+	events               []string
+	manual, json         bool
+	stepDelay            time.Duration
+	timeScale            float64
 }
 
-func newFakeCmd(a *app) *cobra.Command {
-	var f fakeFlags
-	cmd := &cobra.Command{
-		Use:   "fake",
-		Short: "Serve a fake Sendivent on a port, for tests in any language",
-		Long: `Serve the fake Sendivent of package sendiventtest on a port until SIGINT or
+// fakeConfig is the --config file: {"events": [{"name": "drip", "steps":
+// ["email", "wait:1h", "sms"]}]}.
+type fakeConfig struct {
+	Events []sendiventtest.EventConfig `json:"events"`
+}
+
+const fakeLong = `Serve the fake Sendivent of package sendiventtest on a port until SIGINT or
 SIGTERM, then stop cleanly (exit 0). Point an application's Sendivent URL at
-it, with the key it prints.
+it, with the key it prints: it is a fake's key, not a secret.
 
 The fake checks the key, validates requests with the service's error
 answers, routes by the recipient's identifiers, moves each notification
 through its lifecycle (queued, sent, delivered, completed), cancels, and
-replays idempotent sends. With no --event every event name exists; with
---event, others answer 404 EVENT_NOT_FOUND.
+replays idempotent sends. With no event declared every event name exists;
+once one is (--event, --config), others answer 404 EVENT_NOT_FOUND.
 
-The key it accepts is printed at start: it is a fake's key, not a secret.`,
-		Example: `  sendivent fake
+An event is NAME, or NAME=STEP,STEP… where a step is a channel (email, sms,
+whatsapp, slack, telegram, discord, push) or wait:DURATION. --config reads
+{"events": [{"name": "drip", "steps": ["email", "wait:1h", "sms"]}]}.
+
+Control endpoints, plain JSON under /_fake/ and without the key (so listen on
+loopback, or inside a test network only):
+  GET  /_fake/health                       GET  /_fake/notifications[?event=E]
+  GET  /_fake/notifications/{id}           POST /_fake/notifications/{id}/advance
+  POST /_fake/notifications/{id}/deliver   POST /_fake/notifications/{id}/complete
+  POST /_fake/notifications/{id}/fail      {"error":"mailbox full"}
+  POST /_fake/advance                      GET  /_fake/requests[?endpoint=send]
+  GET  /_fake/faults                       POST /_fake/faults  {"kind":"status","status":503,"count":2}
+  POST /_fake/reset`
+
+const fakeExample = `  sendivent fake
   sendivent fake --addr 127.0.0.1:9000 --event welcome --event otp=sms
-  sendivent fake --event drip=email,wait:1h,sms --manual
-  SENDIVENT_API_URL=http://127.0.0.1:8787 SENDIVENT_API_KEY=test_sendivent_fake \
-    sendivent send welcome --to alice@example.com --wait`,
-		Args: exactArgs(),
+  sendivent fake --manual --event drip=email,wait:1h,sms
+  sendivent fake --config fake.json --addr 0.0.0.0:8787     # in a container
+  curl -s -X POST localhost:8787/_fake/notifications/$ID/advance`
+
+func newFakeCmd(a *app) *cobra.Command {
+	var f fakeFlags
+	cmd := &cobra.Command{
+		Use:     "fake",
+		Short:   "Serve a fake Sendivent on a port, for tests in any language",
+		Long:    fakeLong,
+		Example: fakeExample,
+		Args:    exactArgs(),
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&f.addr, "addr", "127.0.0.1:8787", "`ADDRESS` to listen on (use 0.0.0.0:8787 inside a container)")
 	fs.StringVar(&f.apiKey, "api-key", defaultFakeKey, "the `KEY` the fake accepts (a fake's key, not a secret)")
-	fs.StringArrayVar(&f.events, "event", nil, "declare an `EVENT`: NAME or NAME=STEP,STEP… with steps CHANNEL or wait:DURATION (repeatable)")
-	fs.BoolVar(&f.manual, "manual", false, "manual lifecycle: notifications stay queued until moved through the control endpoints")
-	fs.BoolVar(&f.json, "json", false, "print the URL and key as one JSON line at start")
+	fs.StringArrayVar(&f.events, "event", nil, "declare an `EVENT`: NAME or NAME=STEP,STEP… (repeatable)")
+	fs.StringVar(&f.config, "config", "", "read events from a JSON `FILE`")
+	fs.BoolVar(&f.manual, "manual", false, "manual lifecycle: notifications stay at their first step until moved through /_fake/")
+	fs.DurationVar(&f.stepDelay, "step-delay", sendiventtest.DefaultStepDelay, "real time one automatic lifecycle step takes (queued→sent, sent→delivered)")
+	fs.Float64Var(&f.timeScale, "time-scale", 1, "how many times faster than real time wait:DURATION steps pass")
+	fs.BoolVar(&f.json, "json", false, `print {"url", "api_key"} as one JSON line at start`)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		a.ran = true
 		return a.serveFake(cmd.Context(), f)
@@ -64,104 +85,81 @@ The key it accepts is printed at start: it is a fake's key, not a secret.`,
 	return cmd
 }
 
-// fakeOptions turns the flags into the fake's options.
+// options turns the flags into the fake's options.
 func (f *fakeFlags) options() ([]sendiventtest.Option, error) {
-	opts := []sendiventtest.Option{sendiventtest.WithAPIKey(f.apiKey)}
+	if f.apiKey == "" || strings.ContainsAny(f.apiKey, " \t\r\n") {
+		return nil, usagef("--api-key: want a key without white space")
+	}
+	if f.stepDelay < 0 || f.timeScale <= 0 {
+		return nil, usagef("--step-delay must be 0 or more and --time-scale more than 0")
+	}
+	opts := []sendiventtest.Option{
+		sendiventtest.WithAPIKey(f.apiKey),
+		sendiventtest.WithStepDelay(f.stepDelay),
+		sendiventtest.WithTimeScale(f.timeScale),
+	}
 	if f.manual {
 		opts = append(opts, sendiventtest.WithManualLifecycle())
 	}
-	for _, e := range f.events {
-		name, steps, err := parseEventFlag(e)
+	var events []sendiventtest.EventConfig
+	if f.config != "" {
+		data, err := readArg("@"+f.config, nil)
 		if err != nil {
 			return nil, err
 		}
-		opts = append(opts, sendiventtest.WithEvent(name, steps...))
+		var cfg fakeConfig
+		if err := decodeStrict(data, &cfg); err != nil {
+			return nil, usagef("--config %s: %v", f.config, err)
+		}
+		events = append(events, cfg.Events...)
+	}
+	for _, s := range f.events {
+		e, err := sendiventtest.ParseEvent(s)
+		if err != nil {
+			return nil, usagef("--event: %s", strings.TrimPrefix(err.Error(), "sendiventtest: "))
+		}
+		events = append(events, e)
+	}
+	if len(events) > 0 {
+		opts = append(opts, sendiventtest.WithEvents(events...))
 	}
 	return opts, nil
 }
 
-// parseEventFlag reads --event NAME or NAME=STEP,STEP… where a step is a
-// channel name or wait:DURATION.
-func parseEventFlag(s string) (string, []sendiventtest.Step, error) {
-	name, list, hasSteps := strings.Cut(s, "=")
-	name = strings.TrimSpace(name)
-	if name == "" {
-		return "", nil, usagef("--event %q: empty event name", s)
-	}
-	if !hasSteps {
-		return name, nil, nil
-	}
-	var steps []sendiventtest.Step
-	for _, st := range strings.Split(list, ",") {
-		st = strings.TrimSpace(st)
-		if d, ok := strings.CutPrefix(st, "wait:"); ok {
-			dur, err := time.ParseDuration(d)
-			if err != nil || dur <= 0 {
-				return "", nil, usagef("--event %s: %q: want wait:DURATION, such as wait:1h", name, st)
-			}
-			steps = append(steps, sendiventtest.Wait(dur))
-			continue
-		}
-		ch := sendivent.Channel(st)
-		if !ch.Valid() {
-			return "", nil, usagef("--event %s: %q is neither a channel (email, sms, slack, push, telegram, whatsapp, discord) nor wait:DURATION", name, st)
-		}
-		steps = append(steps, sendiventtest.Send(ch))
-	}
-	return name, steps, nil
-}
-
-// serveFake runs the fake on f.addr until ctx ends, then shuts down: the
-// listener closes, requests in flight finish (up to 5 s), and it returns nil.
+// serveFake runs the fake on f.addr until ctx ends, then closes it: the
+// listener closes, requests in flight finish, and it returns nil.
 func (a *app) serveFake(ctx context.Context, f fakeFlags) error {
-	if strings.ContainsAny(f.apiKey, " \t\r\n") || f.apiKey == "" {
-		return usagef("--api-key: want a key without white space")
-	}
 	opts, err := f.options()
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", f.addr)
+	srv, err := listenFake(f.addr, opts)
 	if err != nil {
-		return fmt.Errorf("--addr: %w", err)
-	}
-	srv := sendiventtest.NewServer(opts...)
-	defer srv.Close()
-	target, err := url.Parse(srv.URL)
-	if err != nil {
-		ln.Close()
 		return err
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /_fake/health", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintln(w, `{"ok":true}`)
-	})
-	mux.Handle("/", httputil.NewSingleHostReverseProxy(target))
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
-
-	u := "http://" + ln.Addr().String()
 	if f.json {
-		writeJSON(a.stdout, map[string]string{"url": u, "api_key": f.apiKey})
+		writeJSON(a.stdout, map[string]string{"url": srv.URL, "api_key": f.apiKey})
 	} else {
-		fmt.Fprintf(a.stdout, "sendivent fake: listening on %s\n", u)
+		fmt.Fprintf(a.stdout, "sendivent fake: listening on %s\n", srv.URL)
 		fmt.Fprintf(a.stdout, "API key: %s (a fake's key, not a secret)\n", f.apiKey)
-		fmt.Fprintf(a.stdout, "  export SENDIVENT_API_URL=%s SENDIVENT_API_KEY=%s\n", u, f.apiKey)
+		fmt.Fprintf(a.stdout, "  export SENDIVENT_API_URL=%s SENDIVENT_API_KEY=%s\n", srv.URL, f.apiKey)
+		fmt.Fprintf(a.stdout, "Control endpoints under %s/_fake/ (see --help). Stop with Ctrl-C.\n", srv.URL)
 	}
-	select {
-	case err := <-served:
-		return fmt.Errorf("fake server: %w", err)
-	case <-ctx.Done():
-	}
-	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := hs.Shutdown(shutCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("fake server shutdown: %w", err)
-	}
+	<-ctx.Done()
+	srv.Close()
 	if !f.json {
-		fmt.Fprintln(a.stdout, "sendivent fake: stopped")
+		fmt.Fprintf(a.stdout, "sendivent fake: stopped after %d requests\n", srv.Stats().Requests)
 	}
 	return nil
+}
+
+// listenFake starts the fake. NewServer panics when it cannot listen (a
+// test wants that); a command wants an error.
+func listenFake(addr string, opts []sendiventtest.Option) (srv *sendiventtest.Server, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("--addr %s: %s", addr, strings.TrimPrefix(fmt.Sprint(r), "sendiventtest: "))
+		}
+	}()
+	return sendiventtest.NewServer(append(opts, sendiventtest.WithAddr(addr))...), nil
 }

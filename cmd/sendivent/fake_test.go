@@ -111,7 +111,7 @@ func TestFakeServesAndStops(t *testing.T) {
 	if code := stop(); code != exitOK {
 		t.Fatalf("exit code %d, want 0; output:\n%s", code, out.String())
 	}
-	if !strings.HasSuffix(out.String(), "sendivent fake: stopped\n") {
+	if !regexp.MustCompile(`sendivent fake: stopped after \d+ requests\n$`).MatchString(out.String()) {
 		t.Errorf("output does not end with the stop line:\n%s", out.String())
 	}
 	if _, err := http.Get(url + "/_fake/health"); err == nil {
@@ -125,12 +125,16 @@ func TestFakeBadFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"fake", "--event", "=email"}, "empty event name"},
-		{[]string{"fake", "--event", "drip=email,fax"}, `"fax" is neither a channel`},
-		{[]string{"fake", "--event", "drip=wait:soon"}, "want wait:DURATION"},
+		{[]string{"fake", "--event", "=email"}, "no name before '='"},
+		{[]string{"fake", "--event", "drip=email,fax"}, `step "fax": unknown channel`},
+		{[]string{"fake", "--event", "drip=wait:soon"}, `invalid duration "soon"`},
+		{[]string{"fake", "--event", "drip=wait:-1h"}, "must be positive"},
+		{[]string{"fake", "--step-delay", "-1s"}, "--step-delay must be 0 or more"},
+		{[]string{"fake", "--time-scale", "0"}, "--time-scale more than 0"},
+		{[]string{"fake", "--config", "/nonexistent/fake.json"}, "/nonexistent/fake.json"},
 		{[]string{"fake", "--api-key", "has space"}, "without white space"},
 		{[]string{"fake", "extra"}, "too many arguments"},
-		{[]string{"fake", "--addr", "127.0.0.1:notaport"}, "--addr"},
+		{[]string{"fake", "--addr", "127.0.0.1:notaport"}, "--addr 127.0.0.1:notaport: listen tcp"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
