@@ -22,7 +22,7 @@ when nothing is pending is not an error: it reports 0.`,
   sendivent cancel trial-reminders --to id=user-42 --json`,
 		Args: exactArgs("EVENT"),
 	}
-	cmd.Flags().StringVar(&to, "to", "", "the `RECIPIENT`: an address, key=value contact fields, or a JSON contact")
+	cmd.Flags().StringVar(&to, "to", "", "cancel for `RECIPIENT`: an address, key=value contact fields, or a JSON contact")
 	_ = cmd.MarkFlagRequired("to")
 	a.apiRun(cmd, func(ctx context.Context, c *sendivent.Client, args []string) error {
 		r, err := parseRecipient(to)

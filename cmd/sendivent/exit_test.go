@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sendivent/sendivent-go"
+	"github.com/sendivent/sendivent-go/sendiventtest"
 )
 
 func TestExitCode(t *testing.T) {
@@ -147,5 +148,40 @@ func TestWriteErrorText(t *testing.T) {
 	writeError(&buf, &sendivent.APIError{StatusCode: 404, Message: "nope"}, exitAPI, false, "", "sendivent status")
 	if got := buf.String(); got != "sendivent: 404 Not Found: nope\n" {
 		t.Errorf("api error printed as %q", got)
+	}
+}
+
+// A signal during a wait (its context cancelled with errSignal) ends the
+// command with exit code 130 and says so; the script interrupt.txtar sends
+// a real SIGINT to a separate process.
+func TestInterruptedWaitExits130(t *testing.T) {
+	t.Parallel()
+	srv := sendiventtest.NewServer(sendiventtest.WithManualLifecycle())
+	defer srv.Close()
+	res, err := srv.Client().Event("welcome").To(sendivent.Address("alice@example.com")).Send(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr syncBuffer
+	a := &app{stdout: &stdout, stderr: &stderr, getenv: env{
+		"SENDIVENT_API_KEY": srv.APIKey(), "SENDIVENT_API_URL": srv.URL,
+	}.get}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, a, []string{"wait", res.ID, "--poll", "10ms"}) }()
+
+	deadline := time.Now().Add(bound)
+	for !strings.Contains(stdout.String(), "running email:queued") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no status line after %v: %q %q", bound, stdout.String(), stderr.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel(fmt.Errorf("%w: interrupt", errSignal))
+	if code := <-done; code != exitInterrupted {
+		t.Fatalf("exit code %d, want %d; stderr %q", code, exitInterrupted, stderr.String())
+	}
+	if !strings.HasPrefix(stderr.String(), "sendivent: interrupted: ") {
+		t.Errorf("stderr %q", stderr.String())
 	}
 }

@@ -52,7 +52,10 @@ loopback, or inside a test network only):
   POST /_fake/notifications/{id}/fail      {"error":"mailbox full"}
   POST /_fake/advance                      GET  /_fake/requests[?endpoint=send]
   GET  /_fake/faults                       POST /_fake/faults  {"kind":"status","status":503,"count":2}
-  POST /_fake/reset`
+  POST /_fake/reset
+
+Exit codes: 0 stopped by SIGINT or SIGTERM, 1 cannot listen on --addr,
+2 bad flag or --config.`
 
 const fakeExample = `  sendivent fake
   sendivent fake --addr 127.0.0.1:9000 --event welcome --event otp=sms
@@ -70,9 +73,9 @@ func newFakeCmd(a *app) *cobra.Command {
 		Args:    exactArgs(),
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&f.addr, "addr", "127.0.0.1:8787", "`ADDRESS` to listen on (use 0.0.0.0:8787 inside a container)")
-	fs.StringVar(&f.apiKey, "api-key", defaultFakeKey, "the `KEY` the fake accepts (a fake's key, not a secret)")
-	fs.StringArrayVar(&f.events, "event", nil, "declare an `EVENT`: NAME or NAME=STEP,STEP… (repeatable)")
+	fs.StringVar(&f.addr, "addr", "127.0.0.1:8787", "listen on `ADDRESS` (0.0.0.0:8787 inside a container)")
+	fs.StringVar(&f.apiKey, "api-key", defaultFakeKey, "accept `KEY` as the API key (a fake's key, not a secret)")
+	fs.StringArrayVar(&f.events, "event", nil, "declare `EVENT`: NAME or NAME=STEP,STEP… (repeatable)")
 	fs.StringVar(&f.config, "config", "", "read events from a JSON `FILE`")
 	fs.BoolVar(&f.manual, "manual", false, "manual lifecycle: notifications stay at their first step until moved through /_fake/")
 	fs.DurationVar(&f.stepDelay, "step-delay", sendiventtest.DefaultStepDelay, "real time one automatic lifecycle step takes (queued→sent, sent→delivered)")

@@ -59,3 +59,8 @@ func (h *fakeHolder) close() {
 		h.srv.Close()
 	}
 }
+
+// env is a fake environment for app.getenv.
+type env map[string]string
+
+func (e env) get(k string) string { return e[k] }
