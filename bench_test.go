@@ -159,6 +159,7 @@ func BenchmarkSendVsFloor(b *testing.B) {
 	b.ReportMetric(sdkNs/floorNs, "ratio")
 	b.ReportMetric((sdkNs-server)/(floorNs-server), "client-ratio")
 	b.ReportMetric(sdkNs/boundedNs, "ratio-vs-bounded-floor")
+	b.ReportMetric((sdkNs-server)/(boundedNs-server), "client-ratio-vs-bounded")
 	b.ReportMetric(server, "server-ns/op")
 }
 
@@ -199,6 +200,20 @@ func BenchmarkSend(b *testing.B) {
 func BenchmarkFloor(b *testing.B) {
 	srv := newBenchServer(b)
 	fl := newFloor(srv.URL)
+	p := benchPayload()
+	fl.send(b, p)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		fl.send(b, p)
+	}
+}
+
+// BenchmarkBoundedFloor is BenchmarkFloor with http.Client.Timeout set, the
+// bound every peer with a timeout uses, as the SDK does.
+func BenchmarkBoundedFloor(b *testing.B) {
+	srv := newBenchServer(b)
+	fl := newBoundedFloor(srv.URL)
 	p := benchPayload()
 	fl.send(b, p)
 	b.ReportAllocs()

@@ -35,12 +35,12 @@ func (c *Client) Cancel(ctx context.Context, event string, to Recipient) (*Cance
 	if err != nil {
 		return nil, &ValidationError{Field: "to", Reason: "cannot be encoded as JSON: " + err.Error(), Err: err}
 	}
-	r := request{method: "POST", route: "/v1/cancel/{event}", path: "/v1/cancel/" + url.PathEscape(event),
+	r := request{event: event, method: "POST", route: "/v1/cancel/{event}", path: "/v1/cancel/" + url.PathEscape(event),
 		body: enc, key: idem.New()}
 	return do(ctx, c, r, decodeCancel)
 }
 
-func decodeCancel(a *answer) (*CancelResponse, error) {
+func decodeCancel(_ *request, a *answer) (*CancelResponse, error) {
 	res := &CancelResponse{Success: true} // an empty 2xx (a 204) says no more than that
 	if firstByte(a.body) < 0 {
 		return res, nil

@@ -228,8 +228,6 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		return nil, err
 	}
 
-	// Each attempt is bounded by the http.Client's Timeout: a caller's
-	// transport sees an ordinary context with a deadline.
 	var hc *http.Client
 	if cfg.httpClient != nil {
 		cp := *cfg.httpClient
@@ -237,11 +235,8 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		if hc.Transport == nil {
 			hc.Transport = http.DefaultTransport
 		}
-		if hc.Timeout <= 0 || cfg.timeout < hc.Timeout {
-			hc.Timeout = cfg.timeout
-		}
 	} else {
-		hc = &http.Client{Transport: defaultTransport(cfg.timeout), Timeout: cfg.timeout}
+		hc = &http.Client{Transport: defaultTransport(cfg.timeout)}
 	}
 	hc.CheckRedirect = redirectPolicy(hc.CheckRedirect)
 	var limiter Limiter
@@ -257,7 +252,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		}
 		limiter = newLimiter(rps, 1)
 	}
-	hc.Transport = &transport{base: hc.Transport, limiter: limiter}
+	hc.Transport = &transport{base: hc.Transport, limiter: limiter, timeout: cfg.timeout}
 
 	return &Client{
 		base:         base,

@@ -75,6 +75,9 @@ type SendResponse struct {
 	// service lists them; for one recipient it holds that one.
 	Notifications []SentNotification
 	Raw           json.RawMessage // the body as received
+
+	one  [1]SentNotification // Notifications' storage for one recipient
+	wire sendWire            // what the answer was decoded into
 }
 
 // SentNotification is one recipient's notification in a send's answer.
@@ -233,7 +236,7 @@ func (c *Client) GetNotification(ctx context.Context, id string) (*Notification,
 	return do(ctx, c, r, decodeNotification)
 }
 
-func decodeNotification(a *answer) (*Notification, error) {
+func decodeNotification(_ *request, a *answer) (*Notification, error) {
 	n := &Notification{}
 	if err := json.Unmarshal(a.body, n); err != nil {
 		return nil, malformed(err, a.body)

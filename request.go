@@ -1,7 +1,6 @@
 package sendivent
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -20,6 +19,7 @@ import (
 
 // request is one API call, before it is sent.
 type request struct {
+	event  string // the event the call is about, if any
 	method string
 	route  string // the path template, for logs and errors: "/v1/send/{event}"
 	path   string // escaped: "/v1/send/welcome"
@@ -38,23 +38,24 @@ type answer struct {
 // do sends r through go-retryablehttp's loop and decodes a 2xx answer with
 // decode. The SDK's policy sits in the loop's hooks: checkRetry asks
 // retry.Decide after each attempt, backoff returns the wait it chose, and
-// handle reads and judges each answer. Each attempt is bounded by the
-// http.Client's Timeout (WithTimeout).
+// handle reads and judges each answer. The transport bounds each attempt
+// with a context.WithTimeout (WithTimeout).
 //
 // decode may return a value with an error: a send that the service answered
 // with a 2xx but did not accept.
-func do[T any](ctx context.Context, c *Client, r request, decode func(*answer) (T, error)) (T, error) {
+func do[T any](ctx context.Context, c *Client, r request, decode func(*request, *answer) (T, error)) (T, error) {
 	var zero T
 	if err := c.usable(); err != nil {
 		return zero, err
 	}
-	cl := &call[T]{c: c, r: &r, decode: decode}
-	req, err := c.newRequest(ctx, &r)
+	cl := &call[T]{c: c, r: r, decode: decode}
+	cl.attempts = cl.first[:0]
+	req, err := c.newRequest(ctx, &cl.r)
 	if err != nil {
 		return zero, &TransportError{Method: r.method, Path: r.route, IdempotencyKey: r.key, Err: c.scrubErr(err)}
 	}
 	req.SetResponseHandler(cl.handle)
-	rc := &retryablehttp.Client{
+	cl.rc = retryablehttp.Client{
 		HTTPClient:   c.hc,
 		Logger:       nil, // its default logger writes every request to stderr
 		RetryMax:     c.maxRetries,
@@ -63,7 +64,7 @@ func do[T any](ctx context.Context, c *Client, r request, decode func(*answer) (
 		ErrorHandler: giveUp,
 		PrepareRetry: stillWanted,
 	}
-	resp, err := rc.Do(req)
+	resp, err := cl.rc.Do(req)
 	if resp != nil {
 		resp.Body.Close() // handle has read it
 	}
@@ -87,24 +88,31 @@ func (c *Client) newRequest(ctx context.Context, r *request) (*retryablehttp.Req
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Authorization", c.cred.auth)
-	req.Header.Set("User-Agent", c.userAgent)
+	// The header's values share one array of this request's own: nothing a
+	// transport changes in one request reaches another.
+	v := [...]string{c.cred.auth, c.userAgent, "application/json", r.key}
+	h := req.Header
+	h["Authorization"] = v[0:1:1]
+	h["User-Agent"] = v[1:2:2]
 	if r.body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		h["Content-Type"] = v[2:3:3]
 	}
 	if r.key != "" {
-		req.Header.Set("X-Idempotency-Key", r.key)
+		h["X-Idempotency-Key"] = v[3:4:4]
 	}
 	return req, nil
 }
 
-// call is what one request's attempts found.
+// call is one request's retry loop and what its attempts found.
 type call[T any] struct {
+	rc       retryablehttp.Client // with this call's hooks
 	c        *Client
-	r        *request
-	decode   func(*answer) (T, error)
-	value    T // the decoded answer
+	r        request
+	decode   func(*request, *answer) (T, error)
+	value    T      // the decoded answer
+	answer   answer // the last one read
 	attempts []Attempt
+	first    [3]Attempt // attempts' storage for the usual number
 	last     error         // the last attempt's failure
 	failure  retry.Failure // the same, as the policy sees it
 	wait     time.Duration // the wait checkRetry chose, for backoff
@@ -118,7 +126,7 @@ type call[T any] struct {
 func (cl *call[T]) checkRetry(ctx context.Context, _ *http.Response, err error) (bool, error) {
 	if err == nil {
 		if cl.answered { // handle read it and found it good
-			cl.c.logAttempt(ctx, cl.r, len(cl.attempts), cl.attempts[len(cl.attempts)-1], false)
+			cl.c.logAttempt(ctx, &cl.r, len(cl.attempts), cl.attempts[len(cl.attempts)-1], false)
 		}
 		cl.answered = false
 		return false, nil
@@ -139,7 +147,7 @@ func (cl *call[T]) checkRetry(ctx context.Context, _ *http.Response, err error) 
 	cl.answered = false
 	a := &cl.attempts[len(cl.attempts)-1]
 	if ctx.Err() != nil {
-		cl.c.logAttempt(ctx, cl.r, len(cl.attempts), *a, false)
+		cl.c.logAttempt(ctx, &cl.r, len(cl.attempts), *a, false)
 		return false, nil
 	}
 	p := retry.Plan{
@@ -152,7 +160,7 @@ func (cl *call[T]) checkRetry(ctx context.Context, _ *http.Response, err error) 
 	p.Deadline, _ = ctx.Deadline()
 	d := retry.Decide(cl.failure, p)
 	cl.wait, cl.stop, a.Wait = d.Wait, d.Stop, d.Wait
-	cl.c.logAttempt(ctx, cl.r, len(cl.attempts), *a, d.Retry)
+	cl.c.logAttempt(ctx, &cl.r, len(cl.attempts), *a, d.Retry)
 	return d.Retry, nil
 }
 
@@ -203,7 +211,8 @@ func (cl *call[T]) handle(resp *http.Response) error {
 		return err
 	}
 	body, rerr := readBody(resp, cl.c.maxBody)
-	ans := &answer{status: resp.StatusCode, header: resp.Header, body: body}
+	ans := &cl.answer
+	*ans = answer{status: resp.StatusCode, header: resp.Header, body: body}
 	if resp.StatusCode >= 300 {
 		e := cl.c.apiError(ans, cl.r.key)
 		if rerr != nil && rerr != errTooLarge { // an error answer is judged by its status, even cut short
@@ -221,7 +230,7 @@ func (cl *call[T]) handle(resp *http.Response) error {
 		err, cl.failure.Cut = rerr, true
 	default:
 		var v T
-		v, err = cl.decode(ans)
+		v, err = cl.decode(&cl.r, ans)
 		cl.value = v
 		if m, ok := err.(*malformedError); ok {
 			cl.failure.Cut = m.cut
@@ -242,24 +251,31 @@ func (cl *call[T]) handle(resp *http.Response) error {
 // errTooLarge is readBody's: the body is over the cap.
 var errTooLarge = errors.New("body over the size cap")
 
-// readBody reads the body, up to limit bytes. The attempt's bound (the
-// http.Client's Timeout) covers the read: net/http ends it when the bound
-// passes, and so does closing the body, which a transport that ignores its
-// request's context still honours.
+// readBody reads the body, up to limit bytes, into one buffer sized by the
+// Content-Length when there is one. The attempt's bound covers the read: the
+// transport ends it when the attempt's context ends.
 func readBody(resp *http.Response, limit int64) ([]byte, error) {
-	if resp.Request != nil {
-		stop := context.AfterFunc(resp.Request.Context(), func() { resp.Body.Close() })
-		defer stop()
+	size := int64(512)
+	if resp.ContentLength >= 0 {
+		size = resp.ContentLength + 1 // +1: room for the read that finds EOF
 	}
-	var buf bytes.Buffer
-	if resp.ContentLength > 0 && resp.ContentLength <= limit {
-		buf.Grow(int(resp.ContentLength) + 1) // +1: the read that finds EOF
+	buf := make([]byte, 0, min(size, limit+1))
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := resp.Body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > limit {
+			return buf[:limit], errTooLarge
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
 	}
-	n, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1))
-	if n > limit {
-		return buf.Bytes()[:limit], errTooLarge
-	}
-	return buf.Bytes(), err
 }
 
 // fail builds the call's error from its last attempt and why it stopped.

@@ -86,8 +86,7 @@ func (c *Client) Send(ctx context.Context, event string, req SendRequest) (*Send
 			slog.String("event", event), slog.Any("to", recipientsLog(req.To)),
 			slog.String("channel", string(req.Channel)), slog.String("idempotency_key", r.key))
 	}
-	d := sendDecoder{event: event, key: r.key}
-	return do(ctx, c, r, d.decode)
+	return do(ctx, c, r, decodeSend)
 }
 
 // sendRequest checks a send and encodes it. The key is the caller's, or a
@@ -97,7 +96,7 @@ func sendRequest(event string, req SendRequest) (request, error) {
 	if err != nil {
 		return request{}, err
 	}
-	r := request{method: "POST", route: "/v1/send/{event}", path: "/v1/send/" + url.PathEscape(event),
+	r := request{event: event, method: "POST", route: "/v1/send/{event}", path: "/v1/send/" + url.PathEscape(event),
 		body: enc, key: req.IdempotencyKey}
 	if req.Channel != "" {
 		r.route, r.path = "/v1/send/{event}/{channel}", r.path+"/"+string(req.Channel)
@@ -175,11 +174,6 @@ func checkEvent(name string) error {
 	return nil
 }
 
-// sendDecoder reads a send's answer.
-type sendDecoder struct {
-	event, key string
-}
-
 // sendWire is every shape a send's answer is known to take, in one.
 type sendWire struct {
 	ID            string             `json:"id"`
@@ -190,20 +184,20 @@ type sendWire struct {
 	Deliveries    []map[string]any   `json:"deliveries"` // [{"email": "<delivery uuid>"}]
 }
 
-// decode reads any of the answers a send is known to get: one object, an
-// array of them, an object holding a notifications array, or the older
+// decodeSend reads any of the answers a send is known to get: one object,
+// an array of them, an object holding a notifications array, or the older
 // {success, deliveries} object. It returns the response with an error when
 // the answer does not accept the send or names no notification.
-func (d *sendDecoder) decode(a *answer) (*SendResponse, error) {
-	res := &SendResponse{IdempotencyKey: d.key, Raw: json.RawMessage(a.body)}
+func decodeSend(r *request, a *answer) (*SendResponse, error) {
+	res := &SendResponse{IdempotencyKey: r.key, Raw: json.RawMessage(a.body)}
 	res.Replayed = a.header.Get("X-Idempotent-Replay") == "true"
 	if i := firstByte(a.body); i >= 0 && a.body[i] == '[' {
 		if err := json.Unmarshal(a.body, &res.Notifications); err != nil {
 			return nil, malformed(err, a.body)
 		}
 	} else {
-		var w sendWire
-		if err := json.Unmarshal(a.body, &w); err != nil {
+		w := &res.wire
+		if err := json.Unmarshal(a.body, w); err != nil {
 			return nil, malformed(err, a.body)
 		}
 		res.ID, res.Event, res.Status, res.Notifications = w.ID, w.Event, w.Status, w.Notifications
@@ -217,7 +211,8 @@ func (d *sendDecoder) decode(a *answer) (*SendResponse, error) {
 			}
 		}
 		if len(res.Notifications) == 0 && res.ID != "" {
-			res.Notifications = []SentNotification{{ID: res.ID, Event: res.Event, Status: res.Status}}
+			res.one[0] = SentNotification{ID: res.ID, Event: res.Event, Status: res.Status}
+			res.Notifications = res.one[:]
 		}
 	}
 	if len(res.Notifications) > 0 {
@@ -228,7 +223,7 @@ func (d *sendDecoder) decode(a *answer) (*SendResponse, error) {
 			res.Status = first.Status
 		}
 	}
-	res.Event = cmpOr(res.Event, d.event)
+	res.Event = cmpOr(res.Event, r.event)
 	var body json.RawMessage // the part that says why, when one recipient was not accepted
 	for i, n := range res.Notifications {
 		if n.Status != "" && n.Status != SendAccepted {
