@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -15,6 +14,7 @@ import (
 	"github.com/sendivent/sendivent-go/internal/clock"
 	"github.com/sendivent/sendivent-go/internal/redact"
 	"github.com/sendivent/sendivent-go/internal/retry"
+	"github.com/sendivent/sendivent-go/internal/wire"
 )
 
 // request is one API call, before it is sent.
@@ -112,7 +112,7 @@ type call[T any] struct {
 	value    T      // the decoded answer
 	answer   answer // the last one read
 	attempts []Attempt
-	first    [3]Attempt // attempts' storage for the usual number
+	first    [3]Attempt    // attempts' storage for the usual number
 	last     error         // the last attempt's failure
 	failure  retry.Failure // the same, as the policy sees it
 	wait     time.Duration // the wait checkRetry chose, for backoff
@@ -215,7 +215,7 @@ func (cl *call[T]) handle(resp *http.Response) error {
 	*ans = answer{status: resp.StatusCode, header: resp.Header, body: body}
 	if resp.StatusCode >= 300 {
 		e := cl.c.apiError(ans, cl.r.key)
-		if rerr != nil && rerr != errTooLarge { // an error answer is judged by its status, even cut short
+		if rerr != nil && rerr != wire.ErrTooLarge { // an error answer is judged by its status, even cut short
 			a.Err = cl.c.scrubErr(rerr)
 		}
 		cl.failure.Code, cl.failure.HasRetryAfter, cl.failure.RetryAfter = e.Code, e.retryAfterSet, e.RetryAfter
@@ -224,7 +224,7 @@ func (cl *call[T]) handle(resp *http.Response) error {
 	}
 	var err error
 	switch {
-	case rerr == errTooLarge:
+	case rerr == wire.ErrTooLarge:
 		err = ErrTooLarge
 	case rerr != nil: // the connection broke mid-body
 		err, cl.failure.Cut = rerr, true
@@ -248,9 +248,6 @@ func (cl *call[T]) handle(resp *http.Response) error {
 	return err
 }
 
-// errTooLarge is readBody's: the body is over the cap.
-var errTooLarge = errors.New("body over the size cap")
-
 // readBody reads the body, up to limit bytes, into one buffer sized by the
 // Content-Length when there is one. The attempt's bound covers the read: the
 // transport ends it when the attempt's context ends.
@@ -259,23 +256,7 @@ func readBody(resp *http.Response, limit int64) ([]byte, error) {
 	if resp.ContentLength >= 0 {
 		size = resp.ContentLength + 1 // +1: room for the read that finds EOF
 	}
-	buf := make([]byte, 0, min(size, limit+1))
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := resp.Body.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if int64(len(buf)) > limit {
-			return buf[:limit], errTooLarge
-		}
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return buf, err
-		}
-	}
+	return wire.ReadAll(make([]byte, 0, min(size, limit+1)), resp.Body, limit)
 }
 
 // fail builds the call's error from its last attempt and why it stopped.
