@@ -88,9 +88,13 @@ type config struct {
 func WithBaseURL(u string) Option { return func(c *config) { c.baseURL = u } }
 
 // WithHTTPClient makes requests with a copy of hc, so its transport (for
-// tracing or a proxy) is used. WithTimeout still bounds each attempt, and
-// hc's own Timeout, if any, applies too. The SDK closes hc's transport's
-// idle connections only when Client.CloseIdleConnections is called.
+// tracing, metrics or a proxy) is used. Its transport gets each attempt's
+// request with an ordinary context: the caller's, with the attempt's
+// deadline (WithTimeout). It must honour that context, as net/http's does,
+// for the bound to hold. hc's own Timeout, if any, applies too. A
+// CheckRedirect of hc's runs after the SDK has removed the key from a
+// redirect to another origin. The SDK closes hc's transport's idle
+// connections only when Client.CloseIdleConnections is called.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) {
 		if hc == nil {
@@ -101,11 +105,12 @@ func WithHTTPClient(hc *http.Client) Option {
 }
 
 // WithTimeout bounds each attempt, from its start to the last byte of the
-// answer read, on the SDK's transport and on a caller's (WithHTTPClient)
-// alike. An attempt cut off is retried like a broken connection, with a
-// fresh budget; its error is a net.Error whose Timeout() is true and matches
-// context.DeadlineExceeded. Bound the whole call, retries included, with
-// the context. Default 30 s.
+// answer read, redirects included, with a context.WithTimeout of the
+// caller's context, on the SDK's transport and on a caller's
+// (WithHTTPClient) alike. An attempt cut off is retried like a broken
+// connection, with a fresh budget; its error matches
+// context.DeadlineExceeded and is a net.Error whose Timeout() is true.
+// Bound the whole call, retries included, with the context. Default 30 s.
 func WithTimeout(d time.Duration) Option {
 	return func(c *config) {
 		if d <= 0 {

@@ -18,28 +18,35 @@
 // Sending is asynchronous: res.ID names the notification. Follow it to its
 // end with [Client.Wait], or see each change with [Client.Watch]:
 //
-//	n, err := client.Wait(ctx, res.ID) // completed, failed or stopped
+//	n, err := client.Wait(ctx, res.ID) // polls until completed, failed or stopped
 //
 // Cancel what has not gone out yet with [Client.Cancel].
 //
 // # Errors
 //
-// Every error is one of: a [*ValidationError] (bad input, nothing was sent),
-// an [*APIError] (the service answered with an error; match it with
-// [errors.Is] against [ErrRateLimited], [ErrNotFound] and the other
-// sentinels), or a [*TransportError] (no usable answer: the connection
-// failed, the context ended, or the body could not be read).
+// A call's error is one of five types:
+//   - [*ValidationError]: bad input, found before anything was sent;
+//   - [*APIError]: the service answered with an error, or with a 2xx that
+//     did not accept the send; match it with [errors.Is] against
+//     [ErrRateLimited], [ErrNotFound], [ErrRejected] and the other sentinels;
+//   - [*TransportError]: no usable answer: the connection failed, an attempt
+//     or the context timed out, or the body could not be read or was not
+//     what the service sends ([ErrMalformed], [ErrTooLarge]);
+//   - [*WaitTimeoutError]: Wait ran out of time, with the last state seen;
+//   - [*BatchError]: SendBatch's items that did not succeed, each with its
+//     own error of the types above.
 //
 // # Retries and duplicates
 //
 // Connection errors, timeouts, and 408, 429, 500, 502, 503 and 504 answers
 // (and a 409 for a request still in flight) are retried twice by default,
-// with jittered exponential backoff that honours Retry-After ("0" retries at
-// once). Every
-// send carries an X-Idempotency-Key, made once and reused by every retry, so
-// a retry after a lost answer cannot send the notification twice. Use
-// [IdempotencyKeyFrom] to derive the key from your own data, so that a job
-// that runs again re-sends the same key.
+// with jittered exponential backoff. A Retry-After is honoured, plus up to
+// a quarter more so that clients told the same wait do not come back
+// together ("0" retries at once). Every send carries an X-Idempotency-Key,
+// made once and reused by every retry, so a retry after a lost answer
+// cannot send the notification twice. Use [IdempotencyKeyFrom] to derive
+// the key from your own data, so that a job that runs again re-sends the
+// same key.
 //
 // # Testing
 //
