@@ -105,24 +105,13 @@ func (s *ContactsService) Delete(ctx context.Context, identifier string) error {
 // the provider (Expo, FCM, APNs) by the token's form. A contact needs a
 // token before the push channel can reach it.
 func (s *ContactsService) AddPushToken(ctx context.Context, identifier, token string) error {
-	r, err := tokenRequest("POST", identifier, token)
-	if err != nil {
-		return err
-	}
-	r.key = idem.New()
-	_, err = do(ctx, s.client(), r, doneAnswer)
-	return err
+	return s.token(ctx, "POST", identifier, token)
 }
 
 // RemovePushToken unregisters a push token (a device logged out):
 // DELETE /v1/contacts/{identifier}/push-tokens, with the token in the body.
 func (s *ContactsService) RemovePushToken(ctx context.Context, identifier, token string) error {
-	r, err := tokenRequest("DELETE", identifier, token)
-	if err != nil {
-		return err
-	}
-	_, err = do(ctx, s.client(), r, doneAnswer)
-	return err
+	return s.token(ctx, "DELETE", identifier, token)
 }
 
 // ListPage returns one page of contacts: GET
@@ -132,13 +121,7 @@ func (s *ContactsService) ListPage(ctx context.Context, p ContactListParams) (*P
 	if err := p.check(); err != nil {
 		return nil, err
 	}
-	r, err := listRequest("/v1/contacts", p)
-	if err != nil {
-		return nil, err
-	}
-	return do(ctx, s.client(), r, func(a *answer) (*Page[StoredContact], error) {
-		return decodePage[StoredContact](a, "contacts", p.Offset)
-	})
+	return getPage[StoredContact](ctx, s.client(), "/v1/contacts", "contacts", p, p.Offset)
 }
 
 // List yields every contact that p matches, from p.Offset on, reading the
@@ -169,21 +152,25 @@ func contactRequest(method, identifier string) (request, error) {
 	return request{method: method, route: "/v1/contacts/{identifier}", path: "/v1/contacts/" + pathSegment(identifier)}, nil
 }
 
-// tokenRequest is a request to /v1/contacts/{identifier}/push-tokens with
-// the token in its body.
-func tokenRequest(method, identifier, token string) (request, error) {
+// token sends a request to /v1/contacts/{identifier}/push-tokens with the
+// token in its body. A registration carries an idempotency key.
+func (s *ContactsService) token(ctx context.Context, method, identifier, token string) error {
 	r, err := contactRequest(method, identifier)
 	if err != nil {
-		return request{}, err
+		return err
 	}
 	if err := checkToken(token); err != "" {
-		return request{}, invalid("token", err)
+		return invalid("token", err)
 	}
 	r.route, r.path = r.route+"/push-tokens", r.path+"/push-tokens"
 	r.body, _ = json.Marshal(struct { // a string always encodes
 		Token string `json:"token"`
 	}{token})
-	return r, nil
+	if method == "POST" {
+		r.key = idem.New()
+	}
+	_, err = do(ctx, s.client(), r, doneAnswer)
+	return err
 }
 
 // encodeContact checks c and encodes it as a request body.
@@ -200,14 +187,4 @@ func encodeContact(c Contact) ([]byte, error) {
 
 // decodeStored reads {success, contact: {...}}, or the contact object
 // itself.
-func decodeStored(a *answer) (*StoredContact, error) {
-	f, err := fields(a)
-	if err != nil {
-		return nil, err
-	}
-	sc := &StoredContact{}
-	if err := object(f, sc, "contact", "uuid"); err != nil {
-		return nil, err
-	}
-	return sc, nil
-}
+var decodeStored = decodeObject[StoredContact]("contact", "uuid")

@@ -126,13 +126,7 @@ func (s *DeliveriesService) ListPage(ctx context.Context, p DeliveryListParams) 
 	if err := p.check(); err != nil {
 		return nil, err
 	}
-	r, err := listRequest("/v1/deliveries", p)
-	if err != nil {
-		return nil, err
-	}
-	return do(ctx, s.client(), r, func(a *answer) (*Page[Delivery], error) {
-		return decodePage[Delivery](a, "deliveries", p.Offset)
-	})
+	return getPage[Delivery](ctx, s.client(), "/v1/deliveries", "deliveries", p, p.Offset)
 }
 
 // List yields every delivery that p matches, from p.Offset on, reading the

@@ -78,17 +78,7 @@ func channelList(raw json.RawMessage) []Channel {
 // (see the example).
 func (s *EventsService) List(ctx context.Context) ([]EventInfo, error) {
 	r := request{method: "GET", route: "/v1/events", path: "/v1/events"}
-	return do(ctx, s.client(), r, func(a *answer) ([]EventInfo, error) {
-		f, err := fields(a)
-		if err != nil {
-			return nil, err
-		}
-		var events []EventInfo
-		if err := member(f, &events, "events"); err != nil {
-			return nil, err
-		}
-		return events, nil
-	})
+	return do(ctx, s.client(), r, decodeList[EventInfo]("events"))
 }
 
 // Get returns one event with its channels and templates:
@@ -99,15 +89,5 @@ func (s *EventsService) Get(ctx context.Context, name string) (*EventInfo, error
 		return nil, err
 	}
 	r := request{method: "GET", route: "/v1/events/{identifier}", path: "/v1/events/" + pathSegment(name)}
-	return do(ctx, s.client(), r, func(a *answer) (*EventInfo, error) {
-		f, err := fields(a)
-		if err != nil {
-			return nil, err
-		}
-		e := &EventInfo{}
-		if err := object(f, e, "event", "identifier"); err != nil {
-			return nil, err
-		}
-		return e, nil
-	})
+	return do(ctx, s.client(), r, decodeObject[EventInfo]("event", "identifier"))
 }

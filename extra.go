@@ -99,51 +99,41 @@ func withExtra(obj []byte, extra map[string]any, known modelled, field string) (
 // MarshalJSON encodes the overrides with their Extra fields.
 func (o Overrides) MarshalJSON() ([]byte, error) {
 	type plain Overrides
-	b, err := json.Marshal(plain(o))
-	if err != nil {
-		return nil, err
-	}
-	return withExtra(b, o.Extra, overrideFields, "overrides")
+	return marshalExtra(plain(o), o.Extra, overrideFields, "overrides")
 }
 
 // MarshalJSON encodes the email overrides with their Extra fields.
 func (o EmailOverrides) MarshalJSON() ([]byte, error) {
 	type plain EmailOverrides
-	b, err := json.Marshal(plain(o))
-	if err != nil {
-		return nil, err
-	}
-	return withExtra(b, o.Extra, emailFields, "overrides.email")
+	return marshalExtra(plain(o), o.Extra, emailFields, "overrides.email")
 }
 
 // MarshalJSON encodes the SMS overrides with their Extra fields.
 func (o SMSOverrides) MarshalJSON() ([]byte, error) {
 	type plain SMSOverrides
-	b, err := json.Marshal(plain(o))
-	if err != nil {
-		return nil, err
-	}
-	return withExtra(b, o.Extra, smsFields, "overrides.sms")
+	return marshalExtra(plain(o), o.Extra, smsFields, "overrides.sms")
 }
 
 // MarshalJSON encodes the brand overrides with their Extra fields.
 func (o BrandOverrides) MarshalJSON() ([]byte, error) {
 	type plain BrandOverrides
-	b, err := json.Marshal(plain(o))
-	if err != nil {
-		return nil, err
-	}
-	return withExtra(b, o.Extra, brandFields, "overrides.brand")
+	return marshalExtra(plain(o), o.Extra, brandFields, "overrides.brand")
 }
 
 // MarshalJSON encodes the contact with its Extra fields.
 func (c Contact) MarshalJSON() ([]byte, error) {
 	type plain Contact
-	b, err := json.Marshal(plain(c))
+	return marshalExtra(plain(c), c.Extra, contactFields, "contact")
+}
+
+// marshalExtra encodes v (a type without a MarshalJSON method) with extra's
+// fields after its own.
+func marshalExtra(v any, extra map[string]any, known modelled, field string) ([]byte, error) {
+	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
 	}
-	return withExtra(b, c.Extra, contactFields, "contact")
+	return withExtra(b, extra, known, field)
 }
 
 // UnmarshalJSON decodes overrides, keeping the fields the SDK does not

@@ -3,6 +3,7 @@ package sendivent
 import (
 	"context"
 	"encoding/json"
+	"net/url"
 	"strconv"
 )
 
@@ -49,21 +50,10 @@ func (s *IntegrationsService) List(ctx context.Context, channel Channel) ([]Inte
 	if channel != "" && !channel.Valid() {
 		return nil, invalid("channel", "unknown channel "+strconv.Quote(string(channel)))
 	}
-	r, err := listRequest("/v1/integrations", struct {
-		Channel Channel `url:"channel,omitempty"`
-	}{channel})
-	if err != nil {
-		return nil, err
+	q := url.Values{}
+	if channel != "" {
+		q.Set("channel", string(channel))
 	}
-	return do(ctx, s.client(), r, func(a *answer) ([]Integration, error) {
-		f, err := fields(a)
-		if err != nil {
-			return nil, err
-		}
-		var out []Integration
-		if err := member(f, &out, "integrations"); err != nil {
-			return nil, err
-		}
-		return out, nil
-	})
+	r := request{method: "GET", route: "/v1/integrations", path: "/v1/integrations", query: q}
+	return do(ctx, s.client(), r, decodeList[Integration]("integrations"))
 }

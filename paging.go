@@ -1,6 +1,7 @@
 package sendivent
 
 import (
+	"context"
 	"encoding/json"
 	"iter"
 
@@ -71,14 +72,16 @@ func paginate[T any](offset, limit int, fetch func(offset int) (*Page[T], error)
 	}
 }
 
-// listRequest is a GET of a listing, its query from params, a struct with
-// `url` tags read by go-querystring.
-func listRequest(route string, params any) (request, error) {
+// getPage reads the page of a listing at route that params (a struct with
+// `url` tags, read by go-querystring) ask for; key names the items in the
+// answer, and offset is where the page was asked to start.
+func getPage[T any](ctx context.Context, c *Client, route, key string, params any, offset int) (*Page[T], error) {
 	q, err := query.Values(params)
-	if err != nil {
-		return request{}, &ValidationError{Field: "params", Reason: err.Error(), Err: err}
+	if err != nil { // params is always one of the SDK's structs
+		return nil, &ValidationError{Field: "params", Reason: err.Error(), Err: err}
 	}
-	return request{method: "GET", route: route, path: route, query: q}, nil
+	r := request{method: "GET", route: route, path: route, query: q}
+	return do(ctx, c, r, func(a *answer) (*Page[T], error) { return decodePage[T](a, key, offset) })
 }
 
 // decodePage reads a page answer: {success, data: {<key>: [...], total,

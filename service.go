@@ -118,6 +118,37 @@ func object(f map[string]json.RawMessage, v any, key, marker string) error {
 	return member(f, v, key)
 }
 
+// decodeObject reads an answer that holds one object under key (in the
+// data envelope or not), or is the object, which then has marker.
+func decodeObject[T any](key, marker string) func(*answer) (*T, error) {
+	return func(a *answer) (*T, error) {
+		f, err := fields(a)
+		if err != nil {
+			return nil, err
+		}
+		v := new(T)
+		if err := object(f, v, key, marker); err != nil {
+			return nil, err
+		}
+		return v, nil
+	}
+}
+
+// decodeList reads an answer that holds a list under key.
+func decodeList[T any](key string) func(*answer) ([]T, error) {
+	return func(a *answer) ([]T, error) {
+		f, err := fields(a)
+		if err != nil {
+			return nil, err
+		}
+		var out []T
+		if err := member(f, &out, key); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+}
+
 // doneAnswer reads the answer of a call that returns nothing. Any 2xx is
 // done, whatever its body, unless the body says "success": false or
 // "deleted": false.

@@ -19,11 +19,11 @@ const EndpointContacts Endpoint = "contacts"
 func init() {
 	addAPIRoute(http.MethodPost, "/v1/contacts", apiRoute{endpoint: EndpointContacts, idempotent: true, serve: (*Server).upsertContactLocked})
 	addAPIRoute(http.MethodGet, "/v1/contacts", apiRoute{endpoint: EndpointContacts, serve: (*Server).listContactsLocked})
-	addAPIRoute(http.MethodGet, "/v1/contacts/{contact}", apiRoute{endpoint: EndpointContacts, serve: (*Server).getContactLocked})
-	addAPIRoute(http.MethodPatch, "/v1/contacts/{contact}", apiRoute{endpoint: EndpointContacts, serve: (*Server).updateContactLocked})
-	addAPIRoute(http.MethodDelete, "/v1/contacts/{contact}", apiRoute{endpoint: EndpointContacts, serve: (*Server).deleteContactLocked})
-	addAPIRoute(http.MethodPost, "/v1/contacts/{contact}/push-tokens", apiRoute{endpoint: EndpointContacts, idempotent: true, serve: (*Server).addTokenLocked})
-	addAPIRoute(http.MethodDelete, "/v1/contacts/{contact}/push-tokens", apiRoute{endpoint: EndpointContacts, serve: (*Server).removeTokenLocked})
+	addAPIRoute(http.MethodGet, "/v1/contacts/{contact}", apiRoute{endpoint: EndpointContacts, serve: onContact(getContact)})
+	addAPIRoute(http.MethodPatch, "/v1/contacts/{contact}", apiRoute{endpoint: EndpointContacts, serve: onContact((*Server).updateContactLocked)})
+	addAPIRoute(http.MethodDelete, "/v1/contacts/{contact}", apiRoute{endpoint: EndpointContacts, serve: onContact((*Server).deleteContactLocked)})
+	addAPIRoute(http.MethodPost, "/v1/contacts/{contact}/push-tokens", apiRoute{endpoint: EndpointContacts, idempotent: true, serve: onContact(addToken)})
+	addAPIRoute(http.MethodDelete, "/v1/contacts/{contact}/push-tokens", apiRoute{endpoint: EndpointContacts, serve: onContact(removeToken)})
 }
 
 // wireStoredContact is a stored contact as the contacts API answers it, in
@@ -109,10 +109,6 @@ func contactReply(c *contact) reply {
 	}{true, c.wire()})}
 }
 
-func contactNotFound(ident string) reply {
-	return errReply(http.StatusNotFound, "Contact not found: "+ident, "NOT_FOUND")
-}
-
 // contactBody parses the contact object of a POST or PATCH body.
 func contactBody(x *exchange) (recipient, *apiError) {
 	m, ok := decodeJSON(x.raw, true).(map[string]any)
@@ -135,21 +131,23 @@ func (s *Server) upsertContactLocked(x *exchange) reply {
 	return contactReply(s.contacts.upsert(r))
 }
 
-func (s *Server) getContactLocked(x *exchange) reply {
-	c := s.contacts.lookup(x.p["contact"])
-	if c == nil {
-		return contactNotFound(x.p["contact"])
+// onContact serves a request to /v1/contacts/{identifier}… with the
+// contact it names, or answers 404.
+func onContact(serve func(s *Server, x *exchange, c *contact) reply) func(*Server, *exchange) reply {
+	return func(s *Server, x *exchange) reply {
+		c := s.contacts.lookup(x.p["contact"])
+		if c == nil {
+			return errReply(http.StatusNotFound, "Contact not found: "+x.p["contact"], "NOT_FOUND")
+		}
+		return serve(s, x, c)
 	}
-	return contactReply(c)
 }
 
-// updateContactLocked is PATCH /v1/contacts/{identifier}: the contact must
-// exist, and an identifier it gains must not be another contact's (409).
-func (s *Server) updateContactLocked(x *exchange) reply {
-	c := s.contacts.lookup(x.p["contact"])
-	if c == nil {
-		return contactNotFound(x.p["contact"])
-	}
+func getContact(_ *Server, _ *exchange, c *contact) reply { return contactReply(c) }
+
+// updateContactLocked is PATCH /v1/contacts/{identifier}: an identifier the
+// contact gains must not be another contact's (409).
+func (s *Server) updateContactLocked(x *exchange, c *contact) reply {
 	r, err := contactBody(x)
 	if err != nil {
 		return err.reply()
@@ -157,7 +155,7 @@ func (s *Server) updateContactLocked(x *exchange) reply {
 	id := c.ids
 	id.pushTokens = slices.Clone(id.pushTokens)
 	id.merge(r.ids)
-	if o := s.contacts.taken(c, id); o != nil {
+	if s.contacts.taken(c, id) != nil {
 		return errReply(http.StatusConflict, "An identifier of the update belongs to another contact", "CONFLICT")
 	}
 	c.ids = id
@@ -167,53 +165,33 @@ func (s *Server) updateContactLocked(x *exchange) reply {
 	return contactReply(c)
 }
 
-func (s *Server) deleteContactLocked(x *exchange) reply {
-	c := s.contacts.lookup(x.p["contact"])
-	if c == nil {
-		return contactNotFound(x.p["contact"])
-	}
+func (s *Server) deleteContactLocked(_ *exchange, c *contact) reply {
 	s.contacts.remove(c)
 	return reply{status: http.StatusOK, body: []byte(`{"success":true,"deleted":true}`)}
 }
 
-// tokenBody reads {"token": "…"}.
-func tokenBody(x *exchange) (string, *apiError) {
+// addToken registers a push token; tokens add up, and one already there
+// stays once.
+func addToken(_ *Server, x *exchange, c *contact) reply {
+	return changeToken(x, c, func(t string) { c.ids.merge(identity{pushTokens: []string{t}}) })
+}
+
+// removeToken unregisters a push token. Removing a token the contact does
+// not have succeeds too, so that a retried removal does not fail: the token
+// is gone either way.
+func removeToken(_ *Server, x *exchange, c *contact) reply {
+	return changeToken(x, c, func(t string) {
+		c.ids.pushTokens = slices.DeleteFunc(c.ids.pushTokens, func(v string) bool { return v == t })
+	})
+}
+
+// changeToken reads {"token": "…"} and applies change to it.
+func changeToken(x *exchange, c *contact, change func(token string)) reply {
 	t, _ := x.rec.Body["token"].(string)
 	if strings.TrimSpace(t) == "" {
-		return "", &apiError{status: 400, Error: "Missing required field: token", Field: "token"}
+		return (&apiError{status: 400, Error: "Missing required field: token", Field: "token"}).reply()
 	}
-	return t, nil
-}
-
-// addTokenLocked registers a push token; tokens add up, and one already
-// there stays once.
-func (s *Server) addTokenLocked(x *exchange) reply {
-	c := s.contacts.lookup(x.p["contact"])
-	if c == nil {
-		return contactNotFound(x.p["contact"])
-	}
-	t, err := tokenBody(x)
-	if err != nil {
-		return err.reply()
-	}
-	c.ids.merge(identity{pushTokens: []string{t}})
-	c.updated = stamp()
-	return contactReply(c)
-}
-
-// removeTokenLocked unregisters a push token. Removing a token the contact
-// does not have succeeds too, so that a retried removal does not fail: the
-// token is gone either way.
-func (s *Server) removeTokenLocked(x *exchange) reply {
-	c := s.contacts.lookup(x.p["contact"])
-	if c == nil {
-		return contactNotFound(x.p["contact"])
-	}
-	t, err := tokenBody(x)
-	if err != nil {
-		return err.reply()
-	}
-	c.ids.pushTokens = slices.DeleteFunc(c.ids.pushTokens, func(v string) bool { return v == t })
+	change(t)
 	c.updated = stamp()
 	return contactReply(c)
 }

@@ -95,6 +95,17 @@ func TestContactsWire(t *testing.T) {
 	assert.False(t, ok)
 }
 
+func TestUnknownContactFieldsInControlAnswers(t *testing.T) {
+	t.Parallel()
+	srv := newTestServer(t)
+	send(t, srv, "welcome", `{"to":{"email":"a@example.com","external_id":"u1","externalId":"u1","slack":"U1","push_token":"t","x_y":1}}`)
+	n := srv.Notifications()[0]
+	assert.Equal(t, map[string]any{"x_y": float64(1)}, n.Recipient.Extra)
+	a := ctl(t, srv, http.MethodGet, "/_fake/notifications", nil)
+	assert.Equal(t, http.StatusOK, a.status)
+	assert.Contains(t, string(a.body), `"x_y":1`)
+}
+
 func TestContactsPatchMovesIdentifiers(t *testing.T) {
 	t.Parallel()
 	srv := newTestServer(t)

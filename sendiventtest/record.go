@@ -18,7 +18,7 @@ type Request struct {
 	// Endpoint is the endpoint the path names; "" if it names none.
 	Endpoint Endpoint
 	// Event and Channel are the unescaped path segments of a send or cancel
-	// ("" when absent). Channel is the raw value, even if it is not a known
+	// ("" when absent); Event is also that of GET /v1/events/{identifier}. Channel is the raw value, even if it is not a known
 	// channel.
 	Event, Channel string
 	// NotificationID is the id of a GET /v1/notifications/{id}.
