@@ -36,7 +36,9 @@ const (
 
 // Client talks to the Sendivent API. Make one with [NewClient] and share it:
 // a Client is safe for concurrent use by many goroutines, and nothing one
-// call does changes what another sends.
+// call does changes what another sends. Its service fields group the calls
+// of the other endpoints, as in client.Contacts.Get(ctx, "ada@example.com");
+// NewClient sets them, and they must not be changed.
 type Client struct {
 	base         string // without a trailing slash
 	cred         *credentials
@@ -48,6 +50,13 @@ type Client struct {
 	maxBody      int64
 	clock        clock.Clock
 	jitter       func() float64
+
+	// Services.
+	common       service // what every service holds; one value for all
+	Contacts     *ContactsService
+	Events       *EventsService
+	Deliveries   *DeliveriesService
+	Integrations *IntegrationsService
 }
 
 // credentials sit behind a pointer so that printing a Client with %v, %+v or
@@ -259,7 +268,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	}
 	hc.Transport = &transport{base: hc.Transport, limiter: limiter, timeout: cfg.timeout}
 
-	return &Client{
+	c := &Client{
 		base:         base,
 		cred:         &credentials{&secret{key: key, auth: "Bearer " + key}},
 		userAgent:    userAgent(cfg.userAgent),
@@ -270,7 +279,15 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		maxBody:      cfg.maxBody,
 		clock:        cfg.clock,
 		jitter:       cfg.jitter,
-	}, nil
+	}
+
+	// Services.
+	c.common.c = c
+	c.Contacts = (*ContactsService)(&c.common)
+	c.Events = (*EventsService)(&c.common)
+	c.Deliveries = (*DeliveriesService)(&c.common)
+	c.Integrations = (*IntegrationsService)(&c.common)
+	return c, nil
 }
 
 // errNoClient is the error of a call on a nil Client, or one not made by

@@ -47,6 +47,7 @@ type seenRequest struct {
 	Method      string
 	Path        string // decoded
 	EscapedPath string
+	RawQuery    string
 	Header      http.Header
 	Body        []byte
 }
@@ -84,7 +85,7 @@ func (h *mockHarness) script(rs ...httpmock.Responder) {
 		h.mu.Lock()
 		h.reqs = append(h.reqs, seenRequest{
 			Method: r.Method, Path: r.URL.Path, EscapedPath: r.URL.EscapedPath(),
-			Header: r.Header.Clone(), Body: body,
+			RawQuery: r.URL.RawQuery, Header: r.Header.Clone(), Body: body,
 		})
 		i := min(len(h.reqs), len(rs)) - 1
 		h.mu.Unlock()

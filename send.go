@@ -33,6 +33,10 @@ func (b *EventBuilder) To(r ...Recipient) *EventBuilder {
 	return b
 }
 
+// Broadcast sends to the listeners configured on the event instead of to
+// recipients (see SendRequest.Broadcast); adding To too is an error.
+func (b *EventBuilder) Broadcast() *EventBuilder { b.req.Broadcast = true; return b }
+
 // Payload sets the template variables.
 func (b *EventBuilder) Payload(p Payload) *EventBuilder { b.req.Payload = p; return b }
 
@@ -60,7 +64,7 @@ func (b *EventBuilder) Send(ctx context.Context) (*SendResponse, error) {
 }
 
 type sendBody struct {
-	To        any        `json:"to"`
+	To        any        `json:"to,omitempty"` // nil only for a broadcast
 	Payload   Payload    `json:"payload"`
 	Language  string     `json:"language,omitempty"`
 	Overrides *Overrides `json:"overrides,omitempty"`
@@ -120,10 +124,13 @@ func encodeSend(event string, req SendRequest) ([]byte, error) {
 		return nil, invalid("channel", "unknown channel "+strconv.Quote(string(req.Channel)))
 	}
 	body := sendBody{Payload: req.Payload, Language: req.Language, Overrides: req.Overrides, From: req.From}
-	switch len(req.To) {
-	case 0:
-		return nil, invalid("to", "at least one recipient is required")
-	case 1:
+	switch n := len(req.To); {
+	case req.Broadcast && n > 0:
+		return nil, invalid("to", "a broadcast goes to the event's listeners: set To or Broadcast, not both")
+	case req.Broadcast:
+	case n == 0:
+		return nil, invalid("to", "at least one recipient is required (or Broadcast, for the event's listeners)")
+	case n == 1:
 		if err := checkRecipient(req.To[0], "to"); err != nil {
 			return nil, err
 		}
@@ -141,12 +148,21 @@ func encodeSend(event string, req SendRequest) ([]byte, error) {
 			return nil, err
 		}
 	}
+	if err := checkOverrides(req.Overrides); err != nil {
+		return nil, err
+	}
+	if err := checkExtra(req.Extra, sendFields, "request"); err != nil {
+		return nil, err
+	}
 	if body.Payload == nil {
 		body.Payload = Payload{}
 	}
 	enc, err := json.Marshal(&body)
+	if err == nil {
+		enc, err = withExtra(enc, req.Extra, sendFields, "request")
+	}
 	if err != nil {
-		return nil, encodeError(body, err)
+		return nil, encodeError(body, req.Extra, err)
 	}
 	return enc, nil
 }
@@ -294,9 +310,11 @@ func firstByte(b []byte) int {
 }
 
 // encodeError finds which part of the request could not be encoded.
-func encodeError(b sendBody, err error) error {
+func encodeError(b sendBody, extra map[string]any, err error) error {
 	field := "request"
 	switch {
+	case encodes(extra) != nil:
+		field = "request.extra"
 	case encodes(b.Payload) != nil:
 		field = "payload"
 	case encodes(b.To) != nil:

@@ -22,6 +22,25 @@
 //
 // Cancel what has not gone out yet with [Client.Cancel].
 //
+// Send to the listeners configured on an event, rather than to recipients,
+// with Broadcast:
+//
+//	res, err := client.Event("deploy").Broadcast().Send(ctx)
+//
+// # Contacts and the rest of the API
+//
+// The other endpoints hang off the client as services. [ContactsService]
+// keeps the people notifications go to, and their push tokens:
+//
+//	c, err := client.Contacts.Upsert(ctx, sendivent.Contact{Email: "ada@example.com", Name: "Ada"})
+//	err = client.Contacts.AddPushToken(ctx, "ada@example.com", token)
+//	for c, err := range client.Contacts.List(ctx, sendivent.ContactListParams{Search: "ada"}) { … }
+//
+// [EventsService], [DeliveriesService] and [IntegrationsService] read what
+// the dashboard configures and what was delivered; one source only
+// documents them. A field the SDK does not model goes in the Extra map of
+// [SendRequest], [Overrides] or [Contact].
+//
 // # Errors
 //
 // A call's error is one of five types:

@@ -43,7 +43,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		route, p, _, _ = apiRoutes.find(allow[0], r.URL.EscapedPath())
 	}
 	rec := Request{
-		Method: r.Method, Path: r.URL.EscapedPath(), Endpoint: route.endpoint,
+		Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.Query(), Endpoint: route.endpoint,
 		Event: p["event"], Channel: p["channel"], NotificationID: p["notification"],
 		Header: r.Header.Clone(), RawBody: raw,
 		IdempotencyKey: r.Header.Get("X-Idempotency-Key"),
