@@ -40,7 +40,7 @@ func (c *Client) Cancel(ctx context.Context, event string, to Recipient) (*Cance
 	return do(ctx, c, r, decodeCancel)
 }
 
-func decodeCancel(_ *request, a *answer) (*CancelResponse, error) {
+func decodeCancel(a *answer) (*CancelResponse, error) {
 	res := &CancelResponse{Success: true} // an empty 2xx (a 204) says no more than that
 	if firstByte(a.body) < 0 {
 		return res, nil

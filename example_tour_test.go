@@ -18,10 +18,16 @@ func Example_tour() {
 	srv := sendiventtest.NewServer(
 		sendiventtest.WithEvent("welcome", sendiventtest.Send(sendivent.ChannelEmail)),
 		sendiventtest.WithEvent("drip", sendiventtest.Send(sendivent.ChannelEmail),
-			sendiventtest.Wait(24*time.Hour), sendiventtest.Send(sendivent.ChannelEmail)))
+			sendiventtest.Wait(24*time.Hour), sendiventtest.Send(sendivent.ChannelEmail)),
+		sendiventtest.WithEvents(sendiventtest.EventConfig{Name: "deploy",
+			Steps:     []sendiventtest.Step{sendiventtest.Send(sendivent.ChannelSlack)},
+			Listeners: []sendivent.Recipient{sendivent.Address("#deploys")}}))
 	defer srv.Close()
 	ctx := context.Background()
 	if err := tour(ctx, srv.Client()); err != nil {
+		fmt.Println("error:", err)
+	}
+	if err := tourServices(ctx, srv.Client(), "device-token-1"); err != nil {
 		fmt.Println("error:", err)
 	}
 	// A client made the way README says, from the environment.
@@ -35,6 +41,9 @@ func Example_tour() {
 	// completed, delivered: true
 	// cancelled: 0
 	// 404 EVENT_NOT_FOUND Event 'welcom' not found
+	// broadcast accepted
+	// Ada ada@example.com
+	// events: deploy drip welcome
 	// client ready
 }
 
@@ -83,5 +92,42 @@ func tour(ctx context.Context, client *sendivent.Client) error {
 	case errors.As(err, &apiErr):
 		fmt.Println(apiErr.StatusCode, apiErr.Code, apiErr.Message)
 	}
+	return nil
+}
+
+func tourServices(ctx context.Context, client *sendivent.Client, deviceToken string) error {
+	res, err := client.Event("deploy").Broadcast().Send(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Println("broadcast", res.Status)
+
+	ada, err := client.Contacts.Upsert(ctx, sendivent.Contact{Email: "ada@example.com", Name: "Ada"})
+	if err != nil {
+		return err
+	}
+	_ = ada.UUID // the service's id for her
+	err = client.Contacts.AddPushToken(ctx, "ada@example.com", deviceToken)
+	if err != nil {
+		return err
+	}
+	for c, err := range client.Contacts.List(ctx, sendivent.ContactListParams{Search: "ada"}) { // pages read as you go
+		if err != nil {
+			return err
+		}
+		fmt.Println(c.Name, c.Email)
+	}
+
+	// At start-up: every event name the application sends exists (a typo
+	// otherwise fails in production only).
+	events, err := client.Events.List(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Print("events:")
+	for _, e := range events {
+		fmt.Print(" ", e.Identifier)
+	}
+	fmt.Println()
 	return nil
 }

@@ -269,7 +269,7 @@ func (c *Client) GetNotification(ctx context.Context, id string) (*Notification,
 	return do(ctx, c, r, decodeNotification)
 }
 
-func decodeNotification(_ *request, a *answer) (*Notification, error) {
+func decodeNotification(a *answer) (*Notification, error) {
 	n := &Notification{}
 	if err := json.Unmarshal(a.body, n); err != nil {
 		return nil, malformed(err, a.body)

@@ -28,8 +28,10 @@ type request struct {
 	key    string // X-Idempotency-Key; "" for none
 }
 
-// answer is a response with its body read whole.
+// answer is a response with its body read whole, and the request it
+// answers.
 type answer struct {
+	req    *request
 	status int
 	header http.Header
 	body   []byte
@@ -43,7 +45,7 @@ type answer struct {
 //
 // decode may return a value with an error: a send that the service answered
 // with a 2xx but did not accept.
-func do[T any](ctx context.Context, c *Client, r request, decode func(*request, *answer) (T, error)) (T, error) {
+func do[T any](ctx context.Context, c *Client, r request, decode func(*answer) (T, error)) (T, error) {
 	var zero T
 	if err := c.usable(); err != nil {
 		return zero, err
@@ -63,6 +65,9 @@ func do[T any](ctx context.Context, c *Client, r request, decode func(*request, 
 		Backoff:      cl.backoff,
 		ErrorHandler: giveUp,
 		PrepareRetry: stillWanted,
+	}
+	if err := ctx.Err(); err != nil { // a transport that ignores the context would send it
+		return zero, cl.fail(ctx, err)
 	}
 	resp, err := cl.rc.Do(req)
 	if resp != nil {
@@ -108,7 +113,7 @@ type call[T any] struct {
 	rc       retryablehttp.Client // with this call's hooks
 	c        *Client
 	r        request
-	decode   func(*request, *answer) (T, error)
+	decode   func(*answer) (T, error)
 	value    T      // the decoded answer
 	answer   answer // the last one read
 	attempts []Attempt
@@ -212,7 +217,7 @@ func (cl *call[T]) handle(resp *http.Response) error {
 	}
 	body, rerr := readBody(resp, cl.c.maxBody)
 	ans := &cl.answer
-	*ans = answer{status: resp.StatusCode, header: resp.Header, body: body}
+	*ans = answer{req: &cl.r, status: resp.StatusCode, header: resp.Header, body: body}
 	if resp.StatusCode >= 300 {
 		e := cl.c.apiError(ans, cl.r.key)
 		if rerr != nil && rerr != wire.ErrTooLarge { // an error answer is judged by its status, even cut short
@@ -230,7 +235,7 @@ func (cl *call[T]) handle(resp *http.Response) error {
 		err, cl.failure.Cut = rerr, true
 	default:
 		var v T
-		v, err = cl.decode(&cl.r, ans)
+		v, err = cl.decode(ans)
 		cl.value = v
 		if m, ok := err.(*malformedError); ok {
 			cl.failure.Cut = m.cut

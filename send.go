@@ -204,8 +204,8 @@ type sendWire struct {
 // an array of them, an object holding a notifications array, or the older
 // {success, deliveries} object. It returns the response with an error when
 // the answer does not accept the send or names no notification.
-func decodeSend(r *request, a *answer) (*SendResponse, error) {
-	res := &SendResponse{IdempotencyKey: r.key, Raw: json.RawMessage(a.body)}
+func decodeSend(a *answer) (*SendResponse, error) {
+	res := &SendResponse{IdempotencyKey: a.req.key, Raw: json.RawMessage(a.body)}
 	res.Replayed = a.header.Get("X-Idempotent-Replay") == "true"
 	if i := firstByte(a.body); i >= 0 && a.body[i] == '[' {
 		if err := json.Unmarshal(a.body, &res.Notifications); err != nil {
@@ -239,7 +239,7 @@ func decodeSend(r *request, a *answer) (*SendResponse, error) {
 			res.Status = first.Status
 		}
 	}
-	res.Event = cmpOr(res.Event, r.event)
+	res.Event = cmpOr(res.Event, a.req.event)
 	var body json.RawMessage // the part that says why, when one recipient was not accepted
 	for i, n := range res.Notifications {
 		if n.Status != "" && n.Status != SendAccepted {

@@ -32,9 +32,9 @@
 // The other endpoints hang off the client as services. [ContactsService]
 // keeps the people notifications go to, and their push tokens:
 //
-//	c, err := client.Contacts.Upsert(ctx, sendivent.Contact{Email: "ada@example.com", Name: "Ada"})
-//	err = client.Contacts.AddPushToken(ctx, "ada@example.com", token)
-//	for c, err := range client.Contacts.List(ctx, sendivent.ContactListParams{Search: "ada"}) { … }
+//	ada, err := client.Contacts.Upsert(ctx, sendivent.Contact{Email: "ada@example.com", Name: "Ada"})
+//	err = client.Contacts.AddPushToken(ctx, "ada@example.com", deviceToken)
+//	for c, err := range client.Contacts.List(ctx, sendivent.ContactListParams{Search: "ada"}) {
 //
 // [EventsService], [DeliveriesService] and [IntegrationsService] read what
 // the dashboard configures and what was delivered; one source only
