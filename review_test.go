@@ -11,6 +11,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -346,4 +348,52 @@ func TestReviewUnknownPrefixKeyPiece(t *testing.T) {
 			t.Errorf("%q holds %q, 8 characters of the key", err.Error(), key[i:i+8])
 		}
 	}
+}
+
+// TestReviewKeyCutInsideTheKey strengthens TestKeyPiecesScrubbed for hole
+// 3(a): there the key sits at bytes 59–92 of the quoted message and the
+// server cuts at 100–140, so every cut keeps the whole key and a scrub of
+// the whole key passes. Here the cut falls inside the key, and the quote
+// is long enough that the SDK's own 120-byte excerpt cuts it too.
+func TestReviewKeyCutInsideTheKey(t *testing.T) {
+	t.Parallel()
+	const key = "test_Zq9vXw2S3cr3tK3yAbCdEfGh1234"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cut, _ := strconv.Atoi(r.URL.Query().Get("cut"))
+		pad := r.URL.Query().Get("pad")
+		msg := pad + "you sent Authorization: " + r.Header.Get("Authorization") + " which we refuse"
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = io.WriteString(w, msg[:min(cut, len(msg))])
+	}))
+	defer srv.Close()
+	for _, tt := range []struct{ cut, pad int }{{45, 0}, {50, 0}, {60, 0}, {1000, 75}, {1000, 80}} {
+		rt := httpRewrite{base: http.DefaultTransport, query: fmt.Sprintf("cut=%d&pad=%s", tt.cut, strings.Repeat("x", tt.pad))}
+		c, err := NewClient(key, WithBaseURL(srv.URL), WithMaxRetries(0), WithHTTPClient(&http.Client{Transport: rt}))
+		require.NoError(t, err)
+		_, err = c.Send(context.Background(), "welcome", SendRequest{To: []Recipient{Address("a@example.com")}})
+		var apiErr *APIError
+		require.ErrorAs(t, err, &apiErr)
+		for _, s := range []string{err.Error(), apiErr.Message, string(apiErr.Body)} {
+			for i := 0; i+8 <= len(key); i++ {
+				if strings.Contains(s, key[i:i+8]) {
+					t.Errorf("cut %d, pad %d: %q holds %q", tt.cut, tt.pad, s, key[i:i+8])
+					break
+				}
+			}
+		}
+	}
+}
+
+// httpRewrite adds a query to each request: the test server reads its cut
+// from there.
+type httpRewrite struct {
+	base  http.RoundTripper
+	query string
+}
+
+func (h httpRewrite) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.URL.RawQuery = h.query
+	return h.base.RoundTrip(r)
 }
