@@ -116,7 +116,6 @@ func TestAttackSendShapes(t *testing.T) {
 // Send fails at once with ErrMalformed and one attempt, and Wait returns
 // at once rather than polling until WaitAtMost, as the issue asks for {}.
 func TestAttackEmptyAnswers(t *testing.T) {
-	atkFinding(t, "an empty 2xx body counts as cut (SyntaxError offset 0 >= len 0): Send retries it, and Wait polls it until WaitAtMost (10 min by default)")
 	t.Parallel()
 	for _, status := range []int{http.StatusOK, http.StatusNoContent} {
 		srv, n := atkStatic(t, status, "")
@@ -169,7 +168,6 @@ func TestAttackCancelShapes(t *testing.T) {
 // Property: like a send the service did not accept (ErrRejected), it is an
 // error, not err == nil with a flag the caller may not read.
 func TestAttackCancelSaysFailed(t *testing.T) {
-	atkFinding(t, `Cancel answered 2xx {"success":false,"error":"…"} returns err == nil (only res.Success is false), unlike Send's ErrRejected`)
 	t.Parallel()
 	srv, _ := atkStatic(t, http.StatusOK, `{"success":false,"error":"cancel failed"}`)
 	c := atkClient(t, srv.URL)

@@ -147,7 +147,6 @@ func TestAttackBatchCancelMidway(t *testing.T) {
 // "its own error of the types above" (the five). Property: an item never
 // sent has an error of one of those types.
 func TestAttackNotAttemptedType(t *testing.T) {
-	atkFinding(t, "a never-sent batch item's error is a bare fmt.Errorf (ErrNotAttempted: ctx err), none of the five documented types")
 	t.Parallel()
 	c := atkClient(t, "http://127.0.0.1:9")
 	ctx, cancel := context.WithCancel(context.Background())
@@ -178,7 +177,6 @@ func TestAttackBatchPanic(t *testing.T) {
 		fmt.Println("SendBatch returned:", err)
 		return
 	}
-	atkFinding(t, "a panic in a SendBatch worker (a caller's transport, limiter or BatchKeyFunc, or the nil-response panics) kills the process: no caller can recover it")
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

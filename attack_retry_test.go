@@ -204,7 +204,6 @@ func TestAttackRedirects(t *testing.T) {
 // "not soon" (RetryAfter at the cap, not waited, not retried), rather than
 // being ignored so that the backoff retries it within a second.
 func TestAttackRetryAfterOverflow(t *testing.T) {
-	atkFinding(t, "a Retry-After that overflows float64 (1e400, 400 nines) is ignored and retried after the 0.5 s backoff, while 20 nines is read as 100 years")
 	t.Parallel()
 	for _, v := range []string{"1e400", strings.Repeat("9", 400)} {
 		srv, n := atkStatic(t, 429, `{}`, "Retry-After", v)
@@ -251,7 +250,6 @@ func TestAttackRedirectChainBound(t *testing.T) {
 // net/http's RoundTripper contract requires it; http.Client never reads
 // it). Property: the chain is still cut at the attempt's bound.
 func TestAttackRedirectChainBoundCallerTransport(t *testing.T) {
-	atkFinding(t, "a redirect hop finds its attempt's deadline through Response.Request; a caller's transport that leaves it nil gives every hop a fresh WithTimeout (10 hops: 10x the bound)")
 	t.Parallel()
 	srv, hops := atkRedirectChain(t)
 	base := &http.Transport{}

@@ -175,7 +175,6 @@ func TestAttackWireAnswers(t *testing.T) {
 // parses (net/http accepts up to 2⁶³-1), and readBody sizes its buffer as
 // ContentLength+1, which overflows. Property: a typed error, no panic.
 func TestAttackContentLengthMaxInt64(t *testing.T) {
-	atkFinding(t, "a server's Content-Length of 2^63-1 panics the caller (makeslice: cap out of range in readBody)")
 	t.Parallel()
 	srv := atkRawServer(t, atkWrite("HTTP/1.1 200 OK\r\nContent-Length: 9223372036854775807\r\n\r\n"+atkAccepted))
 	c := atkClient(t, srv.url)
@@ -192,7 +191,6 @@ func TestAttackContentLengthMaxInt64(t *testing.T) {
 // TestAttack101KeyInReason: a 101 whose reason phrase is the key. Property:
 // no piece of the key in the error, its attempts included.
 func TestAttack101KeyInReason(t *testing.T) {
-	atkFinding(t, "a 101's status text goes unscrubbed into TransportError.Attempts[i].Err (handle skips scrubErr for status < 200)")
 	t.Parallel()
 	srv := atkRawServer(t, func(s *atkRaw, conn net.Conn, r *http.Request) {
 		_, _ = io.WriteString(conn, "HTTP/1.1 101 "+strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")+"\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n")

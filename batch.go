@@ -12,7 +12,7 @@ import (
 const DefaultBatchConcurrency = 8
 
 // ErrNotAttempted marks a batch item that was never sent because the
-// context ended first.
+// context ended first: the item's error is a *TransportError matching it.
 var ErrNotAttempted = errors.New("sendivent: not attempted")
 
 // BatchItem is one send of a batch.
@@ -72,6 +72,9 @@ func BatchKeyFunc(f func(i int, it BatchItem) string) BatchOption {
 	return func(b *batchConfig) { b.key = f }
 }
 
+// batchPanic carries a worker's panic value to the caller's goroutine.
+type batchPanic struct{ v any }
+
 // BatchError reports the items of a batch that did not succeed. Unwrap
 // gives each item's error, wrapped with its index, so errors.Is and
 // errors.As see every failure.
@@ -110,17 +113,24 @@ func (c *Client) SendBatch(ctx context.Context, items []BatchItem, opts ...Batch
 	results := make([]BatchResult, len(items))
 	var next atomic.Int64
 	var wg sync.WaitGroup
+	var panicked atomic.Value // the first worker's panic, raised again in the caller's goroutine
 	for w := 0; w < min(cfg.concurrency, len(items)); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer func() {
+				if p := recover(); p != nil {
+					panicked.CompareAndSwap(nil, batchPanic{p})
+				}
+			}()
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= len(items) {
 					return
 				}
 				if err := ctx.Err(); err != nil {
-					results[i].Err = fmt.Errorf("%w: %w", ErrNotAttempted, err)
+					results[i].Err = &TransportError{Method: "POST", Path: "/v1/send/{event}",
+						IdempotencyKey: items[i].Request.IdempotencyKey, Err: fmt.Errorf("%w: %w", ErrNotAttempted, err)}
 					continue
 				}
 				it := items[i]
@@ -132,6 +142,9 @@ func (c *Client) SendBatch(ctx context.Context, items []BatchItem, opts ...Batch
 		}()
 	}
 	wg.Wait()
+	if p, ok := panicked.Load().(batchPanic); ok {
+		panic(p.v) // where the caller can recover it
+	}
 
 	var be BatchError
 	for i, r := range results {

@@ -1,6 +1,7 @@
 package sendivent
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/url"
@@ -49,5 +50,8 @@ func decodeCancel(a *answer) (*CancelResponse, error) {
 		return nil, malformed(err, a.body)
 	}
 	res.Raw = json.RawMessage(a.body)
+	if !res.Success && bytes.Contains(a.body, []byte(`"success"`)) { // said so, not left out
+		return res, refusal(a, "success")
+	}
 	return res, nil
 }

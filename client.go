@@ -291,8 +291,8 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 }
 
 // errNoClient is the error of a call on a nil Client, or one not made by
-// NewClient.
-var errNoClient = errors.New("sendivent: nil or zero Client: make one with NewClient")
+// NewClient: bad input, found before anything was sent.
+var errNoClient = &ValidationError{Field: "client", Reason: "nil or zero Client: make one with NewClient"}
 
 func (c *Client) usable() error {
 	if c == nil || c.hc == nil || c.cred == nil {

@@ -355,6 +355,8 @@ type WaitTimeoutError struct {
 	Polls   int           // GET requests made
 	Err     error         // the context's error, or nil when WaitAtMost ran out
 	LastErr error         // the last poll's error, if it failed
+
+	lastStatus string // Last.Status as the message shows it: scrubbed and cut
 }
 
 // Error says how long the wait went and where the notification was.
@@ -364,7 +366,7 @@ func (e *WaitTimeoutError) Error() string {
 	}
 	s := "sendivent: gave up waiting for notification " + e.ID + " after " + strconv.Itoa(e.Polls) + " polls"
 	if e.Last != nil {
-		s += " (last status " + string(e.Last.Status) + ")"
+		s += " (last status " + cmpOr(e.lastStatus, string(e.Last.Status)) + ")"
 	}
 	if e.Err != nil {
 		s += ": " + e.Err.Error()
@@ -392,7 +394,7 @@ func (e *WaitTimeoutError) Unwrap() []error {
 // shape will not.
 func malformed(err error, body []byte) error {
 	var syntax *json.SyntaxError
-	cut := errors.As(err, &syntax) && syntax.Offset >= int64(len(body))
+	cut := len(body) > 0 && errors.As(err, &syntax) && syntax.Offset >= int64(len(body))
 	return &malformedError{err: err, cut: cut}
 }
 

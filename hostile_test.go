@@ -148,7 +148,7 @@ func TestHostileRetryAfter(t *testing.T) {
 		{"negative", "-5", 0},
 		{"garbage", "garbage", 0},
 		{"NaN", "NaN", 0},
-		{"overflowing float", "1e400", 0},
+		{"overflowing float", "1e400", 100 * year},
 		{"blank", "   ", 0},
 	}
 	for _, tt := range tests {

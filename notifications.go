@@ -258,8 +258,8 @@ func (n *Notification) Message(ch Channel) *Message {
 // GET /v1/notifications/{id}. An unknown id is an error matching
 // ErrNotFound; an answer with no status is one matching ErrMalformed.
 func (c *Client) GetNotification(ctx context.Context, id string) (*Notification, error) {
-	if id == "" {
-		return nil, invalid("id", "empty notification id")
+	if err := checkIdentifier("id", id); err != nil {
+		return nil, err
 	}
 	r := request{method: "GET", route: "/v1/notifications/{id}", path: "/v1/notifications/" + url.PathEscape(id)}
 	return do(ctx, c, r, decodeNotification)

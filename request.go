@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -31,6 +32,7 @@ type request struct {
 // answer is a response with its body read whole, and the request it
 // answers.
 type answer struct {
+	c      *Client
 	req    *request
 	status int
 	header http.Header
@@ -229,7 +231,7 @@ func (cl *call[T]) handle(resp *http.Response) error {
 		rerr = cl.c.scrubErr(cl.cut(rerr))
 	}
 	ans := &cl.answer
-	*ans = answer{req: &cl.r, status: resp.StatusCode, header: resp.Header, body: body}
+	*ans = answer{c: cl.c, req: &cl.r, status: resp.StatusCode, header: resp.Header, body: body}
 	if resp.StatusCode >= 300 {
 		e := cl.c.apiError(ans, cl.r.key)
 		if rerr != nil && rerr != wire.ErrTooLarge { // an error answer is judged by its status, even cut short
@@ -270,10 +272,10 @@ func (cl *call[T]) handle(resp *http.Response) error {
 // transport ends it when the attempt's context ends.
 func readBody(resp *http.Response, limit int64) ([]byte, error) {
 	size := int64(512)
-	if resp.ContentLength >= 0 {
-		size = resp.ContentLength + 1 // +1: room for the read that finds EOF
+	if resp.ContentLength >= 0 { // what the server says, believed up to the cap
+		size = min(resp.ContentLength, limit) + 1 // +1: room for the read that finds EOF
 	}
-	return wire.ReadAll(make([]byte, 0, min(size, limit+1)), resp.Body, limit)
+	return wire.ReadAll(make([]byte, 0, size), resp.Body, limit)
 }
 
 // fail builds the call's error from its last attempt and why it stopped.
@@ -349,14 +351,33 @@ func (c *Client) logAttempt(ctx context.Context, r *request, n int, a Attempt, r
 
 // scrub removes any piece of the key from what the server echoed into an
 // error.
+// The text fields are cut to a readable length and lose control characters,
+// so that a hostile answer can neither flood nor forge a log line.
 func (c *Client) scrub(e *APIError) {
 	k := c.cred.key
-	if s := redact.Secret(string(e.Body), k); s != string(e.Body) {
-		e.Body = []byte(s)
+	e.Body = c.scrubBytes(e.Body)
+	e.Message = redact.Secret(printable(e.Message, 1024), k)
+	for _, s := range []*string{&e.Code, &e.Field, &e.Channel, &e.RequestID} {
+		*s = redact.Secret(printable(*s, 256), k)
 	}
-	for _, s := range []*string{&e.Message, &e.Code, &e.Field, &e.Channel, &e.RequestID} {
-		*s = redact.Secret(*s, k)
+}
+
+// scrubBytes is b without any piece of the key.
+func (c *Client) scrubBytes(b []byte) []byte {
+	if s := redact.Secret(string(b), c.cred.key); s != string(b) {
+		return []byte(s)
 	}
+	return b
+}
+
+// printable is s as valid UTF-8 without control characters, cut to at most
+// max bytes.
+func printable(s string, max int) string {
+	s = strings.Map(dropControl, strings.ToValidUTF8(s, "\uFFFD"))
+	if len(s) > max {
+		s = strings.ToValidUTF8(s[:max], "") + "…"
+	}
+	return s
 }
 
 // scrubErr returns err, or, when its message holds a piece of the key (a

@@ -60,6 +60,9 @@ func (b *EventBuilder) Request() SendRequest { return b.req }
 
 // Send sends it: the same as Client.Send with Request().
 func (b *EventBuilder) Send(ctx context.Context) (*SendResponse, error) {
+	if b == nil {
+		return nil, errNoClient
+	}
 	return b.c.Send(ctx, b.event, b.req)
 }
 
@@ -255,6 +258,7 @@ func decodeSend(a *answer) (*SendResponse, error) {
 		if e.Message == "" {
 			e.Message = "the service answered with status " + strconv.Quote(string(res.Status))
 		}
+		res.Raw = a.c.scrubBytes(a.body) // the error's Body is scrubbed too, in handle
 		return res, e
 	}
 	if res.ID == "" {

@@ -110,7 +110,7 @@ func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 		ctx, cancel = context.WithTimeout(r.Context(), t.timeout)
 	}
 	resp, err := t.base.RoundTrip(r.WithContext(ctx))
-	if err != nil || resp.Body == nil { // net/http's client handles a nil body
+	if err != nil || resp == nil || resp.Body == nil { // net/http's client handles these
 		cancel()
 		return resp, err
 	}

@@ -6,6 +6,7 @@ import (
 	"iter"
 	"time"
 
+	"github.com/sendivent/sendivent-go/internal/redact"
 	"github.com/sendivent/sendivent-go/internal/retry"
 )
 
@@ -122,8 +123,8 @@ func (c *Client) poll(ctx context.Context, id string, opts []WaitOption, next fu
 	if err := c.usable(); err != nil {
 		return err
 	}
-	if id == "" {
-		return invalid("id", "empty notification id")
+	if err := checkIdentifier("id", id); err != nil {
+		return err
 	}
 	end, byCtx := c.clock.Now().Add(cfg.atMost), false
 	if dl, ok := ctx.Deadline(); ok && dl.Before(end) {
@@ -141,7 +142,11 @@ func (c *Client) poll(ctx context.Context, id string, opts []WaitOption, next fu
 		if err == nil && byCtx { // the end was the context's deadline, as good as passed
 			err = context.DeadlineExceeded
 		}
-		return &WaitTimeoutError{ID: id, Last: last, Polls: polls, Err: err, LastErr: lastErr}
+		e := &WaitTimeoutError{ID: id, Last: last, Polls: polls, Err: err, LastErr: lastErr}
+		if last != nil { // the service's text, shown in the message
+			e.lastStatus = redact.Secret(printable(string(last.Status), 64), c.cred.key)
+		}
+		return e
 	}
 	for i := 0; ; i++ {
 		n, err := c.GetNotification(pctx, id)

@@ -1,7 +1,13 @@
 // Package redact masks personal data and secrets before they reach a log.
 package redact
 
-import "strings"
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"net/url"
+	"regexp"
+	"strings"
+)
 
 // Recipient masks an address whatever its kind: an email keeps its first
 // character and its domain, a phone its country code and last two digits,
@@ -52,34 +58,37 @@ func Key(k string) string {
 	return "****"
 }
 
-func keep(s string, head, tail int) string {
-	if len(s) <= head+tail {
-		return strings.Repeat("*", max(len(s), 3))
-	}
-	return s[:head] + strings.Repeat("*", max(len(s)-head-tail, 3)) + s[len(s)-tail:]
-}
-
 // MinRun is the shortest run of a secret's characters that Secret removes.
 const MinRun = 8
 
 // Secret replaces in s every run of MinRun or more characters that also
 // appears in secret (the whole secret, or any piece of it, such as what is
-// left where a message was cut) with "[redacted]". It is for error paths: it
-// takes time in proportion to len(s)·len(secret).
+// left where a message was cut) with "[redacted]"; and so every token that,
+// decoded from percent-escapes, hex or base64, holds such a run. It takes
+// time in proportion to len(s), plus len(secret) to index the secret.
 func Secret(s, secret string) string {
 	if secret == "" || s == "" {
 		return s
 	}
+	runs := runsOf(secret)
 	n := min(MinRun, len(secret))
 	var hit []bool // hit[i]: s[i] belongs to a run of the secret
+	mark := func(from, to int) {
+		if hit == nil {
+			hit = make([]bool, len(s))
+		}
+		for j := from; j < to; j++ {
+			hit[j] = true
+		}
+	}
 	for i := 0; i+n <= len(s); i++ {
-		if strings.Contains(secret, s[i:i+n]) {
-			if hit == nil {
-				hit = make([]bool, len(s))
-			}
-			for j := i; j < i+n; j++ {
-				hit[j] = true
-			}
+		if _, ok := runs[s[i:i+n]]; ok {
+			mark(i, i+n)
+		}
+	}
+	for _, loc := range encodedToken.FindAllStringIndex(s, -1) {
+		if holdsRun(decodings(s[loc[0]:loc[1]]), runs, n) {
+			mark(loc[0], loc[1])
 		}
 	}
 	if hit == nil {
@@ -98,4 +107,56 @@ func Secret(s, secret string) string {
 		}
 	}
 	return b.String()
+}
+
+// runsOf is the set of the secret's runs of MinRun characters (the whole
+// secret when it is shorter).
+func runsOf(secret string) map[string]struct{} {
+	n := min(MinRun, len(secret))
+	runs := make(map[string]struct{}, len(secret)-n+1)
+	for i := 0; i+n <= len(secret); i++ {
+		runs[secret[i:i+n]] = struct{}{}
+	}
+	return runs
+}
+
+// encodedToken is a run that may be the secret encoded: percent-escapes,
+// hex or base64 (with its padding).
+var encodedToken = regexp.MustCompile(`[A-Za-z0-9+/_%.~-]{12,}={0,2}`)
+
+// decodings are what t decodes to, as each encoding that accepts it.
+func decodings(t string) []string {
+	var out []string
+	if strings.Contains(t, "%") {
+		if u, err := url.PathUnescape(t); err == nil {
+			out = append(out, u)
+		}
+	}
+	if b, err := hex.DecodeString(t); err == nil {
+		out = append(out, string(b))
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(t); err == nil {
+			out = append(out, string(b))
+		}
+	}
+	return out
+}
+
+func holdsRun(texts []string, runs map[string]struct{}, n int) bool {
+	for _, t := range texts {
+		for i := 0; i+n <= len(t); i++ {
+			if _, ok := runs[t[i:i+n]]; ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func keep(s string, head, tail int) string {
+	if len(s) <= head+tail {
+		return strings.Repeat("*", max(len(s), 3))
+	}
+	return s[:head] + strings.Repeat("*", max(len(s)-head-tail, 3)) + s[len(s)-tail:]
 }

@@ -194,7 +194,10 @@ func ParseAfter(v string, now time.Time) (time.Duration, bool) {
 	}
 	if c := v[0]; c >= '0' && c <= '9' || c == '.' {
 		secs, err := strconv.ParseFloat(v, 64)
-		if err != nil || math.IsNaN(secs) || math.IsInf(secs, 0) || secs < 0 {
+		if math.IsInf(secs, 1) { // too large for a float64: as long as can be
+			return maxAfter, true
+		}
+		if err != nil || math.IsNaN(secs) || secs < 0 {
 			return 0, false
 		}
 		if secs >= maxAfter.Seconds() {
