@@ -48,6 +48,9 @@ type Client struct {
 	maxBody      int64
 	clock        clock.Clock
 	jitter       func() float64
+
+	// Services.
+	Webhooks WebhooksService // the webhook endpoint where the service pushes delivery events
 }
 
 // credentials sit behind a pointer so that printing a Client with %v, %+v or
@@ -259,7 +262,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	}
 	hc.Transport = &transport{base: hc.Transport, limiter: limiter}
 
-	return &Client{
+	c := &Client{
 		base:         base,
 		cred:         &credentials{&secret{key: key, auth: "Bearer " + key}},
 		userAgent:    userAgent(cfg.userAgent),
@@ -270,7 +273,9 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		maxBody:      cfg.maxBody,
 		clock:        cfg.clock,
 		jitter:       cfg.jitter,
-	}, nil
+	}
+	c.Webhooks = WebhooksService{client: c}
+	return c, nil
 }
 
 // errNoClient is the error of a call on a nil Client, or one not made by

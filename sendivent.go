@@ -22,6 +22,19 @@
 //
 // Cancel what has not gone out yet with [Client.Cancel].
 //
+// # Webhooks
+//
+// Instead of polling, let the service push delivery events to your server:
+// make the endpoint once with [Client.Webhooks] (Create returns its signing
+// secret), and receive the events with package webhook, whose Handler
+// verifies each signature and calls your function once per event.
+//
+//	hook, err := client.Webhooks.Create(ctx, sendivent.WebhookConfig{
+//		URL:           "https://example.com/webhooks/sendivent",
+//		EnabledEvents: []webhook.EventType{webhook.DeliveryDelivered, webhook.DeliveryBounced},
+//	})
+//	// store string(hook.SigningSecret) now: the service shows it once
+//
 // # Errors
 //
 // Every error is one of: a [*ValidationError] (bad input, nothing was sent),
@@ -128,3 +141,7 @@ const (
 // parts sends the same key, so the service does not send twice. The parts
 // are hashed; they are not sent.
 func IdempotencyKeyFrom(parts ...string) string { return idem.From(parts...) }
+
+// Ptr returns a pointer to v, for the optional fields of an update, such as
+// WebhookUpdate{Active: sendivent.Ptr(false)}.
+func Ptr[T any](v T) *T { return &v }
