@@ -29,6 +29,7 @@ type config struct {
 	arrayShape fakehook.ArrayShape
 	rateLimit  int
 	faultFunc  FaultFunc
+	webhook    *hookOption
 }
 
 // WithAPIKey sets the key the server accepts (default: a fresh random
