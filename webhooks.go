@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -256,5 +255,11 @@ func checkWebhookUUID(uuid string) error {
 	return nil
 }
 
-// errNoWebhook is Get's answer when a 2xx says there is no endpoint.
-var errNoWebhook = fmt.Errorf("%w: the application has no webhook endpoint", ErrNotFound)
+// errNoWebhook is Get's error when a 2xx says there is no endpoint. It
+// matches ErrNotFound, as a 404 does.
+var errNoWebhook error = noWebhookError{}
+
+type noWebhookError struct{}
+
+func (noWebhookError) Error() string        { return "the application has no webhook endpoint" }
+func (noWebhookError) Is(target error) bool { return target == ErrNotFound }

@@ -58,7 +58,9 @@ func WithWebhook(url, secret string) Option {
 // each delivery is a call of h.ServeHTTP in process, with no network, and
 // its answer counts as the endpoint's. The endpoint's URL reads
 // https://handler.sendiventtest.invalid/webhooks, a name that never
-// resolves. NewServer panics if h is nil.
+// resolves. h runs on a goroutine of the server's and may use the server
+// (its API, its methods) except Close, which waits for h to return.
+// NewServer panics if h is nil.
 func WithWebhookHandler(h http.Handler, secret string) Option {
 	return func(c *config) { c.webhook = &hookOption{url: handlerURL, secret: secret, handler: h} }
 }
