@@ -159,6 +159,7 @@ func BenchmarkSendVsFloor(b *testing.B) {
 	b.ReportMetric(sdkNs/floorNs, "ratio")
 	b.ReportMetric((sdkNs-server)/(floorNs-server), "client-ratio")
 	b.ReportMetric(sdkNs/boundedNs, "ratio-vs-bounded-floor")
+	b.ReportMetric((sdkNs-server)/(boundedNs-server), "client-ratio-vs-bounded")
 	b.ReportMetric(server, "server-ns/op")
 }
 
@@ -196,9 +197,15 @@ func BenchmarkSend(b *testing.B) {
 }
 
 // BenchmarkFloor is one plain net/http + encoding/json request per iteration.
-func BenchmarkFloor(b *testing.B) {
+func BenchmarkFloor(b *testing.B) { benchFloor(b, newFloor) }
+
+// BenchmarkBoundedFloor is BenchmarkFloor with http.Client.Timeout set, the
+// bound every peer with a timeout uses; the SDK bounds each attempt too.
+func BenchmarkBoundedFloor(b *testing.B) { benchFloor(b, newBoundedFloor) }
+
+func benchFloor(b *testing.B, newF func(url string) *floor) {
 	srv := newBenchServer(b)
-	fl := newFloor(srv.URL)
+	fl := newF(srv.URL)
 	p := benchPayload()
 	fl.send(b, p)
 	b.ReportAllocs()

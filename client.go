@@ -36,7 +36,9 @@ const (
 
 // Client talks to the Sendivent API. Make one with [NewClient] and share it:
 // a Client is safe for concurrent use by many goroutines, and nothing one
-// call does changes what another sends.
+// call does changes what another sends. Its service fields group the calls
+// of the other endpoints, as in client.Contacts.Get(ctx, "ada@example.com");
+// NewClient sets them, and they must not be changed.
 type Client struct {
 	base         string // without a trailing slash
 	cred         *credentials
@@ -50,7 +52,12 @@ type Client struct {
 	jitter       func() float64
 
 	// Services.
-	Webhooks WebhooksService // the webhook endpoint where the service pushes delivery events
+	common       service // what every service holds; one value for all
+	Contacts     *ContactsService
+	Events       *EventsService
+	Deliveries   *DeliveriesService
+	Integrations *IntegrationsService
+	Webhooks     *WebhooksService
 }
 
 // credentials sit behind a pointer so that printing a Client with %v, %+v or
@@ -91,9 +98,13 @@ type config struct {
 func WithBaseURL(u string) Option { return func(c *config) { c.baseURL = u } }
 
 // WithHTTPClient makes requests with a copy of hc, so its transport (for
-// tracing or a proxy) is used. WithTimeout still bounds each attempt, and
-// hc's own Timeout, if any, applies too. The SDK closes hc's transport's
-// idle connections only when Client.CloseIdleConnections is called.
+// tracing, metrics or a proxy) is used. Its transport gets each attempt's
+// request with an ordinary context: the caller's, with the attempt's
+// deadline (WithTimeout). It must honour that context, as net/http's does,
+// for the bound to hold. hc's own Timeout, if any, applies too. A
+// CheckRedirect of hc's runs after the SDK has removed the key from a
+// redirect to another origin. The SDK closes hc's transport's idle
+// connections only when Client.CloseIdleConnections is called.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) {
 		if hc == nil {
@@ -104,11 +115,12 @@ func WithHTTPClient(hc *http.Client) Option {
 }
 
 // WithTimeout bounds each attempt, from its start to the last byte of the
-// answer read, on the SDK's transport and on a caller's (WithHTTPClient)
-// alike. An attempt cut off is retried like a broken connection, with a
-// fresh budget; its error is a net.Error whose Timeout() is true and matches
-// context.DeadlineExceeded. Bound the whole call, retries included, with
-// the context. Default 30 s.
+// answer read, redirects included, with a context.WithTimeout of the
+// caller's context, on the SDK's transport and on a caller's
+// (WithHTTPClient) alike. An attempt cut off is retried like a broken
+// connection, with a fresh budget; its error matches
+// context.DeadlineExceeded and is a net.Error whose Timeout() is true.
+// Bound the whole call, retries included, with the context. Default 30 s.
 func WithTimeout(d time.Duration) Option {
 	return func(c *config) {
 		if d <= 0 {
@@ -231,8 +243,6 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		return nil, err
 	}
 
-	// Each attempt is bounded by the http.Client's Timeout: a caller's
-	// transport sees an ordinary context with a deadline.
 	var hc *http.Client
 	if cfg.httpClient != nil {
 		cp := *cfg.httpClient
@@ -240,11 +250,8 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		if hc.Transport == nil {
 			hc.Transport = http.DefaultTransport
 		}
-		if hc.Timeout <= 0 || cfg.timeout < hc.Timeout {
-			hc.Timeout = cfg.timeout
-		}
 	} else {
-		hc = &http.Client{Transport: defaultTransport(cfg.timeout), Timeout: cfg.timeout}
+		hc = &http.Client{Transport: defaultTransport(cfg.timeout)}
 	}
 	hc.CheckRedirect = redirectPolicy(hc.CheckRedirect)
 	var limiter Limiter
@@ -260,7 +267,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		}
 		limiter = newLimiter(rps, 1)
 	}
-	hc.Transport = &transport{base: hc.Transport, limiter: limiter}
+	hc.Transport = &transport{base: hc.Transport, limiter: limiter, timeout: cfg.timeout}
 
 	c := &Client{
 		base:         base,
@@ -274,7 +281,14 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		clock:        cfg.clock,
 		jitter:       cfg.jitter,
 	}
-	c.Webhooks = WebhooksService{client: c}
+
+	// Services.
+	c.common.c = c
+	c.Contacts = (*ContactsService)(&c.common)
+	c.Events = (*EventsService)(&c.common)
+	c.Deliveries = (*DeliveriesService)(&c.common)
+	c.Integrations = (*IntegrationsService)(&c.common)
+	c.Webhooks = (*WebhooksService)(&c.common)
 	return c, nil
 }
 

@@ -47,6 +47,7 @@ type seenRequest struct {
 	Method      string
 	Path        string // decoded
 	EscapedPath string
+	RawQuery    string
 	Header      http.Header
 	Body        []byte
 }
@@ -84,7 +85,7 @@ func (h *mockHarness) script(rs ...httpmock.Responder) {
 		h.mu.Lock()
 		h.reqs = append(h.reqs, seenRequest{
 			Method: r.Method, Path: r.URL.Path, EscapedPath: r.URL.EscapedPath(),
-			Header: r.Header.Clone(), Body: body,
+			RawQuery: r.URL.RawQuery, Header: r.Header.Clone(), Body: body,
 		})
 		i := min(len(h.reqs), len(rs)) - 1
 		h.mu.Unlock()
@@ -378,13 +379,14 @@ func TestWithTimeout(t *testing.T) {
 	require.NoError(t, err)
 	tr := c.hc.Transport.(*transport)
 	base := tr.base.(*http.Transport)
-	assert.Equal(t, 5*time.Second, c.hc.Timeout, "the http.Client's Timeout bounds each attempt")
+	assert.Equal(t, 5*time.Second, tr.timeout, "each attempt is bounded")
+	assert.Zero(t, c.hc.Timeout, "by a context.WithTimeout, not the http.Client's Timeout")
 	assert.Equal(t, 5*time.Second, base.TLSHandshakeTimeout)
 	assert.Zero(t, base.ResponseHeaderTimeout, "the attempt's bound covers it")
 
 	c, err = NewClient(testKey, WithBaseURL("https://api.test"))
 	require.NoError(t, err)
-	assert.Equal(t, DefaultTimeout, c.hc.Timeout)
+	assert.Equal(t, DefaultTimeout, c.hc.Transport.(*transport).timeout)
 	assert.Equal(t, DefaultMaxRetries, c.maxRetries)
 	assert.Equal(t, DefaultMaxRetryWait, c.maxRetryWait)
 	assert.Equal(t, int64(DefaultMaxResponseBytes), c.maxBody)

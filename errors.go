@@ -28,7 +28,11 @@ var (
 	ErrMalformed     = errors.New("sendivent: malformed response body")
 )
 
-// Attempt is one try of a request.
+// Attempt is one try of a request by the SDK. net/http may itself send a
+// request a second time, once, when a pooled keep-alive connection turns out
+// to be closed before any byte of the answer came (it does so for a POST
+// only because the request carries an idempotency key, which makes that
+// safe); such a resend is part of the same Attempt.
 type Attempt struct {
 	StatusCode int           // 0 when no answer came
 	Err        error         // why the attempt failed without an answer, if it did

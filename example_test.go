@@ -111,7 +111,7 @@ func ExampleClient_Wait() {
 		fmt.Println("still", timeout.Last.Status)
 	case err != nil:
 		fmt.Println(err)
-	case n.Failed():
+	case n.Failed() && n.FailedMessage() != nil:
 		fmt.Println("failed:", n.FailedMessage().Error)
 	default:
 		fmt.Println(n.Status, "delivered:", n.Delivered())

@@ -12,11 +12,19 @@ import (
 // {{key}}. Each value must be encodable as JSON.
 type Payload map[string]any
 
-// Overrides change a send's content per channel, and its branding.
+// Overrides change a send's content per channel, and its branding. The
+// service documents email, sms and brand; put the overrides of other
+// channels (push, slack, telegram, whatsapp, discord) in Extra, as the
+// service names them:
+//
+//	&sendivent.Overrides{Extra: map[string]any{"push": map[string]any{"title": "Hi"}}}
 type Overrides struct {
 	Email *EmailOverrides `json:"email,omitempty"`
 	SMS   *SMSOverrides   `json:"sms,omitempty"`
 	Brand *BrandOverrides `json:"brand,omitempty"`
+	// Extra holds overrides the SDK does not model, sent as they are. A key
+	// that names a field above is a *ValidationError.
+	Extra map[string]any `json:"-"`
 }
 
 // EmailOverrides change an email's subject and recipients.
@@ -25,23 +33,39 @@ type EmailOverrides struct {
 	ReplyTo []string `json:"reply_to,omitempty"`
 	CC      []string `json:"cc,omitempty"`
 	BCC     []string `json:"bcc,omitempty"`
+	// Extra holds email overrides the SDK does not model, sent as they
+	// are. A key that names a field above is a *ValidationError.
+	Extra map[string]any `json:"-"`
 }
 
 // SMSOverrides change an SMS's sender.
 type SMSOverrides struct {
 	SenderID string `json:"sender_id,omitempty"` // alphanumeric, up to 11 characters
+	// Extra holds SMS overrides the SDK does not model, sent as they are.
+	// A key that names a field above is a *ValidationError.
+	Extra map[string]any `json:"-"`
 }
 
 // BrandOverrides change the branding of a send.
 type BrandOverrides struct {
 	Logotype string `json:"logotype,omitempty"` // an image URL
+	// Extra holds brand overrides the SDK does not model, sent as they
+	// are. A key that names a field above is a *ValidationError.
+	Extra map[string]any `json:"-"`
 }
 
 // SendRequest is everything about one send except the event's name. The
 // zero value of each field means "not set".
 type SendRequest struct {
-	// To is who gets it: one notification per recipient. At least one.
+	// To is who gets it: one notification per recipient. At least one,
+	// unless Broadcast is set.
 	To []Recipient
+	// Broadcast sends to the listeners configured on the event in the
+	// dashboard instead of to recipients: the request has no "to" at all.
+	// It and To are exclusive, so a forgotten To is still an error. Only
+	// the official SDKs' READMEs document broadcasts; the API reference
+	// marks "to" as required.
+	Broadcast bool
 	// Channel forces a channel; "" lets the service route by the event's
 	// channel order and the recipient's identifiers.
 	Channel   Channel
@@ -54,6 +78,10 @@ type SendRequest struct {
 	// repeat with the first answer and sends nothing. One is generated when
 	// empty. See IdempotencyKeyFrom. At most 255 bytes, no control characters.
 	IdempotencyKey string
+	// Extra holds body fields the SDK does not model, sent as they are
+	// beside to, payload, language, overrides and from; a key that names
+	// one of those is a *ValidationError.
+	Extra map[string]any
 }
 
 // SendResponse is the service's answer to an accepted send.
@@ -75,6 +103,9 @@ type SendResponse struct {
 	// service lists them; for one recipient it holds that one.
 	Notifications []SentNotification
 	Raw           json.RawMessage // the body as received
+
+	one  [1]SentNotification // Notifications' storage for one recipient
+	wire sendWire            // what the answer was decoded into
 }
 
 // SentNotification is one recipient's notification in a send's answer.
@@ -145,17 +176,22 @@ func (m *Message) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	m.SentAt, m.DeliveredAt = w.SentAt.ptr(), w.DeliveredAt.ptr()
-	m.Error = ""
-	switch {
-	case len(w.Error) == 0 || string(w.Error) == "null":
-	case w.Error[0] == '"':
-		m.Error = jsonString(w.Error)
-	default: // an object, as in the webhooks' {"code", "message"}
-		var e APIError
-		e.decodeBody(w.Error)
-		m.Error = cmpOr(e.Message, e.Code)
-	}
+	m.Error = errorText(w.Error)
 	return nil
+}
+
+// errorText reads a message's error: a string, or an object, as in the
+// webhooks' {"code", "message"}; "" for none.
+func errorText(raw json.RawMessage) string {
+	switch {
+	case len(raw) == 0 || string(raw) == "null":
+		return ""
+	case raw[0] == '"':
+		return jsonString(raw)
+	}
+	var e APIError
+	e.decodeBody(raw)
+	return cmpOr(e.Message, e.Code)
 }
 
 // lenientTime reads RFC 3339 and a few near forms; anything else is unset.

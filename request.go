@@ -1,11 +1,9 @@
 package sendivent
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -16,10 +14,12 @@ import (
 	"github.com/sendivent/sendivent-go/internal/clock"
 	"github.com/sendivent/sendivent-go/internal/redact"
 	"github.com/sendivent/sendivent-go/internal/retry"
+	"github.com/sendivent/sendivent-go/internal/wire"
 )
 
 // request is one API call, before it is sent.
 type request struct {
+	event  string // the event the call is about, if any
 	method string
 	route  string // the path template, for logs and errors: "/v1/send/{event}"
 	path   string // escaped: "/v1/send/welcome"
@@ -28,8 +28,10 @@ type request struct {
 	key    string // X-Idempotency-Key; "" for none
 }
 
-// answer is a response with its body read whole.
+// answer is a response with its body read whole, and the request it
+// answers.
 type answer struct {
+	req    *request
 	status int
 	header http.Header
 	body   []byte
@@ -38,8 +40,8 @@ type answer struct {
 // do sends r through go-retryablehttp's loop and decodes a 2xx answer with
 // decode. The SDK's policy sits in the loop's hooks: checkRetry asks
 // retry.Decide after each attempt, backoff returns the wait it chose, and
-// handle reads and judges each answer. Each attempt is bounded by the
-// http.Client's Timeout (WithTimeout).
+// handle reads and judges each answer. The transport bounds each attempt
+// with a context.WithTimeout (WithTimeout).
 //
 // decode may return a value with an error: a send that the service answered
 // with a 2xx but did not accept.
@@ -48,13 +50,14 @@ func do[T any](ctx context.Context, c *Client, r request, decode func(*answer) (
 	if err := c.usable(); err != nil {
 		return zero, err
 	}
-	cl := &call[T]{c: c, r: &r, decode: decode}
-	req, err := c.newRequest(ctx, &r)
+	cl := &call[T]{c: c, r: r, decode: decode}
+	cl.attempts = cl.first[:0]
+	req, err := c.newRequest(ctx, &cl.r)
 	if err != nil {
 		return zero, &TransportError{Method: r.method, Path: r.route, IdempotencyKey: r.key, Err: c.scrubErr(err)}
 	}
 	req.SetResponseHandler(cl.handle)
-	rc := &retryablehttp.Client{
+	cl.rc = retryablehttp.Client{
 		HTTPClient:   c.hc,
 		Logger:       nil, // its default logger writes every request to stderr
 		RetryMax:     c.maxRetries,
@@ -63,7 +66,10 @@ func do[T any](ctx context.Context, c *Client, r request, decode func(*answer) (
 		ErrorHandler: giveUp,
 		PrepareRetry: stillWanted,
 	}
-	resp, err := rc.Do(req)
+	if err := ctx.Err(); err != nil { // a transport that ignores the context would send it
+		return zero, cl.fail(ctx, err)
+	}
+	resp, err := cl.rc.Do(req)
 	if resp != nil {
 		resp.Body.Close() // handle has read it
 	}
@@ -87,24 +93,31 @@ func (c *Client) newRequest(ctx context.Context, r *request) (*retryablehttp.Req
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Authorization", c.cred.auth)
-	req.Header.Set("User-Agent", c.userAgent)
+	// The header's values share one array of this request's own: nothing a
+	// transport changes in one request reaches another.
+	v := [...]string{c.cred.auth, c.userAgent, "application/json", r.key}
+	h := req.Header
+	h["Authorization"] = v[0:1:1]
+	h["User-Agent"] = v[1:2:2]
 	if r.body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		h["Content-Type"] = v[2:3:3]
 	}
 	if r.key != "" {
-		req.Header.Set("X-Idempotency-Key", r.key)
+		h["X-Idempotency-Key"] = v[3:4:4]
 	}
 	return req, nil
 }
 
-// call is what one request's attempts found.
+// call is one request's retry loop and what its attempts found.
 type call[T any] struct {
+	rc       retryablehttp.Client // with this call's hooks
 	c        *Client
-	r        *request
+	r        request
 	decode   func(*answer) (T, error)
-	value    T // the decoded answer
+	value    T      // the decoded answer
+	answer   answer // the last one read
 	attempts []Attempt
+	first    [3]Attempt    // attempts' storage for the usual number
 	last     error         // the last attempt's failure
 	failure  retry.Failure // the same, as the policy sees it
 	wait     time.Duration // the wait checkRetry chose, for backoff
@@ -118,7 +131,7 @@ type call[T any] struct {
 func (cl *call[T]) checkRetry(ctx context.Context, _ *http.Response, err error) (bool, error) {
 	if err == nil {
 		if cl.answered { // handle read it and found it good
-			cl.c.logAttempt(ctx, cl.r, len(cl.attempts), cl.attempts[len(cl.attempts)-1], false)
+			cl.c.logAttempt(ctx, &cl.r, len(cl.attempts), cl.attempts[len(cl.attempts)-1], false)
 		}
 		cl.answered = false
 		return false, nil
@@ -139,7 +152,7 @@ func (cl *call[T]) checkRetry(ctx context.Context, _ *http.Response, err error) 
 	cl.answered = false
 	a := &cl.attempts[len(cl.attempts)-1]
 	if ctx.Err() != nil {
-		cl.c.logAttempt(ctx, cl.r, len(cl.attempts), *a, false)
+		cl.c.logAttempt(ctx, &cl.r, len(cl.attempts), *a, false)
 		return false, nil
 	}
 	p := retry.Plan{
@@ -152,7 +165,7 @@ func (cl *call[T]) checkRetry(ctx context.Context, _ *http.Response, err error) 
 	p.Deadline, _ = ctx.Deadline()
 	d := retry.Decide(cl.failure, p)
 	cl.wait, cl.stop, a.Wait = d.Wait, d.Stop, d.Wait
-	cl.c.logAttempt(ctx, cl.r, len(cl.attempts), *a, d.Retry)
+	cl.c.logAttempt(ctx, &cl.r, len(cl.attempts), *a, d.Retry)
 	return d.Retry, nil
 }
 
@@ -203,10 +216,11 @@ func (cl *call[T]) handle(resp *http.Response) error {
 		return err
 	}
 	body, rerr := readBody(resp, cl.c.maxBody)
-	ans := &answer{status: resp.StatusCode, header: resp.Header, body: body}
+	ans := &cl.answer
+	*ans = answer{req: &cl.r, status: resp.StatusCode, header: resp.Header, body: body}
 	if resp.StatusCode >= 300 {
 		e := cl.c.apiError(ans, cl.r.key)
-		if rerr != nil && rerr != errTooLarge { // an error answer is judged by its status, even cut short
+		if rerr != nil && rerr != wire.ErrTooLarge { // an error answer is judged by its status, even cut short
 			a.Err = cl.c.scrubErr(rerr)
 		}
 		cl.failure.Code, cl.failure.HasRetryAfter, cl.failure.RetryAfter = e.Code, e.retryAfterSet, e.RetryAfter
@@ -215,7 +229,7 @@ func (cl *call[T]) handle(resp *http.Response) error {
 	}
 	var err error
 	switch {
-	case rerr == errTooLarge:
+	case rerr == wire.ErrTooLarge:
 		err = ErrTooLarge
 	case rerr != nil: // the connection broke mid-body
 		err, cl.failure.Cut = rerr, true
@@ -239,27 +253,15 @@ func (cl *call[T]) handle(resp *http.Response) error {
 	return err
 }
 
-// errTooLarge is readBody's: the body is over the cap.
-var errTooLarge = errors.New("body over the size cap")
-
-// readBody reads the body, up to limit bytes. The attempt's bound (the
-// http.Client's Timeout) covers the read: net/http ends it when the bound
-// passes, and so does closing the body, which a transport that ignores its
-// request's context still honours.
+// readBody reads the body, up to limit bytes, into one buffer sized by the
+// Content-Length when there is one. The attempt's bound covers the read: the
+// transport ends it when the attempt's context ends.
 func readBody(resp *http.Response, limit int64) ([]byte, error) {
-	if resp.Request != nil {
-		stop := context.AfterFunc(resp.Request.Context(), func() { resp.Body.Close() })
-		defer stop()
+	size := int64(512)
+	if resp.ContentLength >= 0 {
+		size = resp.ContentLength + 1 // +1: room for the read that finds EOF
 	}
-	var buf bytes.Buffer
-	if resp.ContentLength > 0 && resp.ContentLength <= limit {
-		buf.Grow(int(resp.ContentLength) + 1) // +1: the read that finds EOF
-	}
-	n, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1))
-	if n > limit {
-		return buf.Bytes()[:limit], errTooLarge
-	}
-	return buf.Bytes(), err
+	return wire.ReadAll(make([]byte, 0, min(size, limit+1)), resp.Body, limit)
 }
 
 // fail builds the call's error from its last attempt and why it stopped.

@@ -78,11 +78,16 @@ func (c *afterFuncCtx) AfterFunc(func()) func() bool {
 	c.mu.Lock()
 	c.registered++
 	c.mu.Unlock()
-	return func() bool {
-		c.mu.Lock()
-		c.registered--
-		c.mu.Unlock()
-		return true
+	var once sync.Once
+	stopped := false
+	return func() bool { // as context.AfterFunc's: true the first time only
+		once.Do(func() {
+			c.mu.Lock()
+			c.registered--
+			c.mu.Unlock()
+			stopped = true
+		})
+		return stopped
 	}
 }
 

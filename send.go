@@ -33,6 +33,10 @@ func (b *EventBuilder) To(r ...Recipient) *EventBuilder {
 	return b
 }
 
+// Broadcast sends to the listeners configured on the event instead of to
+// recipients (see SendRequest.Broadcast); adding To too is an error.
+func (b *EventBuilder) Broadcast() *EventBuilder { b.req.Broadcast = true; return b }
+
 // Payload sets the template variables.
 func (b *EventBuilder) Payload(p Payload) *EventBuilder { b.req.Payload = p; return b }
 
@@ -60,7 +64,7 @@ func (b *EventBuilder) Send(ctx context.Context) (*SendResponse, error) {
 }
 
 type sendBody struct {
-	To        any        `json:"to"`
+	To        any        `json:"to,omitempty"` // nil only for a broadcast
 	Payload   Payload    `json:"payload"`
 	Language  string     `json:"language,omitempty"`
 	Overrides *Overrides `json:"overrides,omitempty"`
@@ -86,8 +90,7 @@ func (c *Client) Send(ctx context.Context, event string, req SendRequest) (*Send
 			slog.String("event", event), slog.Any("to", recipientsLog(req.To)),
 			slog.String("channel", string(req.Channel)), slog.String("idempotency_key", r.key))
 	}
-	d := sendDecoder{event: event, key: r.key}
-	return do(ctx, c, r, d.decode)
+	return do(ctx, c, r, decodeSend)
 }
 
 // sendRequest checks a send and encodes it. The key is the caller's, or a
@@ -97,7 +100,7 @@ func sendRequest(event string, req SendRequest) (request, error) {
 	if err != nil {
 		return request{}, err
 	}
-	r := request{method: "POST", route: "/v1/send/{event}", path: "/v1/send/" + url.PathEscape(event),
+	r := request{event: event, method: "POST", route: "/v1/send/{event}", path: "/v1/send/" + url.PathEscape(event),
 		body: enc, key: req.IdempotencyKey}
 	if req.Channel != "" {
 		r.route, r.path = "/v1/send/{event}/{channel}", r.path+"/"+string(req.Channel)
@@ -121,10 +124,13 @@ func encodeSend(event string, req SendRequest) ([]byte, error) {
 		return nil, invalid("channel", "unknown channel "+strconv.Quote(string(req.Channel)))
 	}
 	body := sendBody{Payload: req.Payload, Language: req.Language, Overrides: req.Overrides, From: req.From}
-	switch len(req.To) {
-	case 0:
-		return nil, invalid("to", "at least one recipient is required")
-	case 1:
+	switch n := len(req.To); {
+	case req.Broadcast && n > 0:
+		return nil, invalid("to", "a broadcast goes to the event's listeners: set To or Broadcast, not both")
+	case req.Broadcast:
+	case n == 0:
+		return nil, invalid("to", "at least one recipient is required (or Broadcast, for the event's listeners)")
+	case n == 1:
 		if err := checkRecipient(req.To[0], "to"); err != nil {
 			return nil, err
 		}
@@ -142,12 +148,21 @@ func encodeSend(event string, req SendRequest) ([]byte, error) {
 			return nil, err
 		}
 	}
+	if err := checkOverrides(req.Overrides); err != nil {
+		return nil, err
+	}
+	if err := checkExtra(req.Extra, sendFields, "request"); err != nil {
+		return nil, err
+	}
 	if body.Payload == nil {
 		body.Payload = Payload{}
 	}
 	enc, err := json.Marshal(&body)
+	if err == nil {
+		enc, err = withExtra(enc, req.Extra, sendFields, "request")
+	}
 	if err != nil {
-		return nil, encodeError(body, err)
+		return nil, encodeError(body, req.Extra, err)
 	}
 	return enc, nil
 }
@@ -175,11 +190,6 @@ func checkEvent(name string) error {
 	return nil
 }
 
-// sendDecoder reads a send's answer.
-type sendDecoder struct {
-	event, key string
-}
-
 // sendWire is every shape a send's answer is known to take, in one.
 type sendWire struct {
 	ID            string             `json:"id"`
@@ -190,20 +200,20 @@ type sendWire struct {
 	Deliveries    []map[string]any   `json:"deliveries"` // [{"email": "<delivery uuid>"}]
 }
 
-// decode reads any of the answers a send is known to get: one object, an
-// array of them, an object holding a notifications array, or the older
+// decodeSend reads any of the answers a send is known to get: one object,
+// an array of them, an object holding a notifications array, or the older
 // {success, deliveries} object. It returns the response with an error when
 // the answer does not accept the send or names no notification.
-func (d *sendDecoder) decode(a *answer) (*SendResponse, error) {
-	res := &SendResponse{IdempotencyKey: d.key, Raw: json.RawMessage(a.body)}
+func decodeSend(a *answer) (*SendResponse, error) {
+	res := &SendResponse{IdempotencyKey: a.req.key, Raw: json.RawMessage(a.body)}
 	res.Replayed = a.header.Get("X-Idempotent-Replay") == "true"
 	if i := firstByte(a.body); i >= 0 && a.body[i] == '[' {
 		if err := json.Unmarshal(a.body, &res.Notifications); err != nil {
 			return nil, malformed(err, a.body)
 		}
 	} else {
-		var w sendWire
-		if err := json.Unmarshal(a.body, &w); err != nil {
+		w := &res.wire
+		if err := json.Unmarshal(a.body, w); err != nil {
 			return nil, malformed(err, a.body)
 		}
 		res.ID, res.Event, res.Status, res.Notifications = w.ID, w.Event, w.Status, w.Notifications
@@ -217,7 +227,8 @@ func (d *sendDecoder) decode(a *answer) (*SendResponse, error) {
 			}
 		}
 		if len(res.Notifications) == 0 && res.ID != "" {
-			res.Notifications = []SentNotification{{ID: res.ID, Event: res.Event, Status: res.Status}}
+			res.one[0] = SentNotification{ID: res.ID, Event: res.Event, Status: res.Status}
+			res.Notifications = res.one[:]
 		}
 	}
 	if len(res.Notifications) > 0 {
@@ -228,7 +239,7 @@ func (d *sendDecoder) decode(a *answer) (*SendResponse, error) {
 			res.Status = first.Status
 		}
 	}
-	res.Event = cmpOr(res.Event, d.event)
+	res.Event = cmpOr(res.Event, a.req.event)
 	var body json.RawMessage // the part that says why, when one recipient was not accepted
 	for i, n := range res.Notifications {
 		if n.Status != "" && n.Status != SendAccepted {
@@ -299,9 +310,11 @@ func firstByte(b []byte) int {
 }
 
 // encodeError finds which part of the request could not be encoded.
-func encodeError(b sendBody, err error) error {
+func encodeError(b sendBody, extra map[string]any, err error) error {
 	field := "request"
 	switch {
+	case encodes(extra) != nil:
+		field = "request.extra"
 	case encodes(b.Payload) != nil:
 		field = "payload"
 	case encodes(b.To) != nil:

@@ -18,14 +18,33 @@
 // Sending is asynchronous: res.ID names the notification. Follow it to its
 // end with [Client.Wait], or see each change with [Client.Watch]:
 //
-//	n, err := client.Wait(ctx, res.ID) // completed, failed or stopped
+//	n, err := client.Wait(ctx, res.ID) // polls until completed, failed or stopped
 //
 // Cancel what has not gone out yet with [Client.Cancel].
+//
+// Send to the listeners configured on an event, rather than to recipients,
+// with Broadcast:
+//
+//	res, err := client.Event("deploy").Broadcast().Send(ctx)
+//
+// # Contacts and the rest of the API
+//
+// The other endpoints hang off the client as services. [ContactsService]
+// keeps the people notifications go to, and their push tokens:
+//
+//	ada, err := client.Contacts.Upsert(ctx, sendivent.Contact{Email: "ada@example.com", Name: "Ada"})
+//	err = client.Contacts.AddPushToken(ctx, "ada@example.com", deviceToken)
+//	for c, err := range client.Contacts.List(ctx, sendivent.ContactListParams{Search: "ada"}) {
+//
+// [EventsService], [DeliveriesService] and [IntegrationsService] read what
+// the dashboard configures and what was delivered; one source only
+// documents them. A field the SDK does not model goes in the Extra map of
+// [SendRequest], [Overrides] or [Contact].
 //
 // # Webhooks
 //
 // Instead of polling, let the service push delivery events to your server:
-// make the endpoint once with [Client.Webhooks] (Create returns its signing
+// make the endpoint once with [WebhooksService] (Create returns its signing
 // secret), and receive the events with package webhook, whose Handler
 // verifies each signature and calls your function once per event.
 //
@@ -37,22 +56,29 @@
 //
 // # Errors
 //
-// Every error is one of: a [*ValidationError] (bad input, nothing was sent),
-// an [*APIError] (the service answered with an error; match it with
-// [errors.Is] against [ErrRateLimited], [ErrNotFound] and the other
-// sentinels), or a [*TransportError] (no usable answer: the connection
-// failed, the context ended, or the body could not be read).
+// A call's error is one of five types:
+//   - [*ValidationError]: bad input, found before anything was sent;
+//   - [*APIError]: the service answered with an error, or with a 2xx that
+//     did not accept the send; match it with [errors.Is] against
+//     [ErrRateLimited], [ErrNotFound], [ErrRejected] and the other sentinels;
+//   - [*TransportError]: no usable answer: the connection failed, an attempt
+//     or the context timed out, or the body could not be read or was not
+//     what the service sends ([ErrMalformed], [ErrTooLarge]);
+//   - [*WaitTimeoutError]: Wait ran out of time, with the last state seen;
+//   - [*BatchError]: SendBatch's items that did not succeed, each with its
+//     own error of the types above.
 //
 // # Retries and duplicates
 //
 // Connection errors, timeouts, and 408, 429, 500, 502, 503 and 504 answers
 // (and a 409 for a request still in flight) are retried twice by default,
-// with jittered exponential backoff that honours Retry-After ("0" retries at
-// once). Every
-// send carries an X-Idempotency-Key, made once and reused by every retry, so
-// a retry after a lost answer cannot send the notification twice. Use
-// [IdempotencyKeyFrom] to derive the key from your own data, so that a job
-// that runs again re-sends the same key.
+// with jittered exponential backoff. A Retry-After is honoured, plus up to
+// a quarter more so that clients told the same wait do not come back
+// together ("0" retries at once). Every send carries an X-Idempotency-Key,
+// made once and reused by every retry, so a retry after a lost answer
+// cannot send the notification twice. Use [IdempotencyKeyFrom] to derive
+// the key from your own data, so that a job that runs again re-sends the
+// same key.
 //
 // # Testing
 //
@@ -63,7 +89,7 @@ package sendivent
 import "github.com/sendivent/sendivent-go/internal/idem"
 
 // Version is this SDK's release, sent in the User-Agent header.
-const Version = "0.1.0"
+const Version = "0.2.0"
 
 // The service's base URLs. A key starting with live_ goes to ProductionURL,
 // one starting with test_ to SandboxURL.

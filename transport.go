@@ -3,6 +3,7 @@ package sendivent
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -86,23 +87,64 @@ func newLimiter(rps float64, burst int) *rate.Limiter {
 	return rate.NewLimiter(rate.Limit(rps*rateMargin), burst)
 }
 
-// transport wraps the client's transport. It paces requests, and hides
-// CloseIdleConnections, which retryablehttp calls each time a request ends
-// in an error and which would throw away every pooled connection of a busy
-// client because the service answered one request with a 404.
+// transport wraps the client's transport. It paces requests, bounds each
+// attempt, and hides CloseIdleConnections, which retryablehttp calls each
+// time a request ends in an error and which would throw away every pooled
+// connection of a busy client because the service answered one request
+// with a 404.
 type transport struct {
 	base    http.RoundTripper
-	limiter Limiter // nil: no pacing
+	limiter Limiter       // nil: no pacing
+	timeout time.Duration // per attempt
 }
 
-// RoundTrip waits for the request's turn, then sends it.
+// RoundTrip waits for the request's turn, then sends it under the attempt's
+// bound: a context.WithTimeout of the caller's context, which the base
+// transport sees as the request's context and which ends when the body is
+// closed. A redirect's request is part of the attempt that got the
+// redirect, under the same deadline.
 func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if t.limiter != nil {
 		if err := t.limiter.Wait(r.Context()); err != nil {
 			return nil, &limiterError{err: err}
 		}
 	}
-	return t.base.RoundTrip(r)
+	var ctx context.Context
+	var cancel context.CancelFunc
+	if dl, ok := hopDeadline(r); ok {
+		ctx, cancel = context.WithDeadline(r.Context(), dl)
+	} else {
+		ctx, cancel = context.WithTimeout(r.Context(), t.timeout)
+	}
+	resp, err := t.base.RoundTrip(r.WithContext(ctx))
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	resp.Body = &boundBody{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+// hopDeadline is the deadline of the attempt a redirect's request belongs
+// to: that of the request whose answer was the redirect.
+func hopDeadline(r *http.Request) (time.Time, bool) {
+	if r.Response == nil || r.Response.Request == nil {
+		return time.Time{}, false
+	}
+	return r.Response.Request.Context().Deadline()
+}
+
+// boundBody ends the attempt's context when the body is closed, as
+// net/http's own bound (http.Client.Timeout) does.
+type boundBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *boundBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
 }
 
 // limiterError is a limiter's refusal: no request went out. It keeps the

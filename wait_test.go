@@ -367,6 +367,11 @@ func TestWaitGivesUpAtOnceWhenRetryAfterPassesTheEnd(t *testing.T) {
 	var te *WaitTimeoutError
 	require.ErrorAs(t, err, &te)
 	assert.Equal(t, 1, te.Polls, "no poll is wasted on an answer asking for an hour")
+	assert.ErrorIs(t, err, ErrRateLimited, "the last poll's error is kept")
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, time.Hour, apiErr.RetryAfter)
+	assert.Contains(t, err.Error(), "last poll: sendivent: 429")
 }
 
 func TestWaitStopsOnErrorsThatDoNotPass(t *testing.T) {

@@ -21,7 +21,9 @@ import (
 // delivery.delivered, delivery.failed, delivery.bounced,
 // delivery.complained). An application has at most one. Use it as
 // client.Webhooks; receive the events with package webhook.
-type WebhooksService struct{ client *Client }
+type WebhooksService service
+
+func (s *WebhooksService) client() *Client { return (*service)(s).client() }
 
 // WebhookConfig is a new webhook endpoint.
 type WebhookConfig struct {
@@ -78,7 +80,7 @@ const webhooksPath = "/v1/webhooks"
 // retried; Get it, then Update or Delete it. The request carries an
 // idempotency key, so a retry after a lost answer is not taken for a
 // second endpoint.
-func (s WebhooksService) Create(ctx context.Context, cfg WebhookConfig) (*Webhook, error) {
+func (s *WebhooksService) Create(ctx context.Context, cfg WebhookConfig) (*Webhook, error) {
 	if err := checkWebhookURL("url", cfg.URL); err != nil {
 		return nil, err
 	}
@@ -94,7 +96,7 @@ func (s WebhooksService) Create(ctx context.Context, cfg WebhookConfig) (*Webhoo
 		return nil, &ValidationError{Field: "webhook", Reason: "cannot be encoded as JSON", Err: err}
 	}
 	r := request{method: "POST", route: webhooksPath, path: webhooksPath, body: body, key: idem.New()}
-	w, err := do(ctx, s.client, r, decodeWebhookAnswer)
+	w, err := do(ctx, s.client(), r, decodeWebhookAnswer)
 	if errors.Is(err, ErrConflict) {
 		return nil, &webhookExistsError{err: err}
 	}
@@ -114,17 +116,17 @@ func (e *webhookExistsError) Unwrap() error { return e.err }
 
 // Get returns the application's webhook endpoint: GET /v1/webhooks. When it
 // has none the error matches ErrNotFound.
-func (s WebhooksService) Get(ctx context.Context) (*Webhook, error) {
+func (s *WebhooksService) Get(ctx context.Context) (*Webhook, error) {
 	r := request{method: "GET", route: webhooksPath, path: webhooksPath}
-	return do(ctx, s.client, r, decodeWebhookGet)
+	return do(ctx, s.client(), r, decodeWebhookGet)
 }
 
 // Update changes the endpoint uuid: PATCH /v1/webhooks/{uuid}, with the
 // fields of u that are set, and returns the endpoint as changed. An update
 // that sets nothing is a *ValidationError; an unknown uuid an error
 // matching ErrNotFound.
-func (s WebhooksService) Update(ctx context.Context, uuid string, u WebhookUpdate) (*Webhook, error) {
-	if err := checkWebhookUUID(uuid); err != nil {
+func (s *WebhooksService) Update(ctx context.Context, uuid string, u WebhookUpdate) (*Webhook, error) {
+	if err := checkIdentifier("uuid", uuid); err != nil {
 		return nil, err
 	}
 	if u.URL == "" && u.EnabledEvents == nil && u.Active == nil && u.Description == nil {
@@ -149,20 +151,20 @@ func (s WebhooksService) Update(ctx context.Context, uuid string, u WebhookUpdat
 	if err != nil { // strings and a bool only: cannot happen
 		return nil, &ValidationError{Field: "update", Reason: "cannot be encoded as JSON", Err: err}
 	}
-	r := request{method: "PATCH", route: webhooksPath + "/{uuid}", path: webhooksPath + "/" + url.PathEscape(uuid), body: body}
-	return do(ctx, s.client, r, decodeWebhookAnswer)
+	r := request{method: "PATCH", route: webhooksPath + "/{uuid}", path: webhooksPath + "/" + pathSegment(uuid), body: body}
+	return do(ctx, s.client(), r, decodeWebhookAnswer)
 }
 
 // Delete removes the endpoint uuid: DELETE /v1/webhooks/{uuid}. Deliveries
 // stop, and Create may make a new one. An unknown uuid is an error matching
 // ErrNotFound, except after a retry: the attempt whose answer was lost may
 // have deleted it, and then Delete returns nil.
-func (s WebhooksService) Delete(ctx context.Context, uuid string) error {
-	if err := checkWebhookUUID(uuid); err != nil {
+func (s *WebhooksService) Delete(ctx context.Context, uuid string) error {
+	if err := checkIdentifier("uuid", uuid); err != nil {
 		return err
 	}
-	r := request{method: "DELETE", route: webhooksPath + "/{uuid}", path: webhooksPath + "/" + url.PathEscape(uuid)}
-	_, err := do(ctx, s.client, r, func(*answer) (struct{}, error) { return struct{}{}, nil })
+	r := request{method: "DELETE", route: webhooksPath + "/{uuid}", path: webhooksPath + "/" + pathSegment(uuid)}
+	_, err := do(ctx, s.client(), r, doneAnswer)
 	var ae *APIError
 	if errors.As(err, &ae) && ae.StatusCode == 404 && len(ae.Attempts) > 1 {
 		return nil
@@ -232,24 +234,6 @@ func checkEventTypes(types []webhook.EventType) error {
 			if r == utf8.RuneError || unicode.IsSpace(r) || unicode.IsControl(r) {
 				return invalid(field, "event type "+strconv.Quote(string(t))+" contains white space, a control character or invalid UTF-8")
 			}
-		}
-	}
-	return nil
-}
-
-// checkWebhookUUID refuses what cannot name an endpoint in a path.
-func checkWebhookUUID(uuid string) error {
-	switch {
-	case uuid == "":
-		return invalid("uuid", "empty webhook uuid")
-	case uuid == "." || uuid == "..":
-		return invalid("uuid", "webhook uuid "+strconv.Quote(uuid)+" is a path segment, not an id")
-	case len(uuid) > 255:
-		return invalid("uuid", "webhook uuid longer than 255 bytes")
-	}
-	for _, r := range uuid {
-		if r == utf8.RuneError || unicode.IsSpace(r) || unicode.IsControl(r) {
-			return invalid("uuid", "webhook uuid contains white space, a control character or invalid UTF-8")
 		}
 	}
 	return nil

@@ -73,7 +73,7 @@ type webhookWire struct {
 // decodeWebhookAnswer reads the answer of Create and Update, which must
 // hold an endpoint.
 func decodeWebhookAnswer(a *answer) (*Webhook, error) {
-	w, err := decodeWebhook(a.body)
+	w, err := decodeWebhook(a)
 	if err == nil && w == nil {
 		err = &malformedError{err: errors.New("the answer has no webhook")}
 	}
@@ -82,33 +82,43 @@ func decodeWebhookAnswer(a *answer) (*Webhook, error) {
 
 // decodeWebhookGet reads the answer of Get, which may say there is none.
 func decodeWebhookGet(a *answer) (*Webhook, error) {
-	w, err := decodeWebhook(a.body)
+	w, err := decodeWebhook(a)
 	if err == nil && w == nil {
 		err = errNoWebhook
 	}
 	return w, err
 }
 
-// decodeWebhook finds the endpoint in body: under "webhook" (as documented),
-// "data" or "webhooks" (the first of a list), or the body itself. It
-// returns nil, nil when the body says there is none: null, or an empty list.
-func decodeWebhook(body []byte) (*Webhook, error) {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(body, &top); err != nil {
-		return nil, malformed(err, body)
+// decodeWebhook finds the endpoint in an answer: under "webhook" (as
+// documented), "webhooks" or "data" (the first of a list), or the answer
+// itself (in the data envelope or not). It returns nil, nil when the answer
+// says there is none: null, or an empty list.
+func decodeWebhook(a *answer) (*Webhook, error) {
+	f, err := fields(a)
+	if err != nil {
+		return nil, err
 	}
-	obj := json.RawMessage(body)
-	for _, k := range []string{"webhook", "data", "webhooks"} {
-		if v, ok := top[k]; ok {
+	var obj json.RawMessage
+	bare := false
+	for _, k := range []string{"webhook", "webhooks", "data"} {
+		if v, ok := f[k]; ok {
 			obj = v
 			break
 		}
 	}
-	obj = bytes.TrimSpace(obj)
-	if len(obj) > 0 && obj[0] == '[' {
+	if obj == nil {
+		_, hasUUID := f["uuid"]
+		_, hasURL := f["url"]
+		if !hasUUID && !hasURL {
+			return nil, &malformedError{err: errors.New("the answer has no webhook")}
+		}
+		obj, _ = json.Marshal(f) // raw messages from a decode always encode
+		bare = true
+	}
+	if i := firstByte(obj); i >= 0 && obj[i] == '[' {
 		var list []json.RawMessage
 		if err := json.Unmarshal(obj, &list); err != nil {
-			return nil, malformed(err, body)
+			return nil, malformed(err, a.body)
 		}
 		if len(list) == 0 {
 			return nil, nil
@@ -120,11 +130,14 @@ func decodeWebhook(body []byte) (*Webhook, error) {
 	}
 	var in webhookWire
 	if err := json.Unmarshal(obj, &in); err != nil {
-		return nil, malformed(err, body)
+		return nil, malformed(err, a.body)
+	}
+	if bare {
+		in.SigningSecret = f["signing_secret"] // as sent, not as re-encoded
 	}
 	w := &Webhook{
-		UUID: cmpOr(in.UUID, jsonText(in.ID)), URL: in.URL, EnabledEvents: in.EnabledEvents,
-		CreatedAt: in.CreatedAt.t, Raw: json.RawMessage(body),
+		UUID: cmpOr(in.UUID, lenientString(in.ID)), URL: in.URL, EnabledEvents: in.EnabledEvents,
+		CreatedAt: in.CreatedAt.t, Raw: json.RawMessage(a.body),
 	}
 	if w.EnabledEvents == nil {
 		w.EnabledEvents = in.Events
@@ -142,22 +155,13 @@ func decodeWebhook(body []byte) (*Webhook, error) {
 		w.SigningSecret = WebhookSecret(secret)
 		// The raw token as sent (escapes and all), so that it is found.
 		masked, _ := json.Marshal(w.SigningSecret.masked())
-		w.Raw = bytes.ReplaceAll(body, in.SigningSecret, masked)
+		w.Raw = bytes.ReplaceAll(a.body, in.SigningSecret, masked)
+		if bytes.Equal(w.Raw, a.body) { // not found as sent: keep no copy rather than the secret
+			w.Raw = nil
+		}
 	}
 	if w.UUID == "" && w.URL == "" {
 		return nil, &malformedError{err: errors.New("the webhook has neither uuid nor url")}
 	}
 	return w, nil
-}
-
-// jsonText is a JSON string, or a number as written (an id may be numeric).
-func jsonText(raw json.RawMessage) string {
-	if s := jsonString(raw); s != "" {
-		return s
-	}
-	var n json.Number
-	if len(raw) > 0 && json.Unmarshal(raw, &n) == nil {
-		return n.String()
-	}
-	return ""
 }

@@ -1,6 +1,7 @@
 package sendiventtest
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net/http"
@@ -34,6 +35,7 @@ func errReply(status int, msg, code string) reply {
 // processing, then the answer (possibly damaged by a fault).
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	raw, _ := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	r.Body = io.NopCloser(bytes.NewReader(raw)) // for a FaultFunc that reads it
 	route, p, allow, found := apiRoutes.find(r.Method, r.URL.EscapedPath())
 	if !found && len(allow) > 0 {
 		// The path names an endpoint, for another method: find it for its
@@ -41,7 +43,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		route, p, _, _ = apiRoutes.find(allow[0], r.URL.EscapedPath())
 	}
 	rec := Request{
-		Method: r.Method, Path: r.URL.EscapedPath(), Endpoint: route.endpoint,
+		Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.Query(), Endpoint: route.endpoint,
 		Event: p["event"], Channel: p["channel"], NotificationID: p["notification"],
 		Header: r.Header.Clone(), RawBody: raw,
 		IdempotencyKey: r.Header.Get("X-Idempotency-Key"),

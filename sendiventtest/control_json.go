@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/sendivent/sendivent-go"
@@ -44,6 +45,7 @@ func toControlNotification(n Notification) controlNotification {
 type controlRequest struct {
 	Method         string          `json:"method"`
 	Path           string          `json:"path"`
+	Query          url.Values      `json:"query,omitempty"`
 	Endpoint       Endpoint        `json:"endpoint,omitempty"`
 	Event          string          `json:"event,omitempty"`
 	Channel        string          `json:"channel,omitempty"`
@@ -65,7 +67,7 @@ func toControlRequest(r Request) controlRequest {
 	h.Del("Authorization")
 	h.Del("Proxy-Authorization")
 	out := controlRequest{
-		Method: r.Method, Path: r.Path, Endpoint: r.Endpoint, Event: r.Event, Channel: r.Channel,
+		Method: r.Method, Path: r.Path, Query: r.Query, Endpoint: r.Endpoint, Event: r.Event, Channel: r.Channel,
 		NotificationID: r.NotificationID, Header: h, IdempotencyKey: r.IdempotencyKey,
 		Replayed: r.Replayed, Created: r.Created, Status: r.Status, Fault: r.Fault,
 		RequestID: r.RequestID, Time: r.Time,

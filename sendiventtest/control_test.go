@@ -159,9 +159,9 @@ func TestControlRequests(t *testing.T) {
 	assert.Len(t, a.json(t)["requests"], 3)
 	a = ctl(t, srv, http.MethodGet, "/_fake/requests?endpoint=notification&endpoint=cancel", nil)
 	assert.Len(t, a.json(t)["requests"], 1)
-	a = ctl(t, srv, http.MethodGet, "/_fake/requests?endpoint=contacts", nil)
+	a = ctl(t, srv, http.MethodGet, "/_fake/requests?endpoint=nope", nil)
 	assert.Equal(t, http.StatusBadRequest, a.status)
-	assert.JSONEq(t, `{"error":"unknown endpoint \"contacts\"","code":"INVALID_REQUEST"}`, string(a.body))
+	assert.JSONEq(t, `{"error":"unknown endpoint \"nope\"","code":"INVALID_REQUEST"}`, string(a.body))
 }
 
 func TestControlFaults(t *testing.T) {

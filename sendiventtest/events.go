@@ -112,23 +112,47 @@ func (s Step) check() error {
 // EventConfig declares one event, as WithEvent does, in a form that a JSON
 // file or a flag can fill: {"name": "drip", "steps": ["email", "wait:1h",
 // "sms"]}. An event without steps routes in the default channel order.
+//
+// Listeners are who a broadcast (a send without "to") of the event goes to,
+// as the event listeners configured in the dashboard: each a
+// sendivent.Address or a sendivent.Contact; in JSON, a string or a contact
+// object, {"name": "deploy", "steps": ["slack"], "listeners": ["#ops"]}. A
+// broadcast of an event without listeners answers 400, as a send without
+// "to" does.
 type EventConfig struct {
-	Name  string `json:"name"`
-	Steps []Step `json:"steps,omitempty"`
+	Name      string                `json:"name"`
+	Steps     []Step                `json:"steps,omitempty"`
+	Listeners []sendivent.Recipient `json:"listeners,omitempty"`
 }
 
 // UnmarshalJSON decodes an event and checks it has a name; its steps check
-// themselves.
+// themselves, and each listener is read as a string (an Address) or an
+// object (a Contact).
 func (e *EventConfig) UnmarshalJSON(b []byte) error {
-	type plain EventConfig
-	var p plain
+	var p struct {
+		Name      string            `json:"name"`
+		Steps     []Step            `json:"steps,omitempty"`
+		Listeners []json.RawMessage `json:"listeners,omitempty"`
+	}
 	if err := json.Unmarshal(b, &p); err != nil {
 		return err
 	}
 	if strings.TrimSpace(p.Name) == "" {
 		return errors.New("sendiventtest: event without a name")
 	}
-	*e = EventConfig(p)
+	*e = EventConfig{Name: p.Name, Steps: p.Steps}
+	for i, raw := range p.Listeners {
+		var addr string
+		if json.Unmarshal(raw, &addr) == nil {
+			e.Listeners = append(e.Listeners, sendivent.Address(addr))
+			continue
+		}
+		var c sendivent.Contact
+		if err := json.Unmarshal(raw, &c); err != nil {
+			return fmt.Errorf("sendiventtest: event %q: listener %d is neither a string nor a contact object", p.Name, i)
+		}
+		e.Listeners = append(e.Listeners, c)
+	}
 	return nil
 }
 
@@ -174,7 +198,7 @@ func WithEvent(name string, steps ...Step) Option {
 func WithEvents(events ...EventConfig) Option {
 	return func(c *config) {
 		if c.events == nil {
-			c.events = map[string][]Step{}
+			c.events, c.listeners = map[string][]Step{}, map[string][]sendivent.Recipient{}
 		}
 		for _, e := range events {
 			steps := append([]Step(nil), e.Steps...)
@@ -184,6 +208,7 @@ func WithEvents(events ...EventConfig) Option {
 				}
 			}
 			c.events[e.Name] = steps
+			c.listeners[e.Name] = append([]sendivent.Recipient(nil), e.Listeners...)
 		}
 	}
 }
@@ -199,4 +224,24 @@ func (s *Server) eventSteps(event string) ([]Step, bool) {
 	}
 	steps, ok := s.events[event]
 	return steps, ok
+}
+
+// parseListeners parses the listeners of each event as `to` entries;
+// an invalid one is an error.
+func parseListeners(ls map[string][]sendivent.Recipient) (map[string][]recipient, error) {
+	out := map[string][]recipient{}
+	for name, rs := range ls {
+		for i, r := range rs {
+			raw, err := json.Marshal(r)
+			if err != nil {
+				return nil, fmt.Errorf("event %q: listener %d: %v", name, i, err)
+			}
+			rc, aerr := parseRecipient(decodeJSON(raw, true), decodeJSON(raw, false), fmt.Sprintf("listeners[%d]", i))
+			if aerr != nil {
+				return nil, fmt.Errorf("event %q: listener %d: %s", name, i, aerr.Error)
+			}
+			out[name] = append(out[name], rc)
+		}
+	}
+	return out, nil
 }

@@ -62,7 +62,8 @@ type Fault struct {
 	Latency time.Duration
 }
 
-// FaultFunc decides the fault for one request; see WithFaultFunc.
+// FaultFunc decides the fault for one request; see WithFaultFunc. It may
+// read the request's body: the fake has read it already and puts a copy back.
 type FaultFunc func(r *http.Request) Fault
 
 // Script is a scripted fault for the next N matching requests, built with

@@ -19,7 +19,9 @@ type message struct {
 	id, err             string
 	status              sendivent.MessageStatus
 	channel             sendivent.Channel
+	queuedAt            time.Time
 	sentAt, deliveredAt *time.Time
+	endedAt             *time.Time // when it failed or was suppressed
 }
 
 type notification struct {
@@ -67,7 +69,7 @@ func (s *Server) enterLocked(n *notification, i int) {
 		s.scheduleLocked(n, s.scaled(st.wait))
 		return
 	}
-	n.cur = &message{id: newUUID(), channel: st.channel, status: sendivent.MessageQueued}
+	n.cur = &message{id: newUUID(), channel: st.channel, status: sendivent.MessageQueued, queuedAt: stamp()}
 	n.messages = append(n.messages, n.cur)
 	n.status = sendivent.StatusRunning
 	s.scheduleLocked(n, s.stepDelay)
@@ -220,7 +222,7 @@ func (s *Server) endMessage(id string, status sendivent.MessageStatus, reason st
 		if n.cur == nil {
 			return ErrNoMessageInFlight
 		}
-		n.cur.status, n.cur.err = status, reason
+		n.cur.status, n.cur.err, n.cur.endedAt = status, reason, now()
 		typ := webhook.DeliveryFailed
 		if status == sendivent.MessageSuppressed && n.cur.channel == sendivent.ChannelEmail {
 			typ = webhook.DeliveryBounced

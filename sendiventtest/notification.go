@@ -15,8 +15,10 @@ import (
 type Notification struct {
 	sendivent.Notification
 	// Recipient is the notification's `to` entry as the request named it: a
-	// contact object's fields, or a string's (an address, a phone number, a
-	// Slack id, or else an external id or contact uuid, in ID).
+	// contact object's fields (those the SDK does not model in Extra), or a
+	// string's (an address, a phone number, a Slack id, or else an external
+	// id or contact uuid, in ID). For a broadcast it is the event's
+	// listener.
 	Recipient sendivent.Contact
 	// ContactID is the uuid of the fake's contact the recipient resolved to.
 	ContactID string

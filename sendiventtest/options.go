@@ -3,6 +3,7 @@ package sendiventtest
 import (
 	"time"
 
+	"github.com/sendivent/sendivent-go"
 	"github.com/sendivent/sendivent-go/internal/fakehook"
 )
 
@@ -20,16 +21,21 @@ const DefaultTimeScale = 1000
 type Option func(*config)
 
 type config struct {
-	apiKey     string
-	addr       string
-	events     map[string][]Step
-	manual     bool
-	stepDelay  time.Duration
-	timeScale  float64
-	arrayShape fakehook.ArrayShape
-	rateLimit  int
-	faultFunc  FaultFunc
-	webhook    *hookOption
+	apiKey    string
+	addr      string
+	events    map[string][]Step
+	listeners map[string][]sendivent.Recipient
+	// integrations are WithIntegrations'; integrationsSet tells an empty
+	// list from none given.
+	integrations    []sendivent.Integration
+	integrationsSet bool
+	manual          bool
+	stepDelay       time.Duration
+	timeScale       float64
+	arrayShape      fakehook.ArrayShape
+	rateLimit       int
+	faultFunc       FaultFunc
+	webhook         *hookOption
 }
 
 // WithAPIKey sets the key the server accepts (default: a fresh random

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/sendivent/sendivent-go"
@@ -14,13 +15,19 @@ var (
 	slackIDRe = regexp.MustCompile(`^U[A-Z0-9]{2,}$`)
 )
 
-// recipient is one parsed entry of `to`.
+// recipient is one parsed entry of `to`, or a contact object of the
+// contacts API.
 type recipient struct {
 	field    string // "to" or "to[i]"
 	ref      string // a string that names an external id or contact uuid
 	ids      identity
 	language string         // a contact object's "language"
+	avatar   string         // a contact object's "avatar"
+	username string         // a contact object's "username"
 	meta     map[string]any // a contact object's "meta", as plainly decoded
+	// extra are the contact object's other fields, which the service keeps
+	// in meta with camelCase keys.
+	extra map[string]any
 }
 
 // contact is the recipient as the request named it, in the SDK's type.
@@ -28,8 +35,9 @@ func (r recipient) contact() sendivent.Contact {
 	id := r.ids
 	c := sendivent.Contact{
 		ID: id.externalID, Email: id.email, Phone: id.phone, Name: id.name,
+		Avatar: r.avatar, Username: r.username,
 		Slack: id.slack, Telegram: id.telegram, Discord: id.discord,
-		PushTokens: id.pushTokens, Language: r.language, Meta: r.meta,
+		PushTokens: id.pushTokens, Language: r.language, Meta: r.meta, Extra: r.extra,
 	}
 	if c.ID == "" {
 		c.ID = r.ref
@@ -37,11 +45,19 @@ func (r recipient) contact() sendivent.Contact {
 	return c
 }
 
+// isChannel reports whether the recipient is only a Slack channel
+// ("#general"): a destination, not a person.
+func (r recipient) isChannel() bool {
+	id := r.ids
+	return strings.HasPrefix(id.slack, "#") && r.ref == "" && id.externalID == "" && id.email == "" &&
+		id.phone == "" && id.telegram == "" && id.discord == "" && len(id.pushTokens) == 0
+}
+
 // contactOf reads a contact object (m decoded with UseNumber, plain
 // without) leniently: it is a custom sender, which the service checks
 // against its verified senders and the fake only records.
 func contactOf(m, plain map[string]any) sendivent.Contact {
-	r, _ := parseContact(m, plain, recipient{field: "from"})
+	r, _ := parseFields(m, plain, recipient{field: "from"})
 	return r.contact()
 }
 
@@ -84,8 +100,10 @@ func (id *identity) merge(o identity) {
 	set(&id.telegram, o.telegram)
 	set(&id.discord, o.discord)
 	set(&id.name, o.name)
-	if len(o.pushTokens) > 0 {
-		id.pushTokens = append([]string(nil), o.pushTokens...)
+	for _, t := range o.pushTokens { // tokens add up: one per device
+		if !slices.Contains(id.pushTokens, t) {
+			id.pushTokens = append(id.pushTokens, t)
+		}
 	}
 }
 
@@ -155,9 +173,36 @@ func parseRecipient(v, plain any, field string) (recipient, *apiError) {
 	return r, badTo(field, "Recipient must be a string or a contact object")
 }
 
-// parseContact reads the identifiers of a contact object; plain is the same
-// object decoded without UseNumber, for its meta.
+// parseContact reads a contact object that must hold an identifier (a
+// recipient); plain is the same object decoded without UseNumber, for its
+// meta.
 func parseContact(m, plain map[string]any, r recipient) (recipient, *apiError) {
+	r, err := parseFields(m, plain, r)
+	if err != nil {
+		return r, err
+	}
+	id := r.ids
+	if id.externalID == "" && id.email == "" && id.phone == "" && id.slack == "" &&
+		id.telegram == "" && id.discord == "" && len(id.pushTokens) == 0 {
+		e := badTo(r.field, "Contact must have at least one identifier")
+		e.Code = "MISSING_IDENTIFIER"
+		return r, e
+	}
+	return r, nil
+}
+
+// contactKeys are the fields of a contact object the service models; the
+// others go to its meta.
+var contactKeys = map[string]bool{
+	"id": true, "external_id": true, "externalId": true, "email": true, "phone": true,
+	"name": true, "avatar": true, "username": true, "slack": true, "slack_id": true,
+	"telegram": true, "discord": true, "push_token": true, "push_tokens": true,
+	"language": true, "meta": true,
+}
+
+// parseFields reads the fields of a contact object and checks the form of
+// those that are set.
+func parseFields(m, plain map[string]any, r recipient) (recipient, *apiError) {
 	str := func(key string, numOK bool) (string, *apiError) {
 		v, ok := m[key]
 		if !ok || v == nil {
@@ -191,6 +236,8 @@ func parseContact(m, plain map[string]any, r recipient) (recipient, *apiError) {
 	get(&r.ids.discord, "discord", true)
 	get(&r.ids.name, "name", false)
 	get(&r.language, "language", false)
+	get(&r.avatar, "avatar", false)
+	get(&r.username, "username", false)
 	var tok string
 	get(&tok, "push_token", false)
 	if err != nil {
@@ -217,13 +264,15 @@ func parseContact(m, plain map[string]any, r recipient) (recipient, *apiError) {
 			r.ids.pushTokens = append(r.ids.pushTokens, s)
 		}
 	}
-	id := r.ids
-	if id.externalID == "" && id.email == "" && id.phone == "" && id.slack == "" &&
-		id.telegram == "" && id.discord == "" && len(id.pushTokens) == 0 {
-		e := badTo(r.field, "Contact must have at least one identifier")
-		e.Code = "MISSING_IDENTIFIER"
-		return r, e
+	for k, v := range plain {
+		if !contactKeys[k] {
+			if r.extra == nil {
+				r.extra = map[string]any{}
+			}
+			r.extra[k] = v
+		}
 	}
+	id := r.ids
 	if id.email != "" && !strings.Contains(id.email, "@") {
 		e := badTo(r.field, "Invalid email address")
 		e.Code = "INVALID_EMAIL"
@@ -233,80 +282,4 @@ func parseContact(m, plain map[string]any, r recipient) (recipient, *apiError) {
 		return r, badTo(r.field, "Phone number must be in E.164 format")
 	}
 	return r, nil
-}
-
-// contact is one stored contact.
-type contact struct {
-	uuid string
-	ids  identity
-}
-
-// contactStore holds the contacts sends created, indexed by identifiers.
-type contactStore struct {
-	byKey map[string]*contact // "uuid:…", "ext:…", "email:…", "phone:…", "slack:…", …
-}
-
-func (id identity) keys() []string {
-	var ks []string
-	add := func(prefix, v string) {
-		if v != "" {
-			ks = append(ks, prefix+v)
-		}
-	}
-	add("ext:", id.externalID)
-	add("email:", strings.ToLower(id.email))
-	add("phone:", id.phone)
-	add("slack:", id.slack)
-	add("telegram:", id.telegram)
-	add("discord:", id.discord)
-	return ks
-}
-
-// find returns the stored contact the recipient names, or nil.
-func (cs *contactStore) find(r recipient) *contact {
-	if r.ref != "" {
-		if c := cs.byKey["uuid:"+r.ref]; c != nil {
-			return c
-		}
-		if c := cs.byKey["ext:"+r.ref]; c != nil {
-			return c
-		}
-	}
-	for _, k := range r.ids.keys() {
-		if c := cs.byKey[k]; c != nil {
-			return c
-		}
-	}
-	return nil
-}
-
-// resolve returns the recipient's identifiers as the service would see them:
-// the stored contact's, updated by what the request says.
-func (cs *contactStore) resolve(r recipient) identity {
-	var id identity
-	if c := cs.find(r); c != nil {
-		id = c.ids
-		id.pushTokens = append([]string(nil), c.ids.pushTokens...)
-	} else if r.ref != "" {
-		id.externalID = r.ref
-	}
-	id.merge(r.ids)
-	return id
-}
-
-// upsert creates or updates the recipient's contact and returns it.
-func (cs *contactStore) upsert(r recipient) *contact {
-	if cs.byKey == nil {
-		cs.byKey = map[string]*contact{}
-	}
-	c := cs.find(r)
-	if c == nil {
-		c = &contact{uuid: newUUID()}
-		cs.byKey["uuid:"+c.uuid] = c
-	}
-	c.ids = cs.resolve(r)
-	for _, k := range c.ids.keys() {
-		cs.byKey[k] = c
-	}
-	return c
 }

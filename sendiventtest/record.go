@@ -2,6 +2,7 @@ package sendiventtest
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 	"time"
 )
@@ -12,10 +13,12 @@ type Request struct {
 	// Path is the path as sent on the wire, still escaped
 	// (e.g. "/v1/send/order%2Fshipped").
 	Path string
+	// Query is the request's query string, parsed (empty when it has none).
+	Query url.Values
 	// Endpoint is the endpoint the path names; "" if it names none.
 	Endpoint Endpoint
 	// Event and Channel are the unescaped path segments of a send or cancel
-	// ("" when absent). Channel is the raw value, even if it is not a known
+	// ("" when absent); Event is also that of GET /v1/events/{identifier}. Channel is the raw value, even if it is not a known
 	// channel.
 	Event, Channel string
 	// NotificationID is the id of a GET /v1/notifications/{id}.

@@ -49,9 +49,10 @@ func TestRouter(t *testing.T) {
 
 func TestEveryEndpointIsRouted(t *testing.T) {
 	t.Parallel()
-	for _, e := range []Endpoint{EndpointSend, EndpointNotification, EndpointCancel} {
+	for _, e := range []Endpoint{EndpointSend, EndpointNotification, EndpointCancel,
+		EndpointContacts, EndpointEvents, EndpointDeliveries, EndpointIntegrations} {
 		assert.True(t, knownEndpoint(e), e)
 	}
 	assert.True(t, knownEndpoint(EndpointAll))
-	assert.False(t, knownEndpoint("contacts"))
+	assert.False(t, knownEndpoint("nope"))
 }

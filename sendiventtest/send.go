@@ -40,12 +40,13 @@ func (s *Server) eventNotFound(x *exchange, event string) reply {
 
 // sendBody is a decoded and validated send or cancel body.
 type sendBody struct {
-	rcpts    []recipient
-	array    bool
-	payload  sendivent.Payload
-	language string
-	over     *sendivent.Overrides
-	from     sendivent.Recipient
+	rcpts     []recipient
+	array     bool
+	broadcast bool // a send without "to": to the event's listeners
+	payload   sendivent.Payload
+	language  string
+	over      *sendivent.Overrides
+	from      sendivent.Recipient
 }
 
 // parseBody validates the JSON body of a send (allowArray) or a cancel.
@@ -56,12 +57,16 @@ func parseBody(raw []byte, plain map[string]any, allowArray bool) (sendBody, *ap
 		return b, &apiError{status: 400, Error: "Invalid JSON body"}
 	}
 	to, ok := m["to"]
-	if !ok || to == nil {
-		return b, &apiError{status: 400, Error: "Missing required field: to", Field: "to"}
-	}
 	var err *apiError
-	if b.rcpts, b.array, err = parseTo(to, plain["to"], allowArray); err != nil {
-		return b, err
+	switch {
+	case !ok && allowArray:
+		b.broadcast, b.array = true, true // sendLocked finds the listeners
+	case !ok || to == nil:
+		return b, errMissingTo("")
+	default:
+		if b.rcpts, b.array, err = parseTo(to, plain["to"], allowArray); err != nil {
+			return b, err
+		}
 	}
 	if !allowArray {
 		return b, nil
@@ -105,6 +110,16 @@ func parseBody(raw []byte, plain map[string]any, allowArray bool) (sendBody, *ap
 		}
 	}
 	return b, nil
+}
+
+// errMissingTo answers a send or cancel without "to"; for a broadcast, one
+// of an event without listeners.
+func errMissingTo(event string) *apiError {
+	msg := "Missing required field: to"
+	if event != "" {
+		msg += fmt.Sprintf(" (event '%s' has no listeners to broadcast to)", event)
+	}
+	return &apiError{status: 400, Error: msg, Field: "to"}
 }
 
 // planFor routes one recipient: the steps its notification will run.
@@ -165,6 +180,11 @@ func (s *Server) sendLocked(x *exchange) reply {
 	if !ok {
 		return s.eventNotFound(x, event)
 	}
+	if b.broadcast {
+		if b.rcpts = s.listeners[event]; len(b.rcpts) == 0 {
+			return errMissingTo(event).reply()
+		}
+	}
 	plans := make([][]Step, len(b.rcpts))
 	for i, rc := range b.rcpts {
 		if plans[i], err = planFor(event, steps, forced, s.contacts.resolve(rc), rc.field); err != nil {
@@ -174,10 +194,16 @@ func (s *Server) sendLocked(x *exchange) reply {
 	created := stamp()
 	answers := make([]sendAnswer, 0, len(b.rcpts))
 	for i, rc := range b.rcpts {
-		c := s.contacts.upsert(rc)
+		// A Slack channel is a destination, not a person: the service
+		// creates no contact for it.
+		contactID, ids := "", s.contacts.resolve(rc)
+		if !rc.isChannel() {
+			c := s.contacts.upsert(rc)
+			contactID, ids = c.uuid, c.ids
+		}
 		n := &notification{
 			id: newUUID(), event: event, forced: forced, plan: plans[i],
-			contactID: c.uuid, contact: c.ids, recipient: rc.contact(),
+			contactID: contactID, contact: ids, recipient: rc.contact(),
 			payload: b.payload, language: b.language, overrides: b.over, from: b.from,
 			idemKey: x.rec.IdempotencyKey, requestID: x.rec.RequestID, createdAt: created,
 		}
@@ -212,7 +238,7 @@ func (s *Server) cancelLocked(x *exchange) reply {
 		return s.eventNotFound(x, event)
 	}
 	cancelled := 0
-	if c := s.contacts.find(b.rcpts[0]); c != nil {
+	if c := s.contacts.find(b.rcpts[0]); c != nil && !b.rcpts[0].isChannel() {
 		for _, n := range s.order {
 			if n.event == event && n.contactID == c.uuid && !n.status.Terminal() {
 				s.stopLocked(n)

@@ -26,10 +26,26 @@
 //
 // The server checks Bearer auth, validates bodies with the service's error
 // answers, routes by the recipient's identifiers (or a forced channel),
-// creates one notification per recipient, moves each through its lifecycle,
-// cancels, replays idempotent requests, records every request, and injects
-// scripted or random faults. Every Server is independent: parallel tests may
-// each run their own.
+// creates one notification per recipient (or per listener of the event, for
+// a broadcast: see EventConfig), moves each through its lifecycle, cancels,
+// replays idempotent requests, records every request, and injects scripted
+// or random faults. Every Server is independent: parallel tests may each run
+// their own.
+//
+// It also serves the rest of the API, as the service is described:
+//
+//   - contacts (/v1/contacts…): a store with the service's merge rule (an
+//     upsert, or a send, updates the contact that any of its identifiers
+//     matches, and creates one otherwise; a Slack channel is not a contact),
+//     unknown fields kept in meta with camelCase keys, search over name,
+//     email, phone and user id, pages of up to 100 with a total, push
+//     tokens that add up (removing one the contact lacks succeeds), 404 for
+//     an unknown contact. Server.Contacts shows the store.
+//   - the events catalogue (/v1/events…): the declared events, their
+//     channels and one English template per channel.
+//   - deliveries (/v1/deliveries…): one per message, oldest first, with a
+//     trace timeline (queued, sent, delivered or failed).
+//   - integrations (/v1/integrations): see WithIntegrations.
 //
 // # Control endpoints
 //
@@ -125,19 +141,21 @@ type Server struct {
 	// trailing slash); Client uses it, other clients take it as their base URL.
 	URL string
 
-	ts        *httptest.Server
-	apiKey    string
-	events    map[string][]Step
-	manual    bool
-	stepDelay time.Duration
-	timeScale float64
-	shape     fakehook.ArrayShape
-	rateLimit int
-	faultFunc FaultFunc
-	faultMu   sync.Mutex // serializes faultFunc calls
-	closing   chan struct{}
-	closeOnce sync.Once
-	timers    sync.WaitGroup // armed lifecycle timers
+	ts           *httptest.Server
+	apiKey       string
+	events       map[string][]Step
+	listeners    map[string][]recipient // by event
+	integrations []wireIntegration
+	manual       bool
+	stepDelay    time.Duration
+	timeScale    float64
+	shape        fakehook.ArrayShape
+	rateLimit    int
+	faultFunc    FaultFunc
+	faultMu      sync.Mutex // serializes faultFunc calls
+	closing      chan struct{}
+	closeOnce    sync.Once
+	timers       sync.WaitGroup // armed lifecycle timers
 
 	mu         sync.Mutex // guards everything below
 	closed     bool
@@ -155,7 +173,8 @@ type Server struct {
 
 // NewServer starts a fake server; stop it with Close. In a test, New does
 // both and reports more. NewServer panics if an option is invalid (an event
-// without a name or with an invalid step) or if it cannot listen (WithAddr).
+// without a name, with an invalid step or listener; an integration of an
+// unknown channel) or if it cannot listen (WithAddr).
 func NewServer(opts ...Option) *Server {
 	cfg := config{stepDelay: DefaultStepDelay, timeScale: DefaultTimeScale}
 	for _, o := range opts {
@@ -171,11 +190,20 @@ func NewServer(opts ...Option) *Server {
 			}
 		}
 	}
+	listeners, err := parseListeners(cfg.listeners)
+	if err != nil {
+		panic("sendiventtest: WithEvents: " + err.Error())
+	}
+	integrations, err := integrationsOf(&cfg)
+	if err != nil {
+		panic("sendiventtest: " + err.Error())
+	}
 	if cfg.apiKey == "" {
 		cfg.apiKey = "test_" + randHex(16)
 	}
 	s := &Server{
-		apiKey: cfg.apiKey, events: cfg.events, manual: cfg.manual,
+		apiKey: cfg.apiKey, events: cfg.events, listeners: listeners, integrations: integrations,
+		manual:    cfg.manual,
 		stepDelay: cfg.stepDelay, timeScale: cfg.timeScale, shape: cfg.arrayShape,
 		rateLimit: cfg.rateLimit, faultFunc: cfg.faultFunc,
 		limiter: newRateLimiter(cfg.rateLimit),

@@ -53,7 +53,7 @@ func TestSendValidation(t *testing.T) {
 		{"not json", "", "/v1/send/welcome", `{"to":`, 400, `{"error":"Invalid JSON body"}`},
 		{"empty body", "", "/v1/send/welcome", ``, 400, `{"error":"Invalid JSON body"}`},
 		{"array body", "", "/v1/send/welcome", `[1]`, 400, `{"error":"Invalid JSON body"}`},
-		{"missing to", "", "/v1/send/welcome", `{"payload":{}}`, 400, `{"error":"Missing required field: to","field":"to"}`},
+		{"missing to", "", "/v1/send/welcome", `{"payload":{}}`, 400, `{"error":"Missing required field: to (event 'welcome' has no listeners to broadcast to)","field":"to"}`},
 		{"null to", "", "/v1/send/welcome", `{"to":null}`, 400, `{"error":"Missing required field: to","field":"to"}`},
 		{"empty string to", "", "/v1/send/welcome", `{"to":" "}`, 400, `{"error":"Recipient must not be empty","field":"to"}`},
 		{"number to", "", "/v1/send/welcome", `{"to":42}`, 400, `{"error":"Recipient must be a string or a contact object","field":"to"}`},

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	mrand "math/rand/v2"
+	"strings"
 )
 
 // MaxLen is the longest key accepted, in bytes.
@@ -67,6 +68,12 @@ func format(b *[16]byte) string {
 func Check(key string) error {
 	if len(key) > MaxLen {
 		return errors.New("longer than 255 bytes")
+	}
+	if key != "" && strings.TrimSpace(key) == "" {
+		return errors.New("blank: white space only")
+	}
+	if strings.TrimSpace(key) != key {
+		return errors.New("has leading or trailing white space, which a header loses")
 	}
 	for i := 0; i < len(key); i++ {
 		if c := key[i]; c < 0x20 || c == 0x7f {

@@ -64,6 +64,9 @@ func TestCheck(t *testing.T) {
 		{"tab\t", false},
 		{"nul\x00", false},
 		{"del\x7f", false},
+		{"   ", false},
+		{" k1", false},
+		{"k1 ", false},
 	}
 	for _, tt := range tests {
 		err := Check(tt.key)

@@ -8,7 +8,6 @@ import (
 	"testing/iotest"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 func TestReadAll(t *testing.T) {
@@ -65,23 +64,4 @@ func TestReadAllDoesNotAllocateWithRoom(t *testing.T) {
 		dst, _ = ReadAll(dst[:0], r, 1<<20)
 	})
 	assert.Zero(t, allocs)
-}
-
-func TestPool(t *testing.T) {
-	t.Parallel()
-	b := Get()
-	require.NotNil(t, b)
-	b.B = append(b.B, "data"...)
-	Put(b)
-	assert.Empty(t, b.B, "a returned buffer is emptied")
-	Put(nil) // no panic
-
-	big := Get()
-	big.B = append(make([]byte, 0, maxPooled+1), "kept"...)
-	Put(big) // too big to pool: dropped, not reset
-	assert.Equal(t, "kept", string(big.B))
-
-	for range 100 {
-		assert.Empty(t, Get().B, "buffers come out empty")
-	}
 }

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sendivent/sendivent-go/sendiventtest"
+)
+
+// defaultFakeKey is the key the fake accepts unless --api-key says another.
+// A fake's key guards nothing; it is fixed so that a test stack can write it
+// in its configuration.
+const defaultFakeKey = "test_sendivent_fake"
+
+type fakeFlags struct {
+	addr, apiKey, config string
+	events               []string
+	manual, json         bool
+	stepDelay            time.Duration
+	timeScale            float64
+}
+
+// fakeConfig is the --config file: {"events": [{"name": "drip", "steps":
+// ["email", "wait:1h", "sms"]}]}.
+type fakeConfig struct {
+	Events []sendiventtest.EventConfig `json:"events"`
+}
+
+const fakeLong = `Serve the fake Sendivent of package sendiventtest on a port until SIGINT or
+SIGTERM, then stop cleanly (exit 0). Point an application's Sendivent URL at
+it, with the key it prints: it is a fake's key, not a secret.
+
+The fake checks the key, validates requests with the service's error
+answers, routes by the recipient's identifiers, moves each notification
+through its lifecycle (queued, sent, delivered, completed), cancels, and
+replays idempotent sends. With no event declared every event name exists;
+once one is (--event, --config), others answer 404 EVENT_NOT_FOUND.
+
+An event is NAME, or NAME=STEP,STEP… where a step is a channel (email, sms,
+whatsapp, slack, telegram, discord, push) or wait:DURATION. --config reads
+{"events": [{"name": "drip", "steps": ["email", "wait:1h", "sms"]}]}.
+
+Control endpoints, plain JSON under /_fake/ and without the key (so listen on
+loopback, or inside a test network only):
+  GET  /_fake/health                       GET  /_fake/notifications[?event=E]
+  GET  /_fake/notifications/{id}           POST /_fake/notifications/{id}/advance
+  POST /_fake/notifications/{id}/deliver   POST /_fake/notifications/{id}/complete
+  POST /_fake/notifications/{id}/fail      {"error":"mailbox full"}
+  POST /_fake/advance                      GET  /_fake/requests[?endpoint=send]
+  GET  /_fake/faults                       POST /_fake/faults  {"kind":"status","status":503,"count":2}
+  POST /_fake/reset
+
+Exit codes: 0 stopped by SIGINT or SIGTERM, 1 cannot listen on --addr,
+2 bad flag or --config.`
+
+const fakeExample = `  sendivent fake
+  sendivent fake --addr 127.0.0.1:9000 --event welcome --event otp=sms
+  sendivent fake --manual --event drip=email,wait:1h,sms
+  sendivent fake --config fake.json --addr 0.0.0.0:8787     # in a container
+  curl -s -X POST localhost:8787/_fake/notifications/$ID/advance`
+
+func newFakeCmd(a *app) *cobra.Command {
+	var f fakeFlags
+	cmd := &cobra.Command{
+		Use:     "fake",
+		Short:   "Serve a fake Sendivent on a port, for tests in any language",
+		Long:    fakeLong,
+		Example: fakeExample,
+		Args:    exactArgs(),
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&f.addr, "addr", "127.0.0.1:8787", "listen on `ADDRESS` (0.0.0.0:8787 inside a container)")
+	fs.StringVar(&f.apiKey, "api-key", defaultFakeKey, "accept `KEY` as the API key (a fake's key, not a secret)")
+	fs.StringArrayVar(&f.events, "event", nil, "declare `EVENT`: NAME or NAME=STEP,STEP… (repeatable)")
+	fs.StringVar(&f.config, "config", "", "read events from a JSON `FILE`")
+	fs.BoolVar(&f.manual, "manual", false, "manual lifecycle: notifications stay at their first step until moved through /_fake/")
+	fs.DurationVar(&f.stepDelay, "step-delay", sendiventtest.DefaultStepDelay, "real time one automatic lifecycle step takes (queued→sent, sent→delivered)")
+	fs.Float64Var(&f.timeScale, "time-scale", 1, "how many times faster than real time wait:DURATION steps pass")
+	fs.BoolVar(&f.json, "json", false, `print {"url", "api_key"} as one JSON line at start`)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		a.ran = true
+		return a.serveFake(cmd.Context(), f)
+	}
+	return cmd
+}
+
+// options turns the flags into the fake's options.
+func (f *fakeFlags) options() ([]sendiventtest.Option, error) {
+	if f.apiKey == "" || strings.ContainsAny(f.apiKey, " \t\r\n") {
+		return nil, usagef("--api-key: want a key without white space")
+	}
+	if f.stepDelay < 0 || f.timeScale <= 0 {
+		return nil, usagef("--step-delay must be 0 or more and --time-scale more than 0")
+	}
+	opts := []sendiventtest.Option{
+		sendiventtest.WithAPIKey(f.apiKey),
+		sendiventtest.WithStepDelay(f.stepDelay),
+		sendiventtest.WithTimeScale(f.timeScale),
+	}
+	if f.manual {
+		opts = append(opts, sendiventtest.WithManualLifecycle())
+	}
+	var events []sendiventtest.EventConfig
+	if f.config != "" {
+		data, err := readArg("@"+f.config, nil)
+		if err != nil {
+			return nil, err
+		}
+		var cfg fakeConfig
+		if err := decodeStrict(data, &cfg); err != nil {
+			return nil, usagef("--config %s: %v", f.config, err)
+		}
+		events = append(events, cfg.Events...)
+	}
+	for _, s := range f.events {
+		e, err := sendiventtest.ParseEvent(s)
+		if err != nil {
+			return nil, usagef("--event: %s", strings.TrimPrefix(err.Error(), "sendiventtest: "))
+		}
+		events = append(events, e)
+	}
+	if len(events) > 0 {
+		opts = append(opts, sendiventtest.WithEvents(events...))
+	}
+	return opts, nil
+}
+
+// serveFake runs the fake on f.addr until ctx ends, then closes it: the
+// listener closes, requests in flight finish, and it returns nil.
+func (a *app) serveFake(ctx context.Context, f fakeFlags) error {
+	opts, err := f.options()
+	if err != nil {
+		return err
+	}
+	srv, err := listenFake(f.addr, opts)
+	if err != nil {
+		return err
+	}
+	if f.json {
+		writeJSON(a.stdout, map[string]string{"url": srv.URL, "api_key": f.apiKey})
+	} else {
+		fmt.Fprintf(a.stdout, "sendivent fake: listening on %s\n", srv.URL)
+		fmt.Fprintf(a.stdout, "API key: %s (a fake's key, not a secret)\n", f.apiKey)
+		fmt.Fprintf(a.stdout, "  export SENDIVENT_API_URL=%s SENDIVENT_API_KEY=%s\n", srv.URL, f.apiKey)
+		fmt.Fprintf(a.stdout, "Control endpoints under %s/_fake/ (see --help). Stop with Ctrl-C.\n", srv.URL)
+	}
+	<-ctx.Done()
+	srv.Close()
+	if !f.json {
+		fmt.Fprintf(a.stdout, "sendivent fake: stopped after %d requests\n", srv.Stats().Requests)
+	}
+	return nil
+}
+
+// listenFake starts the fake. NewServer panics when it cannot listen (a
+// test wants that); a command wants an error.
+func listenFake(addr string, opts []sendiventtest.Option) (srv *sendiventtest.Server, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("--addr %s: %s", addr, strings.TrimPrefix(fmt.Sprint(r), "sendiventtest: "))
+		}
+	}()
+	return sendiventtest.NewServer(append(opts, sendiventtest.WithAddr(addr))...), nil
+}

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sendivent/sendivent-go"
+)
+
+// syncBuffer is a bytes.Buffer safe for one writer and concurrent readers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startFake runs "sendivent fake ARGS" in this process on a free loopback
+// port and returns its URL, its output, and a stop that cancels it (as
+// SIGINT or SIGTERM do) and returns its exit code.
+func startFake(t *testing.T, args ...string) (url string, out *syncBuffer, stop func() int) {
+	t.Helper()
+	out = &syncBuffer{}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	a := &app{stdin: strings.NewReader(""), stdout: out, stderr: out, getenv: func(string) string { return "" }}
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, a, append([]string{"fake", "--addr", "127.0.0.1:0"}, args...)) }()
+	re := regexp.MustCompile(`listening on (http://\S+)`)
+	deadline := time.Now().Add(bound)
+	for {
+		if m := re.FindStringSubmatch(out.String()); m != nil {
+			url = m[1]
+			break
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("fake exited with %d before listening: %s", code, out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			cancel(errSignal)
+			t.Fatalf("fake not listening after %v: %s", bound, out.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	var once sync.Once
+	code := -1
+	stop = func() int {
+		once.Do(func() {
+			cancel(errSignal)
+			select {
+			case code = <-done:
+			case <-time.After(bound):
+				t.Fatalf("fake did not stop within %v", bound)
+			}
+		})
+		return code
+	}
+	t.Cleanup(func() { stop() })
+	return url, out, stop
+}
+
+// The fake serves the API on its port, then a cancelled context (what
+// SIGINT and SIGTERM do) stops it cleanly, with exit code 0, even while a
+// client keeps a connection open.
+func TestFakeServesAndStops(t *testing.T) {
+	t.Parallel()
+	url, out, stop := startFake(t, "--event", "welcome")
+
+	c, err := sendivent.NewClient(defaultFakeKey, sendivent.WithBaseURL(url))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), bound)
+	defer cancel()
+	res, err := c.Event("welcome").To(sendivent.Address("alice@example.com")).Send(ctx)
+	if err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	n, err := c.Wait(ctx, res.ID, sendivent.PollEvery(10*time.Millisecond, 10*time.Millisecond))
+	if err != nil || n.Status != sendivent.StatusCompleted {
+		t.Fatalf("wait: %v, %+v", err, n)
+	}
+	resp, err := http.Get(url + "/_fake/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("health: %d %s", resp.StatusCode, body)
+	}
+
+	if code := stop(); code != exitOK {
+		t.Fatalf("exit code %d, want 0; output:\n%s", code, out.String())
+	}
+	if !regexp.MustCompile(`sendivent fake: stopped after \d+ requests\n$`).MatchString(out.String()) {
+		t.Errorf("output does not end with the stop line:\n%s", out.String())
+	}
+	if _, err := http.Get(url + "/_fake/health"); err == nil {
+		t.Errorf("still answering after stop")
+	}
+}
+
+func TestFakeBadFlags(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"fake", "--event", "=email"}, "no name before '='"},
+		{[]string{"fake", "--event", "drip=email,fax"}, `step "fax": unknown channel`},
+		{[]string{"fake", "--event", "drip=wait:soon"}, `invalid duration "soon"`},
+		{[]string{"fake", "--event", "drip=wait:-1h"}, "must be positive"},
+		{[]string{"fake", "--step-delay", "-1s"}, "--step-delay must be 0 or more"},
+		{[]string{"fake", "--time-scale", "0"}, "--time-scale more than 0"},
+		{[]string{"fake", "--config", "/nonexistent/fake.json"}, "/nonexistent/fake.json"},
+		{[]string{"fake", "--api-key", "has space"}, "without white space"},
+		{[]string{"fake", "extra"}, "too many arguments"},
+		{[]string{"fake", "--addr", "127.0.0.1:notaport"}, "--addr 127.0.0.1:notaport: listen tcp"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			t.Parallel()
+			var stderr bytes.Buffer
+			a := &app{stdout: io.Discard, stderr: &stderr, getenv: func(string) string { return "" }}
+			code := run(context.Background(), a, tt.args)
+			if code == exitOK {
+				t.Fatalf("exit 0, want an error")
+			}
+			if !strings.Contains(stderr.String(), tt.want) {
+				t.Errorf("stderr %q does not contain %q", stderr.String(), tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/sendivent/sendivent-go"
+)
+
+func TestParseRecipient(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in      string
+		want    sendivent.Recipient
+		wantErr string
+	}{
+		{in: "alice@example.com", want: sendivent.Address("alice@example.com")},
+		{in: "  +46701234567 ", want: sendivent.Address("+46701234567")},
+		{in: "U123ABC", want: sendivent.Address("U123ABC")},
+		{in: "550e8400-e29b-41d4-a716-446655440000", want: sendivent.Address("550e8400-e29b-41d4-a716-446655440000")},
+		{in: "#general", want: sendivent.Address("#general")},
+		// An "=" in an email's local part does not make a contact.
+		{in: "a=b@example.com", want: sendivent.Address("a=b@example.com")},
+		{in: "email=a@example.com", want: sendivent.Contact{Email: "a@example.com"}},
+		{in: "id=user-42, name=Ann Lee ,language=sv", want: sendivent.Contact{ID: "user-42", Name: "Ann Lee", Language: "sv"}},
+		{in: "phone=+46701234567,slack=U1,telegram=7,discord=9", want: sendivent.Contact{Phone: "+46701234567", Slack: "U1", Telegram: "7", Discord: "9"}},
+		{in: "push=t1,push=t2", want: sendivent.Contact{PushTokens: []string{"t1", "t2"}}},
+		{in: `{"email":"a@example.com","slack_id":"U1","meta":{"n":1}}`, want: sendivent.Contact{Email: "a@example.com", Slack: "U1", Meta: map[string]any{"n": json.Number("1")}}},
+		{in: "", wantErr: "--to is empty"},
+		{in: "   ", wantErr: "--to is empty"},
+		{in: `{"emial":"a@example.com"}`, wantErr: `unknown field "emial"`},
+		{in: `{"email":"a@example.com"`, wantErr: "not a contact object"},
+		{in: `{"email":"a@example.com"} x`, wantErr: "unexpected data"},
+		{in: "email=a@example.com,nmae=A", wantErr: `unknown contact key "nmae"`},
+		{in: "email=a@example.com,nokey", wantErr: `"nokey" is not key=value`},
+		{in: "email=", wantErr: "email has no value"},
+		{in: "email=a@example.com,email=b@example.com", wantErr: "email given twice"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			t.Parallel()
+			got, err := parseRecipient(tt.in)
+			checkUsageErr(t, err, tt.wantErr)
+			if tt.wantErr == "" && !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("parseRecipient(%q) = %#v, want %#v", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParsePayloadPairs(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		in      []string
+		want    sendivent.Payload
+		wantErr string
+	}{
+		{name: "none", in: nil, want: sendivent.Payload{}},
+		// Values stay strings, whatever they look like; keys stay flat.
+		{name: "strings", in: []string{"n=42", "ok=true", "user.name=Ann"}, want: sendivent.Payload{"n": "42", "ok": "true", "user.name": "Ann"}},
+		{name: "first = splits", in: []string{"q=a=b,c"}, want: sendivent.Payload{"q": "a=b,c"}},
+		{name: "empty value", in: []string{"note="}, want: sendivent.Payload{"note": ""}},
+		{name: "no =", in: []string{"flag"}, wantErr: `want key=value`},
+		{name: "empty key", in: []string{"=v"}, wantErr: "empty key"},
+		{name: "duplicate", in: []string{"a=1", "a=2"}, wantErr: `key "a" given twice`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := parsePayloadPairs(tt.in)
+			checkUsageErr(t, err, tt.wantErr)
+			if tt.wantErr == "" && !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %#v, want %#v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParsePayloadJSON(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "p.json")
+	if err := os.WriteFile(file, []byte(`{"order":{"id":42}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big.json")
+	if err := os.WriteFile(big, []byte(`{"a":"`+strings.Repeat("x", maxJSONInput)+`"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, arg, stdin string
+		want             sendivent.Payload
+		wantErr          string
+	}{
+		{name: "inline", arg: `{"n":12345678901234567890,"l":[1,"a"],"b":true}`,
+			want: sendivent.Payload{"n": json.Number("12345678901234567890"), "l": []any{json.Number("1"), "a"}, "b": true}},
+		{name: "empty object", arg: `{}`, want: sendivent.Payload{}},
+		{name: "file", arg: "@" + file, want: sendivent.Payload{"order": map[string]any{"id": json.Number("42")}}},
+		{name: "stdin", arg: "@-", stdin: `{"a":"b"}`, want: sendivent.Payload{"a": "b"}},
+		{name: "null", arg: `null`, wantErr: "got null"},
+		{name: "array", arg: `[1]`, wantErr: "cannot unmarshal array"},
+		{name: "string", arg: `"s"`, wantErr: "cannot unmarshal string"},
+		{name: "broken", arg: `{"a":`, wantErr: "unexpected EOF"},
+		{name: "two values", arg: `{}{}`, wantErr: "unexpected data after the JSON value"},
+		{name: "empty", arg: ``, wantErr: "empty input"},
+		{name: "empty stdin", arg: "@-", wantErr: "empty input"},
+		{name: "bare @", arg: "@", wantErr: "want @FILE or @- for stdin"},
+		{name: "missing file", arg: "@" + filepath.Join(dir, "nope.json"), wantErr: "nope.json"},
+		{name: "too big", arg: "@" + big, wantErr: "larger than 1048576 bytes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := parsePayloadJSON(tt.arg, strings.NewReader(tt.stdin))
+			checkUsageErr(t, err, tt.wantErr)
+			if tt.wantErr == "" && !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %#v, want %#v", got, tt.want)
+			}
+		})
+	}
+}
+
+// checkUsageErr checks that err is nil when want is "", and otherwise a
+// *usageError (exit code 2) whose message contains want.
+func checkUsageErr(t *testing.T, err error, want string) {
+	t.Helper()
+	if want == "" {
+		if err != nil {
+			t.Fatalf("unexpected error: %v", err)
+		}
+		return
+	}
+	var ue *usageError
+	if !errors.As(err, &ue) {
+		t.Fatalf("error %v (%T), want a usage error containing %q", err, err, want)
+	}
+	if !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %q does not contain %q", err, want)
+	}
+	if exitCode(err) != exitUsage {
+		t.Fatalf("exit code %d, want %d", exitCode(err), exitUsage)
+	}
+}
