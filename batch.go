@@ -66,7 +66,8 @@ func BatchKeys(name string) BatchOption {
 // an order id in the payload. Items that carry their own key keep it. A key
 // derived from the item's index i is unsafe to re-run on a subset of the
 // items: another item then gets the key of one that was sent, and the
-// service answers it with the stored answer, sending nothing.
+// service answers it with the stored answer, sending nothing. f is called
+// from several goroutines at once.
 func BatchKeyFunc(f func(i int, it BatchItem) string) BatchOption {
 	return func(b *batchConfig) { b.key = f }
 }

@@ -698,12 +698,11 @@ func TestRedirectDropsKeyAcrossOrigins(t *testing.T) {
 	t.Run("the caller's policy is kept", func(t *testing.T) {
 		t.Parallel()
 		called := false
-		hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { called = true; return http.ErrUseLastResponse }}
-		c, err := NewClient(testKey, WithBaseURL("https://api.test"), WithHTTPClient(hc))
-		require.NoError(t, err)
 		mt := httpmock.NewMockTransport()
 		mt.RegisterNoResponder(reply(http.StatusFound, `{}`, "Location", "https://elsewhere.test/"))
-		c.hc.Transport = mt
+		hc := &http.Client{Transport: mt, CheckRedirect: func(*http.Request, []*http.Request) error { called = true; return http.ErrUseLastResponse }}
+		c, err := NewClient(testKey, WithBaseURL("https://api.test"), WithHTTPClient(hc))
+		require.NoError(t, err)
 		_, err = c.GetNotification(context.Background(), "n1")
 		require.Error(t, err)
 		assert.True(t, called)

@@ -34,9 +34,13 @@ var (
 // only because the request carries an idempotency key, which makes that
 // safe); such a resend is part of the same Attempt.
 type Attempt struct {
-	StatusCode int           // 0 when no answer came
-	Err        error         // why the attempt failed without an answer, if it did
-	Wait       time.Duration // how long the SDK waited after it before trying again
+	StatusCode int // 0 when no answer came
+	// Err is why the attempt failed, if it did: no answer came (a network
+	// error, a time-out), or the answer could not be used (a 1xx, a body
+	// cut short, too large or not what the service sends). nil for an
+	// answer judged by its status.
+	Err  error
+	Wait time.Duration // how long the SDK waited after it before trying again
 }
 
 // APIError is an error answer from the service: any non-2xx status, or a 2xx
@@ -338,9 +342,11 @@ func (e *TransportError) Error() string {
 // Unwrap returns the cause.
 func (e *TransportError) Unwrap() error { return e.Err }
 
-// WaitTimeoutError is a Wait that ran out of time before the notification
-// reached a terminal status. It matches context.DeadlineExceeded when the
-// context's deadline was the cause, and the last poll's error when that
+// WaitTimeoutError is a Wait that ended before the notification reached a
+// terminal status: it ran out of time, or its context was cancelled while
+// it slept between polls. It matches context.DeadlineExceeded when the
+// context's deadline was the cause, context.Canceled when the context was
+// cancelled, and the last poll's error when that
 // poll failed: a 429 whose Retry-After did not fit in the time left matches
 // ErrRateLimited, and errors.As finds its *APIError with the RetryAfter.
 type WaitTimeoutError struct {

@@ -33,7 +33,7 @@ func ExampleNewClient() {
 	fmt.Println(err)
 	// Output:
 	// true
-	// sendivent: the API key (sk_****) starts with neither live_ nor test_; set a base URL with WithBaseURL to use it
+	// sendivent: the API key (****) starts with neither live_ nor test_; set a base URL with WithBaseURL to use it
 }
 
 func ExampleClient_Event() {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"net/url"
 	"time"
+
+	"github.com/sendivent/sendivent-go/internal/wire"
 )
 
 // Payload holds the template variables of a send, available in templates as
@@ -84,7 +86,8 @@ type SendRequest struct {
 	Extra map[string]any
 }
 
-// SendResponse is the service's answer to an accepted send.
+// SendResponse is the service's answer to a send: an accepted one, or,
+// beside an error matching ErrRejected, one the service did not accept.
 type SendResponse struct {
 	ID     string // the first (or only) notification's id; use it with Wait
 	Event  string
@@ -96,8 +99,8 @@ type SendResponse struct {
 	// from handling this request. It is true for a repeat of an earlier
 	// send with the same key, which sent nothing new; and also when this
 	// call's own first attempt created the notification but its answer was
-	// lost, so that a retry got the stored answer. Either way, exactly one
-	// notification exists for the key.
+	// lost, so that a retry got the stored answer. Either way, the key's
+	// notifications (one per recipient) exist once.
 	Replayed bool
 	// Notifications has one entry per recipient, in request order, when the
 	// service lists them; for one recipient it holds that one.
@@ -194,21 +197,14 @@ func errorText(raw json.RawMessage) string {
 	return cmpOr(e.Message, e.Code)
 }
 
-// lenientTime reads RFC 3339 and a few near forms; anything else is unset.
+// lenientTime reads a timestamp as wire.ParseTime does; anything else is
+// unset.
 type lenientTime struct{ t time.Time }
-
-var timeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z0700", "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999"}
 
 func (l *lenientTime) UnmarshalJSON(b []byte) error {
 	var s string
-	if json.Unmarshal(b, &s) != nil || s == "" {
-		return nil
-	}
-	for _, layout := range timeLayouts {
-		if t, err := time.Parse(layout, s); err == nil {
-			l.t = t
-			return nil
-		}
+	if json.Unmarshal(b, &s) == nil {
+		l.t = wire.ParseTime(s)
 	}
 	return nil
 }

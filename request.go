@@ -50,7 +50,7 @@ func do[T any](ctx context.Context, c *Client, r request, decode func(*answer) (
 	if err := c.usable(); err != nil {
 		return zero, err
 	}
-	cl := &call[T]{c: c, r: r, decode: decode}
+	cl := &call[T]{ctx: ctx, c: c, r: r, decode: decode}
 	cl.attempts = cl.first[:0]
 	req, err := c.newRequest(ctx, &cl.r)
 	if err != nil {
@@ -111,6 +111,7 @@ func (c *Client) newRequest(ctx context.Context, r *request) (*retryablehttp.Req
 // call is one request's retry loop and what its attempts found.
 type call[T any] struct {
 	rc       retryablehttp.Client // with this call's hooks
+	ctx      context.Context      // the caller's
 	c        *Client
 	r        request
 	decode   func(*answer) (T, error)
@@ -141,11 +142,7 @@ func (cl *call[T]) checkRetry(ctx context.Context, _ *http.Response, err error) 
 		return false, err // no request went out: not an attempt
 	}
 	if !cl.answered { // no answer (or a redirect refused); handle did not run
-		if errors.Is(err, context.Canceled) && ctx.Err() == nil {
-			// The caller did not cancel: the attempt's bound passed, and a
-			// transport said only "canceled".
-			err = &attemptTimeout{err: err}
-		}
+		err = cl.cut(err)
 		cl.last, cl.failure = err, retry.Failure{Err: err}
 		cl.attempts = append(cl.attempts, Attempt{Err: cl.c.scrubErr(err)})
 	}
@@ -167,6 +164,15 @@ func (cl *call[T]) checkRetry(ctx context.Context, _ *http.Response, err error) 
 	cl.wait, cl.stop, a.Wait = d.Wait, d.Stop, d.Wait
 	cl.c.logAttempt(ctx, &cl.r, len(cl.attempts), *a, d.Retry)
 	return d.Retry, nil
+}
+
+// cut tells an attempt ended by its bound from one the caller cancelled,
+// when a transport reported either as context.Canceled.
+func (cl *call[T]) cut(err error) error {
+	if errors.Is(err, context.Canceled) && cl.ctx.Err() == nil {
+		return &attemptTimeout{err: err}
+	}
+	return err
 }
 
 // attemptTimeout is an attempt cut by its bound (WithTimeout) that the
@@ -203,7 +209,6 @@ func giveUp(resp *http.Response, err error, _ int) (*http.Response, error) {
 // size cap, records the attempt, and turns the answer into the call's value
 // or the attempt's error.
 func (cl *call[T]) handle(resp *http.Response) error {
-	defer resp.Body.Close()
 	cl.answered = true
 	cl.attempts = append(cl.attempts, Attempt{StatusCode: resp.StatusCode})
 	a := &cl.attempts[len(cl.attempts)-1]
@@ -211,17 +216,24 @@ func (cl *call[T]) handle(resp *http.Response) error {
 	if resp.StatusCode < 200 {
 		// 101 Switching Protocols: the body is the raw connection, which
 		// no bound would end. Closing it, unread, ends it.
-		err := fmt.Errorf("unexpected %q answer", resp.Status)
+		resp.Body.Close()
+		resp.Body = http.NoBody
+		err := cl.c.scrubErr(fmt.Errorf("unexpected %q answer", resp.Status))
 		a.Err, cl.last, cl.failure.Err = err, err, err
 		return err
 	}
 	body, rerr := readBody(resp, cl.c.maxBody)
+	resp.Body.Close()
+	resp.Body = http.NoBody // read and closed: retryablehttp's drain and do's close find nothing
+	if rerr != nil && rerr != wire.ErrTooLarge {
+		rerr = cl.c.scrubErr(cl.cut(rerr))
+	}
 	ans := &cl.answer
 	*ans = answer{req: &cl.r, status: resp.StatusCode, header: resp.Header, body: body}
 	if resp.StatusCode >= 300 {
 		e := cl.c.apiError(ans, cl.r.key)
 		if rerr != nil && rerr != wire.ErrTooLarge { // an error answer is judged by its status, even cut short
-			a.Err = cl.c.scrubErr(rerr)
+			a.Err = rerr
 		}
 		cl.failure.Code, cl.failure.HasRetryAfter, cl.failure.RetryAfter = e.Code, e.retryAfterSet, e.RetryAfter
 		cl.last = e
@@ -266,12 +278,11 @@ func readBody(resp *http.Response, limit int64) ([]byte, error) {
 
 // fail builds the call's error from its last attempt and why it stopped.
 func (cl *call[T]) fail(ctx context.Context, err error) error {
+	why := cl.stop
 	var refused *limiterError
 	if errors.As(err, &refused) {
-		return &TransportError{Method: cl.r.method, Path: cl.r.route, IdempotencyKey: cl.r.key,
-			Attempts: cl.attempts, Err: refused}
+		why = refused // it refused a retry, or the first attempt
 	}
-	why := cl.stop
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		why = ctxErr
 	}
@@ -286,7 +297,8 @@ func (cl *call[T]) fail(ctx context.Context, err error) error {
 	switch {
 	case why == nil:
 	case errors.Is(cause, why):
-	case errors.Is(why, context.Canceled) || errors.Is(why, context.DeadlineExceeded):
+	case len(cl.attempts) == 0: // the limiter refused the first attempt
+	case errors.Is(why, context.Canceled) || errors.Is(why, context.DeadlineExceeded) || refused != nil:
 		cause = fmt.Errorf("%w (last attempt: %w)", why, cause)
 	}
 	te := &TransportError{Method: cl.r.method, Path: cl.r.route, IdempotencyKey: cl.r.key,

@@ -66,7 +66,11 @@
 //     what the service sends ([ErrMalformed], [ErrTooLarge]);
 //   - [*WaitTimeoutError]: Wait ran out of time, with the last state seen;
 //   - [*BatchError]: SendBatch's items that did not succeed, each with its
-//     own error of the types above.
+//     own error of the types above, or matching [ErrNotAttempted] when the
+//     context ended before the item was sent.
+//
+// A call on a nil *Client, or one not made by [NewClient], returns an error
+// saying so rather than panicking.
 //
 // # Retries and duplicates
 //

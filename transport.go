@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -41,11 +40,12 @@ func redirectPolicy(next func(*http.Request, []*http.Request) error) func(*http.
 	}
 }
 
-// defaultTransport is net/http's default with a bounded dial and handshake,
-// a connection pool sized for a busy client, and no proxy for loopback.
+// defaultTransport is net/http's default with a bounded dial and handshake
+// and a connection pool sized for a busy client. Its proxy is
+// http.ProxyFromEnvironment's, which never proxies localhost or a loopback
+// address, the only plain-http hosts a live_ key may go to.
 func defaultTransport(timeout time.Duration) *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.Proxy = proxy
 	t.DialContext = (&net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}).DialContext
 	t.TLSHandshakeTimeout = min(timeout, 10*time.Second)
 	// Keep a connection per concurrent caller: the default of 2 idle
@@ -56,16 +56,6 @@ func defaultTransport(timeout time.Duration) *http.Transport {
 	// the service's own rate limit makes more pointless.
 	t.MaxConnsPerHost = DefaultMaxConnsPerHost
 	return t
-}
-
-// proxy is $HTTP_PROXY and friends, except for loopback: a base URL on this
-// machine, which may carry a live_ key over plain http, never goes through
-// a proxy.
-func proxy(r *http.Request) (*url.URL, error) {
-	if isLoopback(r.URL.Hostname()) {
-		return nil, nil
-	}
-	return http.ProxyFromEnvironment(r)
 }
 
 // isLoopback reports whether host is "localhost" or a literal loopback
@@ -106,6 +96,9 @@ type transport struct {
 func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if t.limiter != nil {
 		if err := t.limiter.Wait(r.Context()); err != nil {
+			if r.Body != nil {
+				r.Body.Close() // a RoundTripper closes the body, even on an error
+			}
 			return nil, &limiterError{err: err}
 		}
 	}
@@ -117,28 +110,37 @@ func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 		ctx, cancel = context.WithTimeout(r.Context(), t.timeout)
 	}
 	resp, err := t.base.RoundTrip(r.WithContext(ctx))
-	if err != nil {
+	if err != nil || resp.Body == nil { // net/http's client handles a nil body
 		cancel()
-		return nil, err
+		return resp, err
 	}
-	resp.Body = &boundBody{ReadCloser: resp.Body, cancel: cancel}
+	dl, _ := ctx.Deadline()
+	resp.Body = &boundBody{ReadCloser: resp.Body, cancel: cancel, deadline: dl}
 	return resp, nil
 }
 
 // hopDeadline is the deadline of the attempt a redirect's request belongs
-// to: that of the request whose answer was the redirect.
+// to: that of the answer that was the redirect, which this transport
+// returned (net/http keeps it in the new request's Response).
 func hopDeadline(r *http.Request) (time.Time, bool) {
-	if r.Response == nil || r.Response.Request == nil {
+	if r.Response == nil {
 		return time.Time{}, false
 	}
-	return r.Response.Request.Context().Deadline()
+	if b, ok := r.Response.Body.(*boundBody); ok {
+		return b.deadline, true
+	}
+	if r.Response.Request != nil { // the body was wrapped again (a caller's http.Client.Timeout)
+		return r.Response.Request.Context().Deadline()
+	}
+	return time.Time{}, false
 }
 
 // boundBody ends the attempt's context when the body is closed, as
 // net/http's own bound (http.Client.Timeout) does.
 type boundBody struct {
 	io.ReadCloser
-	cancel context.CancelFunc
+	cancel   context.CancelFunc
+	deadline time.Time // the attempt's
 }
 
 func (b *boundBody) Close() error {
@@ -165,7 +167,9 @@ func (c *Client) CloseIdleConnections() {
 	if c.usable() != nil {
 		return
 	}
-	if ci, ok := c.hc.Transport.(*transport).base.(interface{ CloseIdleConnections() }); ok {
-		ci.CloseIdleConnections()
+	if t, ok := c.hc.Transport.(*transport); ok {
+		if ci, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+			ci.CloseIdleConnections()
+		}
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"iter"
 	"time"
+
+	"github.com/sendivent/sendivent-go/internal/retry"
 )
 
 // Polling defaults, each changed by a WaitOption.
@@ -170,9 +172,11 @@ func (c *Client) poll(ctx context.Context, id string, opts []WaitOption, next fu
 		d := pollDelay(i, cfg.min, cfg.max, c.jitter())
 		var asked time.Duration // what the service asked for, if it did
 		var apiErr *APIError
-		if errors.As(err, &apiErr) {
+		if errors.As(err, &apiErr) && apiErr.RetryAfter > 0 {
+			// As the client does: what was asked, plus jitter so that many
+			// waiters told the same do not poll together.
 			asked = apiErr.RetryAfter
-			d = max(d, asked)
+			d = max(d, retry.AfterJitter(asked, c.jitter()))
 		}
 		if d > left-cfg.min {
 			// The last sleep: trimmed so that one more poll fits before the
@@ -183,10 +187,7 @@ func (c *Client) poll(ctx context.Context, id string, opts []WaitOption, next fu
 			}
 		}
 		if err := c.sleep(pctx, d); err != nil {
-			if errors.Is(ctx.Err(), context.Canceled) {
-				return ctx.Err()
-			}
-			return timeout()
+			return timeout() // its Err says whether the context was cancelled
 		}
 	}
 }

@@ -28,13 +28,18 @@ type pollWorld struct {
 	gets  atomic.Int32
 }
 
-func newPollWorld(t *testing.T, jitter float64, state func(elapsed time.Duration, get int) (int, string)) *pollWorld {
+// newPollWorld's client talks to state through an httpmock transport,
+// given with WithHTTPClient; opts go after the world's own.
+func newPollWorld(t *testing.T, jitter float64, state func(elapsed time.Duration, get int) (int, string), opts ...Option) *pollWorld {
+	return newPollWorldAfter(t, jitter, "", state, opts...)
+}
+
+// newPollWorldAfter is newPollWorld with a Retry-After header of after on
+// every answer that is not 2xx.
+func newPollWorldAfter(t *testing.T, jitter float64, after string, state func(elapsed time.Duration, get int) (int, string), opts ...Option) *pollWorld {
 	t.Helper()
 	w := &pollWorld{t: t, clk: clock.NewFake(time.Now())}
 	w.start = w.clk.Now()
-	c, err := NewClient("test_key", WithBaseURL("https://api.test"), withClock(w.clk),
-		withJitter(func() float64 { return jitter }))
-	require.NoError(t, err)
 	mt := httpmock.NewMockTransport()
 	mt.RegisterRegexpResponder("GET", regexpNotifications, func(*http.Request) (*http.Response, error) {
 		n := int(w.gets.Add(1))
@@ -42,9 +47,15 @@ func newPollWorld(t *testing.T, jitter float64, state func(elapsed time.Duration
 		if status == 0 {
 			return nil, errors.New("connection reset by peer")
 		}
-		return httpmock.NewStringResponse(status, body), nil
+		resp := httpmock.NewStringResponse(status, body)
+		if after != "" && status >= 300 {
+			resp.Header.Set("Retry-After", after)
+		}
+		return resp, nil
 	})
-	c.hc.Transport = mt
+	c, err := NewClient("test_key", append([]Option{WithBaseURL("https://api.test"), WithHTTPClient(&http.Client{Transport: mt}),
+		withClock(w.clk), withJitter(func() float64 { return jitter })}, opts...)...)
+	require.NoError(t, err)
 	w.c = c
 	return w
 }
@@ -236,8 +247,11 @@ func TestWaitCancelledContext(t *testing.T) {
 	w.clk.OnSleep = func(time.Duration) { once.Do(cancel) }
 	_, err := w.c.Wait(ctx, "n1")
 	assert.ErrorIs(t, err, context.Canceled)
+	assert.NotErrorIs(t, err, context.DeadlineExceeded, "a cancel is not a time-out")
 	var te *WaitTimeoutError
-	assert.False(t, errors.As(err, &te), "a cancel is not a time-out")
+	require.ErrorAs(t, err, &te, "typed, with the last state seen")
+	require.NotNil(t, te.Last)
+	assert.Equal(t, StatusRunning, te.Last.Status)
 }
 
 func TestWaitEmptyID(t *testing.T) {
@@ -341,16 +355,14 @@ func mustRegexp(s string) *regexp.Regexp { return regexp.MustCompile(s) }
 
 func TestWaitHonoursRetryAfter(t *testing.T) {
 	t.Parallel()
-	w := newPollWorld(t, 0, func(_ time.Duration, get int) (int, string) {
+	// Retry-After 20 is over the client's cap of 10 s, so the poll's own
+	// retries stop at once and the poller waits it out.
+	w := newPollWorldAfter(t, 0, "20", func(_ time.Duration, get int) (int, string) {
 		if get == 1 {
 			return 429, `{"error":"Rate limit exceeded"}`
 		}
 		return 200, notificationJSON(StatusCompleted, MessageDelivered, "")
-	})
-	// Retry-After 20 is over the client's cap of 10 s, so the poll's own
-	// retries stop at once and the poller waits it out.
-	w.c.hc.Transport = retryAfterRT{w.c.hc.Transport, "20"}
-	w.c.maxRetryWait = 10 * time.Second
+	}, WithMaxRetryWait(10*time.Second))
 	n, err := w.c.Wait(context.Background(), "n1")
 	require.NoError(t, err)
 	assert.Equal(t, StatusCompleted, n.Status)
@@ -361,8 +373,7 @@ func TestWaitHonoursRetryAfter(t *testing.T) {
 
 func TestWaitGivesUpAtOnceWhenRetryAfterPassesTheEnd(t *testing.T) {
 	t.Parallel()
-	w := newPollWorld(t, 0, func(time.Duration, int) (int, string) { return 429, `{"error":"slow down"}` })
-	w.c.hc.Transport = retryAfterRT{w.c.hc.Transport, "3600"}
+	w := newPollWorldAfter(t, 0, "3600", func(time.Duration, int) (int, string) { return 429, `{"error":"slow down"}` })
 	_, err := w.c.Wait(context.Background(), "n1", WaitAtMost(time.Minute))
 	var te *WaitTimeoutError
 	require.ErrorAs(t, err, &te)
@@ -387,8 +398,7 @@ func TestWaitStopsOnErrorsThatDoNotPass(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			w := newPollWorld(t, 0, func(time.Duration, int) (int, string) { return 200, tt.body })
-			w.c.maxBody = tt.maxBody
+			w := newPollWorld(t, 0, func(time.Duration, int) (int, string) { return 200, tt.body }, WithMaxResponseBytes(tt.maxBody))
 			_, err := w.c.Wait(context.Background(), "n1")
 			var te *TransportError
 			require.ErrorAs(t, err, &te)
@@ -397,25 +407,10 @@ func TestWaitStopsOnErrorsThatDoNotPass(t *testing.T) {
 	}
 }
 
-// retryAfterRT adds a Retry-After header to every answer that is not 2xx.
-type retryAfterRT struct {
-	rt    http.RoundTripper
-	after string
-}
-
-func (r retryAfterRT) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := r.rt.RoundTrip(req)
-	if err == nil && resp.StatusCode >= 300 {
-		resp.Header.Set("Retry-After", r.after)
-	}
-	return resp, err
-}
-
 func TestWaitNeverCutsShortAWaitTheServiceAskedFor(t *testing.T) {
 	t.Parallel()
-	w := newPollWorld(t, 0, func(time.Duration, int) (int, string) { return 429, `{"error":"slow down"}` })
-	w.c.hc.Transport = retryAfterRT{w.c.hc.Transport, "59.5"}
-	w.c.maxRetryWait = time.Second
+	w := newPollWorldAfter(t, 0, "59.5", func(time.Duration, int) (int, string) { return 429, `{"error":"slow down"}` },
+		WithMaxRetryWait(time.Second))
 	_, err := w.c.Wait(context.Background(), "n1", WaitAtMost(time.Minute))
 	var te *WaitTimeoutError
 	require.ErrorAs(t, err, &te)

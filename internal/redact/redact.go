@@ -41,10 +41,13 @@ func Phone(s string) string {
 	return keep(s, 3, 2)
 }
 
-// Key shows only a key's environment prefix: "live_****".
+// Key shows only a key's environment prefix, when it is one of the
+// service's: "live_****", "test_****"; anything else is "****".
 func Key(k string) string {
-	if i := strings.IndexByte(k, '_'); i > 0 && i < 8 {
-		return k[:i+1] + "****"
+	for _, p := range []string{"live_", "test_"} {
+		if strings.HasPrefix(k, p) {
+			return p + "****"
+		}
 	}
 	return "****"
 }

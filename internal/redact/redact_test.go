@@ -61,7 +61,8 @@ func TestKey(t *testing.T) {
 	tests := map[string]string{
 		"live_abcdef123":  "live_****",
 		"test_abcdef123":  "test_****",
-		"sk_abc":          "sk_****",
+		"sk_abc":          "****",
+		"abcdefg_secret":  "****",
 		"nounderscore":    "****",
 		"_leading":        "****",
 		"verylongprefix_": "****",

@@ -80,6 +80,10 @@ func Decide(f Failure, p Plan) Decision {
 			return Decision{}
 		}
 		wait = AfterJitter(f.RetryAfter, p.Jitter)
+		if room := p.Deadline.Sub(p.Now); !p.Deadline.IsZero() && wait >= room && f.RetryAfter < room {
+			// The wait asked for fits; its jitter is trimmed to what is left.
+			wait = f.RetryAfter + time.Duration(float64(room-f.RetryAfter)*p.Jitter)
+		}
 	}
 	if !p.Deadline.IsZero() && !p.Now.Add(wait).Before(p.Deadline) {
 		return Decision{Stop: &deadlineStop{wait: wait}}

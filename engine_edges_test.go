@@ -55,7 +55,7 @@ func (b *trackedBody) Close() error {
 // caller's transport once and never reads it after closing it. It closes
 // it in handle, then retryablehttp's drainBody reads and closes it again
 // before a retry, and do (success) or giveUp (failure) closes it once more.
-func TestReviewCallerBodyClosedOnce(t *testing.T) {
+func TestCallerBodyClosedOnce(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
 	var bodies []*trackedBody
@@ -90,7 +90,7 @@ func TestReviewCallerBodyClosedOnce(t *testing.T) {
 // answers with a nil Body (golang.org/issue/38095: it puts an empty one in
 // its place). The SDK's transport wraps the nil Body in a non-nil boundBody
 // first, so net/http no longer fixes it and the SDK's read panics.
-func TestReviewNilResponseBody(t *testing.T) {
+func TestNilResponseBody(t *testing.T) {
 	t.Parallel()
 	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		return &http.Response{StatusCode: http.StatusNoContent, Header: http.Header{}, Request: r}, nil
@@ -115,7 +115,7 @@ func TestReviewNilResponseBody(t *testing.T) {
 // text; a hostile server can put the key there. handle stores that text in
 // Attempt.Err unscrubbed (the TransportError's own Err is scrubbed, its
 // Attempts are not).
-func TestReviewKeyIn101StatusText(t *testing.T) {
+func TestKeyIn101StatusText(t *testing.T) {
 	t.Parallel()
 	const key = "test_Zq9vXw2S3cr3tK3yAbCdEfGh1234"
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -161,7 +161,7 @@ func TestReviewKeyIn101StatusText(t *testing.T) {
 // of five types. A Wait whose context is canceled while it sleeps between
 // polls returns a bare context.Canceled (wait.go, the sleep's error path),
 // while one canceled during a poll returns a *TransportError.
-func TestReviewWaitCanceledIsTyped(t *testing.T) {
+func TestWaitCanceledIsTyped(t *testing.T) {
 	t.Parallel()
 	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		return &http.Response{StatusCode: 200, Header: http.Header{},
@@ -188,7 +188,7 @@ func TestReviewWaitCanceledIsTyped(t *testing.T) {
 // service's answer is lost. When the backoff (not the limiter) finds that
 // the retry cannot fit, the same situation returns the *APIError 503 with
 // Err matching context.DeadlineExceeded.
-func TestReviewLimiterRefusalAfterAnAnswer(t *testing.T) {
+func TestLimiterRefusalAfterAnAnswer(t *testing.T) {
 	t.Parallel()
 	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		return &http.Response{StatusCode: 503, Header: http.Header{},
@@ -233,7 +233,7 @@ func (b *closeTracker) Close() error { b.closed = true; return nil }
 // TestReviewLimiterRefusalClosesRequestBody: http.RoundTripper's contract
 // is that RoundTrip always closes the request body, errors included. The
 // SDK's transport returns a limiter's refusal without closing it.
-func TestReviewLimiterRefusalClosesRequestBody(t *testing.T) {
+func TestLimiterRefusalClosesRequestBody(t *testing.T) {
 	t.Parallel()
 	tr := &transport{
 		base:    roundTripFunc(func(*http.Request) (*http.Response, error) { panic("not reached") }),
@@ -253,7 +253,7 @@ func TestReviewLimiterRefusalClosesRequestBody(t *testing.T) {
 // header phase is converted (checkRetry's attemptTimeout) but a body read
 // cut by the bound, which a caller's transport reports as
 // context.Canceled, is not: the old engine converted both.
-func TestReviewBodyCutReportedAsCanceled(t *testing.T) {
+func TestBodyCutReportedAsCanceled(t *testing.T) {
 	t.Parallel()
 	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		ctx := r.Context()
@@ -284,7 +284,7 @@ func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
 // redirect is part of its attempt. hopDeadline finds the attempt's deadline
 // through r.Response.Request, which a caller's transport need not set
 // (net/http's does): then each hop gets a fresh bound.
-func TestReviewRedirectHopDeadlineWithoutResponseRequest(t *testing.T) {
+func TestRedirectHopDeadlineWithoutResponseRequest(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
 	var deadlines []time.Time
@@ -318,16 +318,14 @@ func TestReviewRedirectHopDeadlineWithoutResponseRequest(t *testing.T) {
 // Retry-After is over WithMaxRetryWait, the poll returns at once and Wait
 // sleeps exactly the Retry-After (wait.go: d = max(d, asked)), without
 // retry.AfterJitter: waiters told the same wait come back together.
-func TestReviewWaitRetryAfterHasJitter(t *testing.T) {
+func TestWaitRetryAfterHasJitter(t *testing.T) {
 	t.Parallel()
-	w := newPollWorld(t, 0.5, func(_ time.Duration, get int) (int, string) {
+	w := newPollWorldAfter(t, 0.5, "20", func(_ time.Duration, get int) (int, string) {
 		if get == 1 {
 			return 429, `{"error":"Rate limit exceeded"}`
 		}
 		return 200, notificationJSON(StatusCompleted, MessageDelivered, "")
-	})
-	w.c.hc.Transport = retryAfterRT{w.c.hc.Transport, "20"}
-	w.c.maxRetryWait = 10 * time.Second
+	}, WithMaxRetryWait(10*time.Second))
 	_, err := w.c.Wait(context.Background(), "n1")
 	require.NoError(t, err)
 	sleeps := w.clk.Sleeps()
@@ -338,7 +336,7 @@ func TestReviewWaitRetryAfterHasJitter(t *testing.T) {
 // TestReviewUnknownPrefixKeyPiece: the error for a key with an unknown
 // prefix shows it through redact.Key, which keeps everything up to a '_'
 // at index 7: 8 characters of the key, the length the issue calls a leak.
-func TestReviewUnknownPrefixKeyPiece(t *testing.T) {
+func TestUnknownPrefixKeyPiece(t *testing.T) {
 	t.Parallel()
 	const key = "abcdefg_0123456789secret"
 	_, err := NewClient(key)
@@ -355,7 +353,7 @@ func TestReviewUnknownPrefixKeyPiece(t *testing.T) {
 // server cuts at 100–140, so every cut keeps the whole key and a scrub of
 // the whole key passes. Here the cut falls inside the key, and the quote
 // is long enough that the SDK's own 120-byte excerpt cuts it too.
-func TestReviewKeyCutInsideTheKey(t *testing.T) {
+func TestKeyCutInsideTheKey(t *testing.T) {
 	t.Parallel()
 	const key = "test_Zq9vXw2S3cr3tK3yAbCdEfGh1234"
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
