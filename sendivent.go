@@ -49,10 +49,10 @@
 // verifies each signature and calls your function once per event.
 //
 //	hook, err := client.Webhooks.Create(ctx, sendivent.WebhookConfig{
-//		URL:           "https://example.com/webhooks/sendivent",
-//		EnabledEvents: []webhook.EventType{webhook.DeliveryDelivered, webhook.DeliveryBounced},
+//		URL:           "https://example.com/webhooks/sendivent", // https; plain http only for localhost
+//		EnabledEvents: []webhook.EventType{webhook.DeliveryDelivered, webhook.DeliveryFailed, webhook.DeliveryBounced},
 //	})
-//	// store string(hook.SigningSecret) now: the service shows it once
+//	secret := string(hook.SigningSecret) // the service shows it once: keep it in your secret store
 //
 // # Errors
 //

@@ -49,6 +49,9 @@ func (a *tracker) handle(_ context.Context, ev *webhook.Event) error {
 	return nil
 }
 
+// Webhooks is the application's webhook endpoint, to mount on its server.
+func (a *tracker) Webhooks(secret string) http.Handler { return webhook.Handler(secret, a.handle) }
+
 func (a *tracker) status(delivery string) webhook.EventType {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -79,20 +82,25 @@ func hookStatuses(ds []sendiventtest.WebhookDelivery) []int {
 	return out
 }
 
+// TestWebhooksEndToEnd is the README's.
 func TestWebhooksEndToEnd(t *testing.T) {
 	t.Parallel()
-	app := newTracker()
-	srv := sendiventtest.New(t,
-		sendiventtest.WithEvent("order-shipped", sendiventtest.Send(sendivent.ChannelEmail)),
-		sendiventtest.WithWebhookHandler(webhook.Handler(appSecret, app.handle), appSecret))
-	client := srv.Client()
-	ctx := context.Background()
+	app, ctx, secret := newTracker(), context.Background(), appSecret
 
+	srv := sendiventtest.New(t, sendiventtest.WithWebhookHandler(app.Webhooks(secret), secret))
+	client := srv.Client()
 	res, err := client.Event("order-shipped").To(sendivent.Address("alice@example.com")).Send(ctx)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatal(err)
+	}
 	n, err := client.Wait(ctx, res.ID)
-	require.NoError(t, err)
-	settle(t, srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.WaitWebhooks(ctx); err != nil { // deliveries run in the background
+		t.Fatal(err)
+	}
+	// assert on the application's state, and on srv.WebhookDeliveries()
 
 	delivery := n.Messages[0].ID
 	assert.Equal(t, webhook.DeliveryDelivered, app.status(delivery))
