@@ -66,7 +66,8 @@ type Webhook struct {
 	// It prints masked; string(w.SigningSecret) is the secret.
 	SigningSecret WebhookSecret `json:"-"`
 
-	// Raw is the body as received, with the signing secret's value masked.
+	// Raw is the body as received, with the signing secret's value masked
+	// (nil, should the secret not be found in it as sent).
 	Raw json.RawMessage `json:"-"`
 }
 

@@ -46,13 +46,7 @@ func TestWebhooksCreate(t *testing.T) {
 			w, err := h.c.Webhooks.Create(context.Background(), tt.cfg)
 			require.NoError(t, err)
 
-			r := h.last()
-			assert.Equal(t, "POST", r.Method)
-			assert.Equal(t, "/v1/webhooks", r.EscapedPath)
-			assert.Equal(t, tt.body, string(r.Body))
-			assert.Equal(t, "application/json", r.Header.Get("Content-Type"))
-			assert.Equal(t, "Bearer test_key", r.Header.Get("Authorization"))
-			assert.Regexp(t, uuidV4, r.Header.Get("X-Idempotency-Key"))
+			checkRequest(t, h.last(), wantRequest{method: "POST", path: "/v1/webhooks", body: tt.body, key: true})
 
 			assert.Equal(t, "wh-1", w.UUID)
 			assert.Equal(t, "https://example.com/hooks", w.URL)
@@ -137,11 +131,7 @@ func TestWebhooksGet(t *testing.T) {
 			h.script(reply(200, tt.body))
 			w, err := h.c.Webhooks.Get(context.Background())
 			require.NoError(t, err)
-			r := h.last()
-			assert.Equal(t, "GET", r.Method)
-			assert.Equal(t, "/v1/webhooks", r.EscapedPath)
-			assert.Empty(t, r.Body)
-			assert.Empty(t, r.Header.Get("X-Idempotency-Key"))
+			checkRequest(t, h.last(), wantRequest{method: "GET", path: "/v1/webhooks"})
 
 			exp := *want
 			exp.Active, exp.Raw = tt.active, []byte(tt.body)
@@ -208,11 +198,7 @@ func TestWebhooksUpdate(t *testing.T) {
 			w, err := h.c.Webhooks.Update(context.Background(), tt.uuid, tt.u)
 			require.NoError(t, err)
 			assert.Equal(t, "wh-1", w.UUID)
-			r := h.last()
-			assert.Equal(t, "PATCH", r.Method)
-			assert.Equal(t, tt.path, r.EscapedPath)
-			assert.Equal(t, tt.body, string(r.Body))
-			assert.Equal(t, "application/json", r.Header.Get("Content-Type"))
+			checkRequest(t, h.last(), wantRequest{method: "PATCH", path: tt.path, body: tt.body})
 		})
 	}
 
@@ -260,10 +246,7 @@ func TestWebhooksDelete(t *testing.T) {
 				require.ErrorIs(t, err, tt.want)
 			}
 			assert.Equal(t, tt.calls, h.mt.GetTotalCallCount())
-			r := h.last()
-			assert.Equal(t, "DELETE", r.Method)
-			assert.Equal(t, "/v1/webhooks/wh-1", r.EscapedPath)
-			assert.Empty(t, r.Body)
+			checkRequest(t, h.last(), wantRequest{method: "DELETE", path: "/v1/webhooks/wh-1"})
 		})
 	}
 }

@@ -101,7 +101,7 @@
 // assertions:
 //
 //	const secret = "whsec_test"
-//	srv := sendiventtest.New(t, sendiventtest.WithWebhookHandler(app.WebhookHandler(secret), secret))
+//	srv := sendiventtest.New(t, sendiventtest.WithWebhookHandler(app.Webhooks(secret), secret))
 //	// ... send, and Wait for the notification to end, then:
 //	if err := srv.WaitWebhooks(ctx); err != nil {
 //		t.Fatal(err)
