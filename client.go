@@ -57,6 +57,7 @@ type Client struct {
 	Events       *EventsService
 	Deliveries   *DeliveriesService
 	Integrations *IntegrationsService
+	Webhooks     *WebhooksService
 }
 
 // credentials sit behind a pointer so that printing a Client with %v, %+v or
@@ -287,6 +288,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	c.Events = (*EventsService)(&c.common)
 	c.Deliveries = (*DeliveriesService)(&c.common)
 	c.Integrations = (*IntegrationsService)(&c.common)
+	c.Webhooks = (*WebhooksService)(&c.common)
 	return c, nil
 }
 

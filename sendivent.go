@@ -41,6 +41,19 @@
 // documents them. A field the SDK does not model goes in the Extra map of
 // [SendRequest], [Overrides] or [Contact].
 //
+// # Webhooks
+//
+// Instead of polling, let the service push delivery events to your server:
+// make the endpoint once with [WebhooksService] (Create returns its signing
+// secret), and receive the events with package webhook, whose Handler
+// verifies each signature and calls your function once per event.
+//
+//	hook, err := client.Webhooks.Create(ctx, sendivent.WebhookConfig{
+//		URL:           "https://example.com/webhooks/sendivent", // https; plain http only for localhost
+//		EnabledEvents: []webhook.EventType{webhook.DeliveryDelivered, webhook.DeliveryFailed, webhook.DeliveryBounced},
+//	})
+//	secret := string(hook.SigningSecret) // the service shows it once: keep it in your secret store
+//
 // # Errors
 //
 // A call's error is one of five types:
@@ -158,3 +171,7 @@ const (
 // parts sends the same key, so the service does not send twice. The parts
 // are hashed; they are not sent.
 func IdempotencyKeyFrom(parts ...string) string { return idem.From(parts...) }
+
+// Ptr returns a pointer to v, for the optional fields of an update, such as
+// WebhookUpdate{Active: sendivent.Ptr(false)}.
+func Ptr[T any](v T) *T { return &v }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sendivent/sendivent-go"
+	"github.com/sendivent/sendivent-go/webhook"
 )
 
 // Errors returned by the lifecycle drivers.
@@ -85,7 +86,7 @@ func (s *Server) advanceLocked(n *notification) error {
 	case m == nil:
 		s.enterLocked(n, n.step+1)
 	case m.status == sendivent.MessageQueued:
-		m.status, m.sentAt = sendivent.MessageSent, now()
+		s.markSentLocked(n, m, now())
 		s.scheduleLocked(n, s.stepDelay)
 	default:
 		s.deliverLocked(n)
@@ -95,13 +96,25 @@ func (s *Server) advanceLocked(n *notification) error {
 
 // deliverLocked marks the current message delivered and enters the next step.
 func (s *Server) deliverLocked(n *notification) {
-	m := n.cur
+	s.markDeliveredLocked(n, n.cur)
+	s.enterLocked(n, n.step+1)
+}
+
+// markSentLocked marks m sent at t, and sends its delivery.sent webhook.
+func (s *Server) markSentLocked(n *notification, m *message, t *time.Time) {
+	m.status, m.sentAt = sendivent.MessageSent, t
+	s.webhookLocked(n, m, webhook.DeliverySent)
+}
+
+// markDeliveredLocked marks m delivered (and sent, if it was still queued),
+// and sends the webhooks of each change.
+func (s *Server) markDeliveredLocked(n *notification, m *message) {
 	t := now()
 	if m.sentAt == nil {
-		m.sentAt = t
+		s.markSentLocked(n, m, t)
 	}
 	m.status, m.deliveredAt = sendivent.MessageDelivered, t
-	s.enterLocked(n, n.step+1)
+	s.webhookLocked(n, m, webhook.DeliveryDelivered)
 }
 
 // finishLocked ends n with a terminal status.
@@ -198,7 +211,8 @@ func (s *Server) FailMessage(id, reason string) error {
 
 // SuppressMessage marks the current message of notification id suppressed
 // (the contact opted out, or bounced before) with reason as its error, and
-// the notification failed, as FailMessage does.
+// the notification failed, as FailMessage does. Its webhook event is
+// delivery.bounced for an email, delivery.failed for other channels.
 func (s *Server) SuppressMessage(id, reason string) error {
 	return s.endMessage(id, sendivent.MessageSuppressed, reason)
 }
@@ -209,6 +223,11 @@ func (s *Server) endMessage(id string, status sendivent.MessageStatus, reason st
 			return ErrNoMessageInFlight
 		}
 		n.cur.status, n.cur.err, n.cur.endedAt = status, reason, now()
+		typ := webhook.DeliveryFailed
+		if status == sendivent.MessageSuppressed && n.cur.channel == sendivent.ChannelEmail {
+			typ = webhook.DeliveryBounced
+		}
+		s.webhookLocked(n, n.cur, typ)
 		s.finishLocked(n, sendivent.StatusFailed)
 		return nil
 	})
@@ -219,11 +238,7 @@ func (s *Server) endMessage(id string, status sendivent.MessageStatus, reason st
 func (s *Server) Complete(id string) error {
 	return s.drive(id, func(n *notification) error {
 		if m := n.cur; m != nil {
-			t := now()
-			if m.sentAt == nil {
-				m.sentAt = t
-			}
-			m.status, m.deliveredAt = sendivent.MessageDelivered, t
+			s.markDeliveredLocked(n, m)
 		}
 		s.finishLocked(n, sendivent.StatusCompleted)
 		return nil

@@ -35,6 +35,7 @@ type config struct {
 	arrayShape      fakehook.ArrayShape
 	rateLimit       int
 	faultFunc       FaultFunc
+	webhook         *hookOption
 }
 
 // WithAPIKey sets the key the server accepts (default: a fresh random

@@ -68,8 +68,45 @@
 //	POST /_fake/faults                          Inject one script, e.g.
 //	                                            {"kind":"status","status":503,"count":2,"retry_after":"1","endpoint":"send"}
 //	POST /_fake/reset                           Reset
+//	GET  /_fake/webhooks/deliveries[?type=T]    {"deliveries":[...]}: WebhookDeliveries
+//	POST /_fake/webhooks/wait                   WaitWebhooks, {"timeout":"5s"} at most
+//	                                            (default 10s); 504 if still busy
 //
-// An error answers {"error": "...", "code": "..."} with 400, 404 or 409.
+// An error answers {"error": "...", "code": "..."} with 400, 404, 409 or
+// 504.
+//
+// # Webhooks
+//
+// The server also plays the service's webhooks. Configure the endpoint
+// through the API (client.Webhooks: POST, GET, PATCH and DELETE
+// /v1/webhooks, a whsec_… secret in Create's answer, 409 on a second
+// Create), or at start with WithWebhook (a URL) or WithWebhookHandler (an
+// http.Handler called in process, with no network). As a notification's
+// messages move, the server POSTs signed events to it, made with package
+// webhook as the service makes them, so the application's own
+// webhook.Handler accepts them:
+//
+//	queued → sent          delivery.sent
+//	sent → delivered       delivery.delivered (not for slack, discord and
+//	                       push, whose providers confirm nothing)
+//	FailMessage            delivery.failed, error code SEND_FAILED
+//	SuppressMessage        delivery.bounced (HARD_BOUNCE) for an email,
+//	                       delivery.failed for other channels
+//
+// Each event goes out only if the endpoint is active and enables its type.
+// Deliveries run in the background, those of one message in order; one
+// that is not answered 2xx is tried again, WebhookAttempts in all, after
+// backoffs of the fake's time. WebhookDeliveries records every attempt;
+// WaitWebhooks waits until none is going, which a test does before its
+// assertions:
+//
+//	const secret = "whsec_test"
+//	srv := sendiventtest.New(t, sendiventtest.WithWebhookHandler(app.Webhooks(secret), secret))
+//	// ... send, and Wait for the notification to end, then:
+//	if err := srv.WaitWebhooks(ctx); err != nil {
+//		t.Fatal(err)
+//	}
+//	// assert on the application's state, and on srv.WebhookDeliveries()
 package sendiventtest
 
 import (
@@ -131,6 +168,7 @@ type Server struct {
 	scripts    []*Script
 	limiter    *rate.Limiter // nil: no rate limit
 	undeclared []string      // "POST /v1/send/welcom" for each request naming an undeclared event
+	hooks      hookState     // the webhook endpoint and its deliveries (webhook_delivery.go)
 }
 
 // NewServer starts a fake server; stop it with Close. In a test, New does
@@ -172,6 +210,9 @@ func NewServer(opts ...Option) *Server {
 		closing: make(chan struct{}),
 		notifs:  map[string]*notification{}, idem: map[string]idemEntry{},
 	}
+	if err := s.initHooks(cfg.webhook); err != nil {
+		panic("sendiventtest: " + err.Error())
+	}
 	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
 	if cfg.addr != "" {
 		l, err := net.Listen("tcp", cfg.addr)
@@ -207,8 +248,10 @@ func (s *Server) Client(opts ...sendivent.Option) *sendivent.Client {
 }
 
 // Close stops the server: pending fault delays end, lifecycle timers stop,
-// and Close waits for in-flight requests and timer callbacks to finish.
-// Notifications and records stay readable. Close may be called more than once.
+// webhook deliveries in flight or waiting to retry are cancelled (see
+// WaitWebhooks), and Close waits for in-flight requests, timer callbacks
+// and deliveries to finish. Notifications and records stay readable. Close
+// may be called more than once.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		close(s.closing)
@@ -217,15 +260,20 @@ func (s *Server) Close() {
 		for _, n := range s.order {
 			s.stopTimerLocked(n)
 		}
+		s.hooks.cancel()
 		s.mu.Unlock()
 		s.ts.Close()
 		s.timers.Wait()
+		s.hooks.wg.Wait()
+		s.hooks.client.CloseIdleConnections()
 	})
 }
 
 // Reset forgets everything the server has seen: notifications, contacts,
 // stored idempotent answers, recorded requests and counters, queued fault
-// scripts; the rate limit starts afresh. Options (events, key, timing) stay.
+// scripts, webhook deliveries (those in flight are cancelled); the rate
+// limit starts afresh, and the webhook endpoint is the options' again.
+// Options (events, key, timing) stay.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -236,6 +284,7 @@ func (s *Server) Reset() {
 	s.contacts, s.idem = contactStore{}, map[string]idemEntry{}
 	s.requests, s.counters, s.scripts, s.undeclared = nil, counters{}, nil, nil
 	s.limiter = newRateLimiter(s.rateLimit)
+	s.hooks.resetLocked()
 }
 
 // scaled is d of the fake's time in real time.

@@ -52,4 +52,7 @@
 // [Sign] and [NewRequest] make deliveries that [Verify] and [Handler]
 // accept, so a test can drive your handler without the service.
 // An [Event] marshals to the wire shape, to build such deliveries from.
+// To test the whole path instead (send, delivery, your handler), give your
+// handler to the fake server of package sendiventtest
+// (WithWebhookHandler): it signs and delivers events as notifications move.
 package webhook

@@ -1,0 +1,216 @@
+package sendiventtest_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sendivent/sendivent-go"
+	"github.com/sendivent/sendivent-go/sendiventtest"
+	"github.com/sendivent/sendivent-go/webhook"
+)
+
+// These tests are what an application's own tests look like: the
+// application sends through the SDK, the fake delivers the webhooks, and
+// the application's webhook.Handler updates its state. Nobody signs
+// anything by hand, and with WithWebhookHandler nothing goes over a network.
+
+// tracker is the application: it keeps the last event of each delivery,
+// and suppresses the recipients of bounces.
+type tracker struct {
+	mu         sync.Mutex
+	last       map[string]webhook.EventType // by delivery uuid
+	seen       []webhook.EventType
+	suppressed []string // delivery uuids
+	outages    int      // the next calls that fail, as when the database is down
+}
+
+func newTracker() *tracker { return &tracker{last: map[string]webhook.EventType{}} }
+
+func (a *tracker) handle(_ context.Context, ev *webhook.Event) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.outages > 0 {
+		a.outages--
+		return errors.New("database unavailable")
+	}
+	a.last[ev.Delivery.UUID] = ev.Type
+	a.seen = append(a.seen, ev.Type)
+	if ev.Type == webhook.DeliveryBounced {
+		a.suppressed = append(a.suppressed, ev.Delivery.UUID)
+	}
+	return nil
+}
+
+// Webhooks is the application's webhook endpoint, to mount on its server.
+func (a *tracker) Webhooks(secret string) http.Handler { return webhook.Handler(secret, a.handle) }
+
+func (a *tracker) status(delivery string) webhook.EventType {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.last[delivery]
+}
+
+func (a *tracker) events() []webhook.EventType {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]webhook.EventType(nil), a.seen...)
+}
+
+const appSecret = "whsec_app_e2e"
+
+// settle waits until the fake has no delivery going.
+func settle(t *testing.T, srv *sendiventtest.Server) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, srv.WaitWebhooks(ctx))
+}
+
+func hookStatuses(ds []sendiventtest.WebhookDelivery) []int {
+	out := make([]int, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, d.StatusCode)
+	}
+	return out
+}
+
+// TestWebhooksEndToEnd is the README's.
+func TestWebhooksEndToEnd(t *testing.T) {
+	t.Parallel()
+	app, ctx, secret := newTracker(), context.Background(), appSecret
+
+	srv := sendiventtest.New(t, sendiventtest.WithWebhookHandler(app.Webhooks(secret), secret))
+	client := srv.Client()
+	res, err := client.Event("order-shipped").To(sendivent.Address("alice@example.com")).Send(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := client.Wait(ctx, res.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.WaitWebhooks(ctx); err != nil { // deliveries run in the background
+		t.Fatal(err)
+	}
+	// assert on the application's state, and on srv.WebhookDeliveries()
+
+	delivery := n.Messages[0].ID
+	assert.Equal(t, webhook.DeliveryDelivered, app.status(delivery))
+	assert.Equal(t, []webhook.EventType{webhook.DeliverySent, webhook.DeliveryDelivered}, app.events())
+	ds := srv.WebhookDeliveries()
+	assert.Equal(t, []int{204, 204}, hookStatuses(ds), "each taken at the first attempt")
+	for _, d := range ds {
+		assert.Equal(t, res.ID, d.NotificationID)
+	}
+}
+
+// TestWebhooksEndToEndOverLoopback configures the endpoint as production
+// code does, through client.Webhooks, with the application's handler on a
+// loopback server that learns its secret from Create's answer.
+func TestWebhooksEndToEndOverLoopback(t *testing.T) {
+	t.Parallel()
+	app := newTracker()
+	var (
+		mu sync.Mutex
+		h  http.Handler = http.NotFoundHandler()
+	)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		cur := h
+		mu.Unlock()
+		cur.ServeHTTP(w, r)
+	}))
+	t.Cleanup(ts.Close)
+	srv := sendiventtest.New(t, sendiventtest.WithManualLifecycle(),
+		sendiventtest.WithEvent("order-shipped", sendiventtest.Send(sendivent.ChannelEmail)))
+	client := srv.Client()
+	ctx := context.Background()
+
+	hook, err := client.Webhooks.Create(ctx, sendivent.WebhookConfig{
+		URL:           ts.URL + "/webhooks/sendivent",
+		EnabledEvents: []webhook.EventType{webhook.DeliveryFailed, webhook.DeliveryBounced},
+	})
+	require.NoError(t, err)
+	mu.Lock()
+	h = webhook.Handler(string(hook.SigningSecret), app.handle)
+	mu.Unlock()
+
+	_, err = client.Webhooks.Create(ctx, sendivent.WebhookConfig{URL: ts.URL, EnabledEvents: []webhook.EventType{webhook.DeliverySent}})
+	require.ErrorIs(t, err, sendivent.ErrConflict)
+	assert.Len(t, srv.Requests(sendiventtest.EndpointWebhooks), 2, "the 409 is not retried")
+
+	bounced, err := client.Event("order-shipped").To(sendivent.Address("bob@example.com")).Send(ctx)
+	require.NoError(t, err)
+	failed, err := client.Event("order-shipped").To(sendivent.Address("carol@example.com")).Send(ctx)
+	require.NoError(t, err)
+	require.NoError(t, srv.Advance(bounced.ID)) // sent: not enabled, so not delivered
+	require.NoError(t, srv.SuppressMessage(bounced.ID, "mailbox does not exist"))
+	require.NoError(t, srv.FailMessage(failed.ID, "provider refused"))
+	settle(t, srv)
+
+	b, _ := srv.Notification(bounced.ID)
+	f, _ := srv.Notification(failed.ID)
+	assert.Equal(t, webhook.DeliveryBounced, app.status(b.Messages[0].ID))
+	assert.Equal(t, webhook.DeliveryFailed, app.status(f.Messages[0].ID))
+	app.mu.Lock()
+	assert.Equal(t, []string{b.Messages[0].ID}, app.suppressed)
+	app.mu.Unlock()
+	assert.ElementsMatch(t, []webhook.EventType{webhook.DeliveryBounced, webhook.DeliveryFailed}, app.events())
+	for _, d := range srv.WebhookDeliveries() {
+		assert.Equal(t, ts.URL+"/webhooks/sendivent", d.URL)
+	}
+}
+
+// TestWebhooksEndToEndHandlerFails: the application's function fails
+// (its database is down); the handler answers 500, the fake tries again,
+// and the event is handled once.
+func TestWebhooksEndToEndHandlerFails(t *testing.T) {
+	t.Parallel()
+	app := newTracker()
+	app.outages = 2
+	srv := sendiventtest.New(t, sendiventtest.WithManualLifecycle(),
+		sendiventtest.WithWebhookHandler(webhook.Handler(appSecret, app.handle), appSecret))
+	res, err := srv.Client().Event("order-shipped").To(sendivent.Address("alice@example.com")).Send(context.Background())
+	require.NoError(t, err)
+	require.NoError(t, srv.Advance(res.ID))
+	settle(t, srv)
+
+	n, _ := srv.Notification(res.ID)
+	assert.Equal(t, webhook.DeliverySent, app.status(n.Messages[0].ID))
+	assert.Equal(t, []webhook.EventType{webhook.DeliverySent}, app.events(), "handled once")
+	ds := srv.WebhookDeliveries()
+	assert.Equal(t, []int{500, 500, 204}, hookStatuses(ds))
+	for i, d := range ds {
+		assert.Equal(t, i+1, d.Attempt)
+		assert.Equal(t, webhook.DeliverySent, d.Event.Type)
+	}
+}
+
+// TestWebhooksEndToEndWrongSecret: an application configured with another
+// secret refuses every attempt with 400 and never runs its function.
+func TestWebhooksEndToEndWrongSecret(t *testing.T) {
+	t.Parallel()
+	app := newTracker()
+	srv := sendiventtest.New(t, sendiventtest.WithManualLifecycle(),
+		sendiventtest.WithWebhookHandler(webhook.Handler("whsec_stale", app.handle), appSecret))
+	res, err := srv.Client().Event("order-shipped").To(sendivent.Address("alice@example.com")).Send(context.Background())
+	require.NoError(t, err)
+	require.NoError(t, srv.Advance(res.ID))
+	settle(t, srv)
+
+	assert.Empty(t, app.events())
+	ds := srv.WebhookDeliveries()
+	require.Len(t, ds, sendiventtest.WebhookAttempts)
+	for _, d := range ds {
+		assert.Equal(t, http.StatusBadRequest, d.StatusCode)
+		assert.False(t, d.OK())
+	}
+}
