@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sendivent/sendivent-go/internal/idem"
+	"github.com/sendivent/sendivent-go/internal/wire"
 )
 
 // EventBuilder builds one send. Client.Event returns a new one each time, so
@@ -216,7 +217,12 @@ func decodeSend(a *answer) (*SendResponse, error) {
 		}
 	} else {
 		w := &res.wire
-		if err := json.Unmarshal(a.body, w); err != nil {
+		var v [3][]byte
+		if wire.DecodeFlat(a.body, flatSendKeys, v[:]) {
+			// The usual answer: a flat object of plain strings, read without
+			// reflection; anything else goes to encoding/json.
+			w.ID, w.Event, w.Status = string(v[0]), same(v[1], a.req.event), SendStatus(same(v[2], string(SendAccepted)))
+		} else if err := json.Unmarshal(a.body, w); err != nil {
 			return nil, malformed(err, a.body)
 		}
 		res.ID, res.Event, res.Status, res.Notifications = w.ID, w.Event, w.Status, w.Notifications
@@ -270,6 +276,18 @@ func decodeSend(a *answer) (*SendResponse, error) {
 		}
 	}
 	return res, nil
+}
+
+// flatSendKeys are the members of the usual send answer, which
+// wire.DecodeFlat reads.
+var flatSendKeys = []string{"id", "event", "status"}
+
+// same returns s when b spells it, sparing a copy.
+func same(b []byte, s string) string {
+	if string(b) == s {
+		return s
+	}
+	return string(b)
 }
 
 // firstDelivery is the id of the first delivery of the older answer shape,
