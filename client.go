@@ -192,7 +192,9 @@ func WithRateLimit(rps float64, burst int) Option {
 
 // WithLimiter paces every attempt, retries included, through l. It replaces
 // WithRateLimit's in-process limiter, and the default one. A refusal from
-// l is not an attempt: the call returns its error, which keeps l's cause.
+// l is not an attempt and is not retried: the call returns at once with an
+// error that wraps l's (a *TransportError, or the *APIError of an earlier
+// attempt's answer when l refused a retry).
 func WithLimiter(l Limiter) Option {
 	return func(c *config) {
 		if l == nil {
