@@ -28,6 +28,9 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"waithttp": cmdWaitHTTP,
 	"httpget":  cmdHTTPGet,
 	"jsonget":  cmdJSONGet,
+	// in fake_webhook_test.go
+	"hookserver": cmdHookServer,
+	"hookwait":   cmdHookWait,
 }
 
 // jsonget VAR KEY sets $VAR to the string or number at KEY of the JSON
