@@ -28,6 +28,9 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"waithttp": cmdWaitHTTP,
 	"httpget":  cmdHTTPGet,
 	"jsonget":  cmdJSONGet,
+	// in fake_webhook_test.go
+	"hookserver": cmdHookServer,
+	"hookwait":   cmdHookWait,
 }
 
 // jsonget VAR KEY sets $VAR to the string or number at KEY of the JSON
@@ -84,9 +87,17 @@ func cmdExitCode(ts *testscript.TestScript, neg bool, args []string) {
 //	fake sends EVENT N         check how many sends of EVENT created notifications
 //	fake lastbody              print the last request's body to stdout
 //	fake lastkey VAR           set $VAR to the last request's idempotency key
+//	fake requests ENDPOINT     print "METHOD PATH[?QUERY]" of each request to ENDPOINT
+//	[!] fake contact IDENT     print the stored contact (with !: check there is none)
+//	fake delay DURATION        delay the next request by DURATION
+//	fake failnext STATUS       answer the next request with STATUS
 func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) > 0 && args[0] == "contact" {
+		fakeContact(ts, neg, args)
+		return
+	}
 	if neg || len(args) == 0 {
-		ts.Fatalf("usage: fake restart|lastid|polls|advance|fail|status|sends|lastbody|lastkey ...")
+		ts.Fatalf("usage: fake restart|lastid|polls|advance|fail|status|sends|lastbody|lastkey|requests|contact|delay|failnext ...")
 	}
 	h := ts.Value(fakeKey{}).(*fakeHolder)
 	srv := h.srv
@@ -183,8 +194,43 @@ func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("fake lastkey: no request")
 		}
 		ts.Setenv(args[1], r.IdempotencyKey)
+	case "requests":
+		want(1)
+		for _, r := range srv.Requests(sendiventtest.Endpoint(args[1])) {
+			line := r.Method + " " + r.Path
+			if len(r.Query) > 0 {
+				line += "?" + r.Query.Encode()
+			}
+			fmt.Fprintln(ts.Stdout(), line)
+		}
+	case "delay":
+		want(1)
+		d, err := time.ParseDuration(args[1])
+		ts.Check(err)
+		srv.Inject(sendiventtest.DelayNext(1, d))
+	case "failnext":
+		want(1)
+		status, err := strconv.Atoi(args[1])
+		ts.Check(err)
+		srv.Inject(sendiventtest.FailNext(1, status))
 	default:
 		ts.Fatalf("fake: unknown subcommand %q", args[0])
+	}
+}
+
+// fakeContact is "[!] fake contact IDENT".
+func fakeContact(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: fake contact IDENT")
+	}
+	c, ok := ts.Value(fakeKey{}).(*fakeHolder).srv.Contact(args[1])
+	switch {
+	case ok && neg:
+		ts.Fatalf("fake contact: %s exists: %s", args[1], c.Raw)
+	case !ok && !neg:
+		ts.Fatalf("fake contact: no contact %s", args[1])
+	case ok:
+		fmt.Fprintf(ts.Stdout(), "%s\n", c.Raw)
 	}
 }
 

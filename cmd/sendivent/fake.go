@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -17,11 +19,12 @@ import (
 const defaultFakeKey = "test_sendivent_fake"
 
 type fakeFlags struct {
-	addr, apiKey, config string
-	events               []string
-	manual, json         bool
-	stepDelay            time.Duration
-	timeScale            float64
+	addr, apiKey, config   string
+	webhook, webhookSecret string
+	events                 []string
+	manual, json           bool
+	stepDelay              time.Duration
+	timeScale              float64
 }
 
 // fakeConfig is the --config file: {"events": [{"name": "drip", "steps":
@@ -44,6 +47,14 @@ An event is NAME, or NAME=STEP,STEP… where a step is a channel (email, sms,
 whatsapp, slack, telegram, discord, push) or wait:DURATION. --config reads
 {"events": [{"name": "drip", "steps": ["email", "wait:1h", "sms"]}]}.
 
+With --webhook URL the fake plays the service's webhooks: as a message moves
+it POSTs a signed event (delivery.sent, delivery.delivered, delivery.failed,
+delivery.bounced) to URL, as the service would to an application's
+endpoint, so that the application's signature check runs as in production.
+It signs with --webhook-secret, or a fresh whsec_… secret, printed at start
+(a fake's secret, not a real one). An event not answered 2xx is tried again,
+4 times in all (after 1s, 5s and 25s, shortened by --time-scale).
+
 Control endpoints, plain JSON under /_fake/ and without the key (so listen on
 loopback, or inside a test network only):
   GET  /_fake/health                       GET  /_fake/notifications[?event=E]
@@ -52,7 +63,8 @@ loopback, or inside a test network only):
   POST /_fake/notifications/{id}/fail      {"error":"mailbox full"}
   POST /_fake/advance                      GET  /_fake/requests[?endpoint=send]
   GET  /_fake/faults                       POST /_fake/faults  {"kind":"status","status":503,"count":2}
-  POST /_fake/reset
+  POST /_fake/reset                        GET  /_fake/webhooks/deliveries[?type=T]
+  POST /_fake/webhooks/wait  {"timeout":"5s"}: until no webhook is in flight
 
 Exit codes: 0 stopped by SIGINT or SIGTERM, 1 cannot listen on --addr,
 2 bad flag or --config.`
@@ -61,6 +73,7 @@ const fakeExample = `  sendivent fake
   sendivent fake --addr 127.0.0.1:9000 --event welcome --event otp=sms
   sendivent fake --manual --event drip=email,wait:1h,sms
   sendivent fake --config fake.json --addr 0.0.0.0:8787     # in a container
+  sendivent fake --webhook http://127.0.0.1:3000/webhooks --webhook-secret whsec_test
   curl -s -X POST localhost:8787/_fake/notifications/$ID/advance`
 
 func newFakeCmd(a *app) *cobra.Command {
@@ -79,8 +92,10 @@ func newFakeCmd(a *app) *cobra.Command {
 	fs.StringVar(&f.config, "config", "", "read events from a JSON `FILE`")
 	fs.BoolVar(&f.manual, "manual", false, "manual lifecycle: notifications stay at their first step until moved through /_fake/")
 	fs.DurationVar(&f.stepDelay, "step-delay", sendiventtest.DefaultStepDelay, "real time one automatic lifecycle step takes (queued→sent, sent→delivered)")
-	fs.Float64Var(&f.timeScale, "time-scale", 1, "how many times faster than real time wait:DURATION steps pass")
-	fs.BoolVar(&f.json, "json", false, `print {"url", "api_key"} as one JSON line at start`)
+	fs.Float64Var(&f.timeScale, "time-scale", 1, "how many times faster than real time wait:DURATION steps and webhook retries pass")
+	fs.StringVar(&f.webhook, "webhook", "", "POST signed webhook events to `URL`, the application's endpoint")
+	fs.StringVar(&f.webhookSecret, "webhook-secret", "", "sign webhooks with `SECRET` (default: a fresh whsec_… one, printed)")
+	fs.BoolVar(&f.json, "json", false, `print {"url", "api_key"} (and "webhook_url", "webhook_secret") as one JSON line at start`)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		a.ran = true
 		return a.serveFake(cmd.Context(), f)
@@ -103,6 +118,15 @@ func (f *fakeFlags) options() ([]sendiventtest.Option, error) {
 	}
 	if f.manual {
 		opts = append(opts, sendiventtest.WithManualLifecycle())
+	}
+	switch {
+	case f.webhook != "":
+		if msg := checkWebhookFlags(f.webhook, f.webhookSecret); msg != "" {
+			return nil, usagef("%s", msg)
+		}
+		opts = append(opts, sendiventtest.WithWebhook(f.webhook, f.webhookSecret))
+	case f.webhookSecret != "":
+		return nil, usagef("--webhook-secret needs --webhook URL")
 	}
 	var events []sendiventtest.EventConfig
 	if f.config != "" {
@@ -140,12 +164,21 @@ func (a *app) serveFake(ctx context.Context, f fakeFlags) error {
 	if err != nil {
 		return err
 	}
+	hook, hasHook := srv.Webhook()
 	if f.json {
-		writeJSON(a.stdout, map[string]string{"url": srv.URL, "api_key": f.apiKey})
+		start := map[string]string{"url": srv.URL, "api_key": f.apiKey}
+		if hasHook {
+			start["webhook_url"], start["webhook_secret"] = hook.URL, string(hook.SigningSecret)
+		}
+		writeJSON(a.stdout, start)
 	} else {
 		fmt.Fprintf(a.stdout, "sendivent fake: listening on %s\n", srv.URL)
 		fmt.Fprintf(a.stdout, "API key: %s (a fake's key, not a secret)\n", f.apiKey)
 		fmt.Fprintf(a.stdout, "  export SENDIVENT_API_URL=%s SENDIVENT_API_KEY=%s\n", srv.URL, f.apiKey)
+		if hasHook {
+			fmt.Fprintf(a.stdout, "Webhooks: POST to %s, signed with %s (a fake's secret, not a real one)\n",
+				hook.URL, string(hook.SigningSecret))
+		}
 		fmt.Fprintf(a.stdout, "Control endpoints under %s/_fake/ (see --help). Stop with Ctrl-C.\n", srv.URL)
 	}
 	<-ctx.Done()
@@ -154,6 +187,19 @@ func (a *app) serveFake(ctx context.Context, f fakeFlags) error {
 		fmt.Fprintf(a.stdout, "sendivent fake: stopped after %d requests\n", srv.Stats().Requests)
 	}
 	return nil
+}
+
+// checkWebhookFlags says what is wrong with --webhook and --webhook-secret,
+// or "", before the fake is made (whose own check panics).
+func checkWebhookFlags(raw, secret string) string {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Sprintf("--webhook %s: want an absolute http or https URL, such as http://127.0.0.1:3000/webhooks", quoteShort(raw))
+	}
+	if strings.ContainsFunc(secret, unicode.IsSpace) || strings.ContainsFunc(secret, unicode.IsControl) {
+		return "--webhook-secret: want a secret without white space or control characters"
+	}
+	return ""
 }
 
 // listenFake starts the fake. NewServer panics when it cannot listen (a

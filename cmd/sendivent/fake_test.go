@@ -84,20 +84,7 @@ func TestFakeServesAndStops(t *testing.T) {
 	t.Parallel()
 	url, out, stop := startFake(t, "--event", "welcome")
 
-	c, err := sendivent.NewClient(defaultFakeKey, sendivent.WithBaseURL(url))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), bound)
-	defer cancel()
-	res, err := c.Event("welcome").To(sendivent.Address("alice@example.com")).Send(ctx)
-	if err != nil {
-		t.Fatalf("send: %v", err)
-	}
-	n, err := c.Wait(ctx, res.ID, sendivent.PollEvery(10*time.Millisecond, 10*time.Millisecond))
-	if err != nil || n.Status != sendivent.StatusCompleted {
-		t.Fatalf("wait: %v, %+v", err, n)
-	}
+	sendWelcome(t, url)
 	resp, err := http.Get(url + "/_fake/health")
 	if err != nil {
 		t.Fatal(err)
@@ -119,22 +106,48 @@ func TestFakeServesAndStops(t *testing.T) {
 	}
 }
 
+// sendWelcome sends event welcome to alice@example.com through the fake at
+// url, as an application would, and waits until it has completed.
+func sendWelcome(t *testing.T, url string) {
+	t.Helper()
+	c, err := sendivent.NewClient(defaultFakeKey, sendivent.WithBaseURL(url))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), bound)
+	defer cancel()
+	res, err := c.Event("welcome").To(sendivent.Address("alice@example.com")).Send(ctx)
+	if err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	n, err := c.Wait(ctx, res.ID, sendivent.PollEvery(10*time.Millisecond, 10*time.Millisecond))
+	if err != nil || n.Status != sendivent.StatusCompleted {
+		t.Fatalf("wait: %v, %+v", err, n)
+	}
+}
+
 func TestFakeBadFlags(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		args []string
 		want string
+		code int
 	}{
-		{[]string{"fake", "--event", "=email"}, "no name before '='"},
-		{[]string{"fake", "--event", "drip=email,fax"}, `step "fax": unknown channel`},
-		{[]string{"fake", "--event", "drip=wait:soon"}, `invalid duration "soon"`},
-		{[]string{"fake", "--event", "drip=wait:-1h"}, "must be positive"},
-		{[]string{"fake", "--step-delay", "-1s"}, "--step-delay must be 0 or more"},
-		{[]string{"fake", "--time-scale", "0"}, "--time-scale more than 0"},
-		{[]string{"fake", "--config", "/nonexistent/fake.json"}, "/nonexistent/fake.json"},
-		{[]string{"fake", "--api-key", "has space"}, "without white space"},
-		{[]string{"fake", "extra"}, "too many arguments"},
-		{[]string{"fake", "--addr", "127.0.0.1:notaport"}, "--addr 127.0.0.1:notaport: listen tcp"},
+		{[]string{"fake", "--event", "=email"}, "no name before '='", exitUsage},
+		{[]string{"fake", "--event", "drip=email,fax"}, `step "fax": unknown channel`, exitUsage},
+		{[]string{"fake", "--event", "drip=wait:soon"}, `invalid duration "soon"`, exitUsage},
+		{[]string{"fake", "--event", "drip=wait:-1h"}, "must be positive", exitUsage},
+		{[]string{"fake", "--step-delay", "-1s"}, "--step-delay must be 0 or more", exitUsage},
+		{[]string{"fake", "--time-scale", "0"}, "--time-scale more than 0", exitUsage},
+		{[]string{"fake", "--config", "/nonexistent/fake.json"}, "/nonexistent/fake.json", exitUsage},
+		{[]string{"fake", "--api-key", "has space"}, "without white space", exitUsage},
+		{[]string{"fake", "extra"}, "too many arguments", exitUsage},
+		{[]string{"fake", "--addr", "127.0.0.1:notaport"}, "--addr 127.0.0.1:notaport: listen tcp", exitOther},
+		{[]string{"fake", "--webhook-secret", "whsec_x"}, "--webhook-secret needs --webhook URL", exitUsage},
+		{[]string{"fake", "--webhook", "/hook"}, `--webhook "/hook": want an absolute http or https URL`, exitUsage},
+		{[]string{"fake", "--webhook", "ftp://127.0.0.1/hook"}, "want an absolute http or https URL", exitUsage},
+		{[]string{"fake", "--webhook", "http://"}, "want an absolute http or https URL", exitUsage},
+		{[]string{"fake", "--webhook", "http://127.0.0.1:1/hook", "--webhook-secret", "whsec x"}, "--webhook-secret: want a secret without white space", exitUsage},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -142,8 +155,8 @@ func TestFakeBadFlags(t *testing.T) {
 			var stderr bytes.Buffer
 			a := &app{stdout: io.Discard, stderr: &stderr, getenv: func(string) string { return "" }}
 			code := run(context.Background(), a, tt.args)
-			if code == exitOK {
-				t.Fatalf("exit 0, want an error")
+			if code != tt.code {
+				t.Errorf("exit %d, want %d", code, tt.code)
 			}
 			if !strings.Contains(stderr.String(), tt.want) {
 				t.Errorf("stderr %q does not contain %q", stderr.String(), tt.want)

@@ -1,5 +1,5 @@
 // Command sendivent talks to the Sendivent notifications API from the shell
-// (send, status, wait, cancel) and serves a fake Sendivent on a port for the
+// (send, status, wait, cancel, contacts) and serves a fake Sendivent on a port for the
 // tests of applications in any language (fake). Run "sendivent --help".
 //
 // It is a module of its own, so that an application importing the SDK does

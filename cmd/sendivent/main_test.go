@@ -30,6 +30,7 @@ func TestScripts(t *testing.T) {
 			h.start(nil)
 			env.Defer(h.close)
 			env.Values[fakeKey{}] = h
+			env.Values[hookKey{}] = &hookHolder{}
 			env.Setenv("SENDIVENT_API_URL", h.srv.URL)
 			env.Setenv("SENDIVENT_API_KEY", h.srv.APIKey())
 			return nil

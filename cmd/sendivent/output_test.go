@@ -75,19 +75,28 @@ func TestChangePrinter(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			var buf bytes.Buffer
-			a := &app{stdout: &buf, stdoutTTY: tt.tty}
-			a.conn.json = tt.json
-			show, end := a.changePrinter()
-			for _, n := range states {
-				show(n)
-			}
-			end()
-			if buf.String() != tt.want {
-				t.Errorf("got  %q\nwant %q", buf.String(), tt.want)
+			got := printed(tt.tty, tt.json, func(a *app) {
+				show, end := a.changePrinter()
+				for _, n := range states {
+					show(n)
+				}
+				end()
+			})
+			if got != tt.want {
+				t.Errorf("got  %q\nwant %q", got, tt.want)
 			}
 		})
 	}
+}
+
+// printed is what print writes to the stdout of an app with stdout a
+// terminal or not (tty) and --json or not.
+func printed(tty, json bool, print func(a *app)) string {
+	var buf bytes.Buffer
+	a := &app{stdout: &buf, stdoutTTY: tty}
+	a.conn.json = json
+	print(a)
+	return buf.String()
 }
 
 func TestNotificationIDs(t *testing.T) {

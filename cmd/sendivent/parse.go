@@ -16,45 +16,42 @@ import (
 // or standard input.
 const maxJSONInput = 1 << 20
 
-// contactFields are the keys of the key=value form of --to, and where each
-// goes in a sendivent.Contact. "push" may repeat; the others may not.
-var contactFields = map[string]func(c *sendivent.Contact, v string){
-	"id":       func(c *sendivent.Contact, v string) { c.ID = v },
-	"email":    func(c *sendivent.Contact, v string) { c.Email = v },
-	"phone":    func(c *sendivent.Contact, v string) { c.Phone = v },
-	"name":     func(c *sendivent.Contact, v string) { c.Name = v },
-	"slack":    func(c *sendivent.Contact, v string) { c.Slack = v },
-	"telegram": func(c *sendivent.Contact, v string) { c.Telegram = v },
-	"discord":  func(c *sendivent.Contact, v string) { c.Discord = v },
-	"push":     func(c *sendivent.Contact, v string) { c.PushTokens = append(c.PushTokens, v) },
-	"language": func(c *sendivent.Contact, v string) { c.Language = v },
-}
-
 // parseRecipient reads one --to value. Three forms:
 //
 //   - a JSON object ({"email":"a@example.com","name":"Ann"}): a Contact,
 //     decoded strictly so that a misspelt field is an error;
 //   - key=value pairs joined by commas (email=a@example.com,name=Ann), with
-//     the keys of contactFields: a Contact;
+//     the keys of contactFieldList: a Contact;
 //   - anything else: an Address (email, E.164 phone, contact UUID, your own
 //     user id, Slack member id), which the service resolves.
 //
 // The SDK validates the result (E.164, at least one identifier) when it sends.
 func parseRecipient(s string) (sendivent.Recipient, error) {
 	t := strings.TrimSpace(s)
-	switch {
-	case t == "":
+	if t == "" {
 		return nil, usagef("--to is empty")
-	case strings.HasPrefix(t, "{"):
-		var c sendivent.Contact
-		if err := decodeStrict([]byte(t), &c); err != nil {
-			return nil, usagef("--to %s: not a contact object: %v", quoteShort(t), err)
-		}
-		return c, nil
-	case isContactPairs(t):
-		return parseContactPairs(t)
+	}
+	if c, ok, err := parseContact("--to", t); ok {
+		return c, err
 	}
 	return sendivent.Address(t), nil
+}
+
+// parseContact reads the contact forms of parseRecipient, a JSON object or
+// key=value pairs, from the value of flag (named in errors). ok is false
+// when s is neither form.
+func parseContact(flag, s string) (c sendivent.Contact, ok bool, err error) {
+	t := strings.TrimSpace(s)
+	switch {
+	case strings.HasPrefix(t, "{"):
+		if err := decodeStrict([]byte(t), &c); err != nil {
+			return c, true, usagef("%s %s: not a contact object: %v", flag, quoteShort(t), err)
+		}
+		return c, true, nil
+	case isContactPairs(t):
+		return c, true, parseContactPairs(flag, t, &c)
+	}
+	return c, false, nil
 }
 
 // isContactPairs reports whether s starts with a known key and "=": an
@@ -62,75 +59,67 @@ func parseRecipient(s string) (sendivent.Recipient, error) {
 // bare "email" or "phone").
 func isContactPairs(s string) bool {
 	k, _, ok := strings.Cut(s, "=")
-	_, known := contactFields[strings.TrimSpace(k)]
+	_, known := lookupContactField(strings.TrimSpace(k))
 	return ok && known
 }
 
-func parseContactPairs(s string) (sendivent.Contact, error) {
-	var c sendivent.Contact
-	seen := map[string]bool{}
+// parseContactPairs sets the fields of c that s names as key=value pairs
+// joined by commas.
+func parseContactPairs(flag, s string, c *sendivent.Contact) error {
 	for _, pair := range strings.Split(s, ",") {
 		k, v, ok := strings.Cut(pair, "=")
 		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-		set, known := contactFields[k]
+		f, known := lookupContactField(k)
 		switch {
 		case !ok:
-			return c, usagef("--to: %q is not key=value (contact keys: %s)", pair, contactKeyList())
+			return usagef("%s: %q is not key=value (contact keys: %s)", flag, pair, contactKeyList())
 		case !known:
-			return c, usagef("--to: unknown contact key %q (contact keys: %s)", k, contactKeyList())
-		case v == "":
-			return c, usagef("--to: %s has no value", k)
-		case seen[k] && k != "push":
-			return c, usagef("--to: %s given twice", k)
+			return usagef("%s: unknown contact key %q (contact keys: %s)", flag, k, contactKeyList())
 		}
-		seen[k] = true
-		set(&c, v)
+		if err := f.set(c, v, flag+": "+k); err != nil {
+			return err
+		}
 	}
-	return c, nil
+	return nil
 }
 
-func contactKeyList() string {
-	return "id, email, phone, name, slack, telegram, discord, push, language"
-}
-
-// parsePayloadPairs reads --payload key=value flags. Values are strings, as
-// typed; keys are flat (a dot is part of the key). Use --payload-json for
-// numbers, booleans, lists and nested objects. A key given twice is an error
-// rather than a silent overwrite.
-func parsePayloadPairs(pairs []string) (sendivent.Payload, error) {
-	p := make(sendivent.Payload, len(pairs))
+// parsePairs reads the key=value values of a repeatable flag (--payload,
+// --meta). Values are strings, as typed; keys are flat (a dot is part of
+// the key). A key given twice is an error rather than a silent overwrite.
+func parsePairs(flag string, pairs []string) (map[string]any, error) {
+	p := make(map[string]any, len(pairs))
 	for _, pair := range pairs {
 		k, v, ok := strings.Cut(pair, "=")
 		switch {
 		case !ok:
-			return nil, usagef("--payload %q: want key=value", pair)
+			return nil, usagef("%s %q: want key=value", flag, pair)
 		case k == "":
-			return nil, usagef("--payload %q: empty key", pair)
+			return nil, usagef("%s %q: empty key", flag, pair)
 		}
 		if _, dup := p[k]; dup {
-			return nil, usagef("--payload: key %q given twice", k)
+			return nil, usagef("%s: key %q given twice", flag, k)
 		}
 		p[k] = v
 	}
 	return p, nil
 }
 
-// parsePayloadJSON reads --payload-json: a JSON object given inline, or
-// @FILE to read it from a file, or @- from stdin. Numbers keep their exact
-// digits.
-func parsePayloadJSON(arg string, stdin io.Reader) (sendivent.Payload, error) {
+// parseObjectArg reads the value of a JSON-object flag (--payload-json,
+// --extra-json): the object given inline, or @FILE to read it from a file,
+// or @- from stdin. Numbers keep their exact digits.
+func parseObjectArg(flag, arg string, stdin io.Reader) (map[string]any, error) {
 	data, err := readArg(arg, stdin)
 	if err != nil {
 		return nil, err
 	}
 	var p map[string]any
 	if err := decodeStrict(data, &p); err != nil {
-		return nil, usagef("--payload-json: %v", err)
+		return nil, usagef("%s: %v", flag, err)
 	}
 	if p == nil {
-		return nil, usagef("--payload-json: want a JSON object, got null")
+		return nil, usagef("%s: want a JSON object, got null", flag)
 	}
-	return sendivent.Payload(p), nil
+	return p, nil
 }
 
 // readArg returns arg, or the content of the file it names after "@" ("@-"

@@ -53,19 +53,19 @@ func TestParseRecipient(t *testing.T) {
 	}
 }
 
-func TestParsePayloadPairs(t *testing.T) {
+func TestParsePairs(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name    string
 		in      []string
-		want    sendivent.Payload
+		want    map[string]any
 		wantErr string
 	}{
-		{name: "none", in: nil, want: sendivent.Payload{}},
+		{name: "none", in: nil, want: map[string]any{}},
 		// Values stay strings, whatever they look like; keys stay flat.
-		{name: "strings", in: []string{"n=42", "ok=true", "user.name=Ann"}, want: sendivent.Payload{"n": "42", "ok": "true", "user.name": "Ann"}},
-		{name: "first = splits", in: []string{"q=a=b,c"}, want: sendivent.Payload{"q": "a=b,c"}},
-		{name: "empty value", in: []string{"note="}, want: sendivent.Payload{"note": ""}},
+		{name: "strings", in: []string{"n=42", "ok=true", "user.name=Ann"}, want: map[string]any{"n": "42", "ok": "true", "user.name": "Ann"}},
+		{name: "first = splits", in: []string{"q=a=b,c"}, want: map[string]any{"q": "a=b,c"}},
+		{name: "empty value", in: []string{"note="}, want: map[string]any{"note": ""}},
 		{name: "no =", in: []string{"flag"}, wantErr: `want key=value`},
 		{name: "empty key", in: []string{"=v"}, wantErr: "empty key"},
 		{name: "duplicate", in: []string{"a=1", "a=2"}, wantErr: `key "a" given twice`},
@@ -73,7 +73,7 @@ func TestParsePayloadPairs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := parsePayloadPairs(tt.in)
+			got, err := parsePairs("--payload", tt.in)
 			checkUsageErr(t, err, tt.wantErr)
 			if tt.wantErr == "" && !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got %#v, want %#v", got, tt.want)
@@ -82,7 +82,7 @@ func TestParsePayloadPairs(t *testing.T) {
 	}
 }
 
-func TestParsePayloadJSON(t *testing.T) {
+func TestParseObjectArg(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "p.json")
@@ -95,14 +95,14 @@ func TestParsePayloadJSON(t *testing.T) {
 	}
 	tests := []struct {
 		name, arg, stdin string
-		want             sendivent.Payload
+		want             map[string]any
 		wantErr          string
 	}{
 		{name: "inline", arg: `{"n":12345678901234567890,"l":[1,"a"],"b":true}`,
-			want: sendivent.Payload{"n": json.Number("12345678901234567890"), "l": []any{json.Number("1"), "a"}, "b": true}},
-		{name: "empty object", arg: `{}`, want: sendivent.Payload{}},
-		{name: "file", arg: "@" + file, want: sendivent.Payload{"order": map[string]any{"id": json.Number("42")}}},
-		{name: "stdin", arg: "@-", stdin: `{"a":"b"}`, want: sendivent.Payload{"a": "b"}},
+			want: map[string]any{"n": json.Number("12345678901234567890"), "l": []any{json.Number("1"), "a"}, "b": true}},
+		{name: "empty object", arg: `{}`, want: map[string]any{}},
+		{name: "file", arg: "@" + file, want: map[string]any{"order": map[string]any{"id": json.Number("42")}}},
+		{name: "stdin", arg: "@-", stdin: `{"a":"b"}`, want: map[string]any{"a": "b"}},
 		{name: "null", arg: `null`, wantErr: "got null"},
 		{name: "array", arg: `[1]`, wantErr: "cannot unmarshal array"},
 		{name: "string", arg: `"s"`, wantErr: "cannot unmarshal string"},
@@ -117,7 +117,7 @@ func TestParsePayloadJSON(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := parsePayloadJSON(tt.arg, strings.NewReader(tt.stdin))
+			got, err := parseObjectArg("--payload-json", tt.arg, strings.NewReader(tt.stdin))
 			checkUsageErr(t, err, tt.wantErr)
 			if tt.wantErr == "" && !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got %#v, want %#v", got, tt.want)

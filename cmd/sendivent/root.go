@@ -40,19 +40,21 @@ const connAnnotation = "sendivent_conn"
 // exitCodesAnnotation marks the commands whose usage ends with the exit codes.
 const exitCodesAnnotation = "sendivent_exit_codes"
 
-// commands lists the subcommands. A new group of commands (contacts get,
-// upsert, delete, list) is one constructor here, written like newSendCmd:
-// its subcommands run through app.apiRun and reuse parseRecipient.
+// commands lists the subcommands. A group of commands (contacts) is one
+// constructor here, made with newGroupCmd; its subcommands run through
+// app.apiRun.
 var commands = []func(*app) *cobra.Command{
 	newSendCmd,
 	newStatusCmd,
 	newWaitCmd,
 	newCancelCmd,
+	newContactsCmd,
 	newFakeCmd,
 }
 
-const rootLong = `sendivent talks to the Sendivent notifications API from the shell, and serves
-a fake Sendivent on a port for the tests of applications in any language.
+const rootLong = `sendivent talks to the Sendivent notifications API from the shell (sends,
+their status, contacts), and serves a fake Sendivent on a port for the tests
+of applications in any language.
 
 The API key comes from $SENDIVENT_API_KEY (or --api-key, which other users
 of the machine can see in the process list: prefer the variable). The base
@@ -70,6 +72,7 @@ func newRootCmd(a *app) *cobra.Command {
 		Example: `  export SENDIVENT_API_KEY=test_…
   sendivent send welcome --to alice@example.com --payload company=ACME --wait
   sendivent status 3f0c8a1e-…
+  sendivent contacts get alice@example.com
   sendivent fake                       # a fake Sendivent on 127.0.0.1:8787`,
 		SilenceErrors: true, // run prints errors itself, scrubbed, as text or JSON
 		SilenceUsage:  true, // an API error is not a reason to print usage

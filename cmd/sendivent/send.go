@@ -133,12 +133,18 @@ func (f *sendFlags) request(a *app) (sendivent.SendRequest, error) {
 		}
 		req.To = append(req.To, r)
 	}
-	var err error
+	var (
+		p   map[string]any
+		err error
+	)
 	switch {
 	case f.payloadJSON != "":
-		req.Payload, err = parsePayloadJSON(f.payloadJSON, a.stdin)
+		p, err = parseObjectArg("--payload-json", f.payloadJSON, a.stdin)
 	case len(f.payload) > 0:
-		req.Payload, err = parsePayloadPairs(f.payload)
+		p, err = parsePairs("--payload", f.payload)
+	}
+	if p != nil {
+		req.Payload = sendivent.Payload(p)
 	}
 	return req, err
 }
