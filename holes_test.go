@@ -1,7 +1,6 @@
 package sendivent_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -23,53 +22,18 @@ import (
 	"github.com/sendivent/sendivent-go/sendiventtest"
 )
 
-// rawServer answers every connection with answer, written as raw bytes,
-// then holds the connection open until the test ends: a peer the SDK did
-// not write, that net/http's server would not be.
-func rawServer(t *testing.T, answer string) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	t.Cleanup(func() {
-		close(done)
-		ln.Close()
-		wg.Wait()
-	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer conn.Close()
-				r := bufio.NewReader(conn)
-				req, err := http.ReadRequest(r)
-				if err != nil {
-					return
-				}
-				_, _ = io.Copy(io.Discard, req.Body)
-				_, _ = io.WriteString(conn, answer)
-				<-done
-			}()
-		}
-	}()
-	return "http://" + ln.Addr().String()
-}
-
 // TestSwitchingProtocolsDoesNotHang: a 101 answer hands over the raw
 // connection as the body; nothing would ever end a read of it. Send and
 // Wait end at once with an error, within the attempt's bound and the
 // context's.
 func TestSwitchingProtocolsDoesNotHang(t *testing.T) {
 	t.Parallel()
-	url := rawServer(t, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+	// A raw TCP server (net/http's would not do this) that switches
+	// protocols, then holds the connection open until the test ends.
+	url := atkRawServer(t, func(s *atkRaw, conn net.Conn, _ *http.Request) {
+		_, _ = io.WriteString(conn, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+		s.hang()
+	}).url
 	c, err := sendivent.NewClient("test_key", sendivent.WithBaseURL(url), sendivent.WithTimeout(2*time.Second))
 	require.NoError(t, err)
 	tests := []struct {
