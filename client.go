@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -14,14 +15,7 @@ import (
 
 	"github.com/sendivent/sendivent-go/internal/clock"
 	"github.com/sendivent/sendivent-go/internal/redact"
-	"github.com/sendivent/sendivent-go/internal/testhook"
 )
-
-func init() {
-	testhook.ScaleWaits = func(factor float64) any {
-		return Option(func(c *config) { c.clock = clock.Scaled{Factor: factor} })
-	}
-}
 
 // Defaults of the options.
 const (
@@ -204,10 +198,28 @@ func WithLimiter(l Limiter) Option {
 	}
 }
 
-// withClock and withJitter let the package's own tests run retries and
-// polls without sleeping.
-func withClock(k clock.Clock) Option     { return func(c *config) { c.clock = k } }
-func withJitter(f func() float64) Option { return func(c *config) { c.jitter = f } }
+// WithTimeScale makes every wait the client decides last 1/factor of its
+// time: retry backoffs, Retry-After, and the delays between Wait's and
+// Watch's polls. It is for tests against a fake server whose clock runs
+// factor times faster than the wall clock; package sendiventtest's
+// Server.Client sets it to the fake's scale.
+//
+// What the client decides is what it decides at factor 1: which attempts it
+// makes, the waits recorded in Attempt.Wait, its errors, WaitAtMost counted
+// in the client's time (PollEvery(time.Second) with WaitAtMost(time.Minute)
+// polls as often as in production), and whether a wait fits before the
+// context's deadline, which compares the wait at its full length with the
+// time the deadline leaves, as in production. Default 1. A factor that is
+// not a positive finite number is an error from NewClient.
+func WithTimeScale(factor float64) Option {
+	return func(c *config) {
+		if !(factor > 0) || math.IsInf(factor, 1) {
+			c.errs = append(c.errs, fmt.Errorf("WithTimeScale: %v is not a positive finite number", factor))
+			return
+		}
+		c.clock = clock.Scaled{Factor: factor}
+	}
+}
 
 // NewClient makes a client for apiKey; "" reads $SENDIVENT_API_KEY. The key's
 // prefix picks the service: live_ for production, test_ for the sandbox.

@@ -26,16 +26,22 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/sendivent/sendivent-go/internal/clock"
+	"github.com/sendivent/sendivent-go/internal/clocktest"
 )
 
 // ---- test harness shared by the package's tests ----
+
+// withClock and withJitter let the package's tests run retries and polls
+// without sleeping, and choose the jitter.
+func withClock(k clock.Clock) Option     { return func(c *config) { c.clock = k } }
+func withJitter(f func() float64) Option { return func(c *config) { c.jitter = f } }
 
 // mockHarness is a client whose inner http.Client talks to an httpmock
 // transport, so that retryablehttp's loop really runs, on a fake clock.
 type mockHarness struct {
 	t    *testing.T
 	c    *Client
-	fake *clock.Fake
+	fake *clocktest.Fake
 	mt   *httpmock.MockTransport
 
 	mu   sync.Mutex
@@ -61,7 +67,7 @@ func newMockHarness(t *testing.T, opts ...Option) *mockHarness {
 
 func newMockHarnessKey(t *testing.T, key string, opts ...Option) *mockHarness {
 	t.Helper()
-	fake := clock.NewFake(time.Now())
+	fake := clocktest.NewFake(time.Now())
 	mt := httpmock.NewMockTransport()
 	all := append([]Option{
 		WithBaseURL("https://api.test"),
@@ -490,7 +496,7 @@ func TestRealServer(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 
-	fake := clock.NewFake(time.Now())
+	fake := clocktest.NewFake(time.Now())
 	c, err := NewClient("live_key123", WithBaseURL(srv.URL), withClock(fake),
 		withJitter(func() float64 { return 0 }), WithRateLimit(1000, 10))
 	require.NoError(t, err)
@@ -771,7 +777,7 @@ func TestTimeoutBoundsEachAttempt(t *testing.T) {
 			for _, own := range []time.Duration{-1, 0, time.Minute} {
 				calls.Store(0)
 				opts := []Option{WithBaseURL(srv.URL), WithTimeout(50 * time.Millisecond), withJitter(func() float64 { return 0 }),
-					withClock(clock.NewFake(time.Now()))}
+					withClock(clocktest.NewFake(time.Now()))}
 				if own >= 0 {
 					opts = append(opts, WithHTTPClient(&http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone(), Timeout: own}))
 				}

@@ -21,7 +21,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/sendivent/sendivent-go/internal/clock"
+	"github.com/sendivent/sendivent-go/internal/clocktest"
 )
 
 // trackedBody is a caller's transport's response body that records how the
@@ -73,7 +73,7 @@ func TestCallerBodyClosedOnce(t *testing.T) {
 		return &http.Response{StatusCode: status, Header: http.Header{}, Body: b, ContentLength: -1, Request: r}, nil
 	})
 	c, err := NewClient(testKey, WithBaseURL("https://api.test"), WithHTTPClient(&http.Client{Transport: rt}),
-		withClock(clock.NewFake(time.Now())))
+		withClock(clocktest.NewFake(time.Now())))
 	require.NoError(t, err)
 	_, err = c.Send(context.Background(), "welcome", SendRequest{To: []Recipient{Address("a@example.com")}})
 	require.NoError(t, err)
@@ -169,7 +169,7 @@ func TestWaitCanceledIsTyped(t *testing.T) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	fake := clock.NewFake(time.Now())
+	fake := clocktest.NewFake(time.Now())
 	fake.OnSleep = func(time.Duration) { cancel() } // the caller cancels during the first sleep
 	c, err := NewClient(testKey, WithBaseURL("https://api.test"), WithHTTPClient(&http.Client{Transport: rt}), withClock(fake))
 	require.NoError(t, err)
@@ -206,7 +206,7 @@ func TestLimiterRefusalAfterAnAnswer(t *testing.T) {
 		return nil
 	})
 	c, err := NewClient(testKey, WithBaseURL("https://api.test"), WithHTTPClient(&http.Client{Transport: rt}),
-		WithLimiter(lim), withClock(clock.NewFake(time.Now())))
+		WithLimiter(lim), withClock(clocktest.NewFake(time.Now())))
 	require.NoError(t, err)
 	_, err = c.Send(context.Background(), "welcome", SendRequest{To: []Recipient{Address("a@example.com")}})
 	require.ErrorIs(t, err, context.DeadlineExceeded)

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/sendivent/sendivent-go/internal/clock"
+	"github.com/sendivent/sendivent-go/internal/clocktest"
 )
 
 // TestAttemptContextIsOrdinary: what a caller's transport receives is a
@@ -37,7 +37,7 @@ func TestAttemptContextIsOrdinary(t *testing.T) {
 		return httpmock.NewStringResponse(200, acceptedJSON), nil
 	})
 	c, err := NewClient(testKey, WithBaseURL("https://api.test"), WithHTTPClient(&http.Client{Transport: rt}),
-		WithTimeout(30*time.Millisecond), withClock(clock.NewFake(time.Now())))
+		WithTimeout(30*time.Millisecond), withClock(clocktest.NewFake(time.Now())))
 	require.NoError(t, err)
 	start := time.Now()
 	res, err := c.Send(context.Background(), "welcome", SendRequest{To: []Recipient{Address("a@example.com")}})
@@ -129,7 +129,7 @@ func TestCutReportedAsCanceledByTheTransport(t *testing.T) {
 			return httpmock.NewStringResponse(200, acceptedJSON), nil
 		})
 		c, err := NewClient(testKey, WithBaseURL("https://api.test"), WithHTTPClient(&http.Client{Transport: rt}),
-			WithTimeout(20*time.Millisecond), WithMaxRetries(retries), withClock(clock.NewFake(time.Now())))
+			WithTimeout(20*time.Millisecond), WithMaxRetries(retries), withClock(clocktest.NewFake(time.Now())))
 		require.NoError(t, err)
 		res, err := c.Send(context.Background(), "welcome", SendRequest{To: []Recipient{Address("a@example.com")}})
 		if retries == 0 {

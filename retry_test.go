@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/sendivent/sendivent-go/internal/clock"
+	"github.com/sendivent/sendivent-go/internal/clocktest"
 )
 
 const (
@@ -245,7 +245,7 @@ func TestRetryAfter(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			fake := clock.NewFake(start)
+			fake := clocktest.NewFake(start)
 			h := newMockHarness(t, withClock(fake), WithMaxRetries(1))
 			h.script(reply(tt.status, `{"error":"wait"}`, "Retry-After", tt.value))
 			_, err := sendWelcome(h, context.Background())

@@ -126,17 +126,16 @@ func (c *Client) poll(ctx context.Context, id string, opts []WaitOption, next fu
 	if err := checkIdentifier("id", id); err != nil {
 		return err
 	}
-	end, byCtx := c.clock.Now().Add(cfg.atMost), false
-	if dl, ok := ctx.Deadline(); ok && dl.Before(end) {
-		end, byCtx = dl, true
-	}
+	// The bound counts the client's time: its waits at their full length
+	// (they last less under WithTimeScale) plus the time polls take.
+	var spent time.Duration
 	// The real-time bound keeps a hung poll from outliving WaitAtMost.
 	pctx, cancel := context.WithTimeout(ctx, cfg.atMost)
 	defer cancel()
 
 	var last *Notification
 	var lastErr error // the last poll's, if it failed
-	polls, final := 0, false
+	polls, final, byCtx := 0, false, false
 	timeout := func() error {
 		err := ctx.Err()
 		if err == nil && byCtx { // the end was the context's deadline, as good as passed
@@ -149,7 +148,10 @@ func (c *Client) poll(ctx context.Context, id string, opts []WaitOption, next fu
 		return e
 	}
 	for i := 0; ; i++ {
+		start := c.clock.Now()
 		n, err := c.GetNotification(pctx, id)
+		now := c.clock.Now()
+		spent += now.Sub(start)
 		polls++
 		lastErr = err
 		switch {
@@ -170,7 +172,12 @@ func (c *Client) poll(ctx context.Context, id string, opts []WaitOption, next fu
 			}
 			return err
 		}
-		left := end.Sub(c.clock.Now())
+		left := cfg.atMost - spent
+		if dl, ok := ctx.Deadline(); ok {
+			if l := dl.Sub(now); l < left {
+				left, byCtx = l, true
+			}
+		}
 		if final || left <= 0 {
 			return timeout()
 		}
@@ -194,6 +201,7 @@ func (c *Client) poll(ctx context.Context, id string, opts []WaitOption, next fu
 		if err := c.sleep(pctx, d); err != nil {
 			return timeout() // its Err says whether the context was cancelled
 		}
+		spent += d
 	}
 }
 

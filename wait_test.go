@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"sync"
 	"sync/atomic"
@@ -15,7 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/sendivent/sendivent-go/internal/clock"
+	"github.com/sendivent/sendivent-go/internal/clocktest"
 )
 
 // pollWorld is a fake service for the poller: state(now) says what the
@@ -23,7 +25,7 @@ import (
 type pollWorld struct {
 	t     *testing.T
 	c     *Client
-	clk   *clock.Fake
+	clk   *clocktest.Fake
 	start time.Time
 	gets  atomic.Int32
 }
@@ -38,7 +40,7 @@ func newPollWorld(t *testing.T, jitter float64, state func(elapsed time.Duration
 // every answer that is not 2xx.
 func newPollWorldAfter(t *testing.T, jitter float64, after string, state func(elapsed time.Duration, get int) (int, string), opts ...Option) *pollWorld {
 	t.Helper()
-	w := &pollWorld{t: t, clk: clock.NewFake(time.Now())}
+	w := &pollWorld{t: t, clk: clocktest.NewFake(time.Now())}
 	w.start = w.clk.Now()
 	mt := httpmock.NewMockTransport()
 	mt.RegisterRegexpResponder("GET", regexpNotifications, func(*http.Request) (*http.Response, error) {
@@ -417,4 +419,64 @@ func TestWaitNeverCutsShortAWaitTheServiceAskedFor(t *testing.T) {
 	for _, d := range w.clk.Sleeps() {
 		assert.GreaterOrEqual(t, d, 59500*time.Millisecond, "no sleep shorter than Retry-After")
 	}
+}
+
+// Under WithTimeScale, Wait polls as often as in production: WaitAtMost is
+// counted in the client's time, not in real time (the fake's fast client
+// once polled 525 times in a second of WaitAtMost instead of about 10).
+func TestWaitUnderTimeScalePollsAsInProduction(t *testing.T) {
+	t.Parallel()
+	running := func(time.Duration, int) (int, string) {
+		return 200, notificationJSON(StatusRunning, MessageQueued, "")
+	}
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, s := running(0, 0)
+		fmt.Fprint(w, s)
+	}))
+	t.Cleanup(ts.Close)
+	tests := []struct {
+		name             string
+		min, max, atMost time.Duration
+	}{
+		{"PollEvery(100ms) for 1s", 100 * time.Millisecond, 100 * time.Millisecond, time.Second},
+		{"doubling from 100ms for 1s", 100 * time.Millisecond, time.Second, time.Second},
+		{"the defaults for 2 minutes", DefaultPollMin, DefaultPollMax, 2 * time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			opts := []WaitOption{PollEvery(tt.min, tt.max), WaitAtMost(tt.atMost)}
+			polls := func(c *Client) int {
+				_, err := c.Wait(context.Background(), "n1", opts...)
+				var te *WaitTimeoutError
+				require.ErrorAs(t, err, &te)
+				return te.Polls
+			}
+			production := polls(newPollWorld(t, 0, running).c)
+			c, err := NewClient("test_key", WithBaseURL(ts.URL), WithTimeScale(1000), withJitter(func() float64 { return 0 }))
+			require.NoError(t, err)
+			scaled := polls(c)
+			t.Logf("polls: %d in production, %d at a thousandth", production, scaled)
+			assert.InDelta(t, production, scaled, 1)
+
+			seen := 0
+			for _, err := range c.Watch(context.Background(), "n1", opts...) {
+				var te *WaitTimeoutError
+				if errors.As(err, &te) {
+					seen = te.Polls
+				}
+			}
+			assert.InDelta(t, production, seen, 1, "Watch polls as Wait does")
+		})
+	}
+}
+
+func TestWithTimeScaleRefusesNonsense(t *testing.T) {
+	t.Parallel()
+	for _, f := range []float64{0, -1, math.NaN(), math.Inf(1), math.Inf(-1)} {
+		_, err := NewClient("test_key", WithBaseURL("http://127.0.0.1:1"), WithTimeScale(f))
+		assert.ErrorContains(t, err, "WithTimeScale", "factor %v", f)
+	}
+	_, err := NewClient("test_key", WithBaseURL("http://127.0.0.1:1"), WithTimeScale(1))
+	assert.NoError(t, err)
 }

@@ -1,10 +1,10 @@
 package sendiventtest
 
 import (
+	"math"
 	"time"
 
 	"github.com/sendivent/sendivent-go"
-	"github.com/sendivent/sendivent-go/internal/fakehook"
 )
 
 // DefaultStepDelay is the real time one automatic lifecycle step takes
@@ -32,7 +32,6 @@ type config struct {
 	manual          bool
 	stepDelay       time.Duration
 	timeScale       float64
-	arrayShape      fakehook.ArrayShape
 	rateLimit       int
 	faultFunc       FaultFunc
 	webhook         *hookOption
@@ -70,12 +69,13 @@ func WithStepDelay(d time.Duration) Option {
 // runs (default DefaultTimeScale). It shortens two kinds of waits: the Wait
 // steps of declared events, and the waits of the clients that Client
 // returns (retry backoff, Retry-After, Wait's polls), which last 1/factor of
-// the time the SDK decides, while every decision, and every Attempt.Wait
-// recorded, stays as in production. 1 is real time, for a server that
-// other programs use. A factor that is not positive is ignored.
+// the time the SDK decides (sendivent.WithTimeScale), while every decision,
+// and every Attempt.Wait recorded, stays as in production. 1 is real time,
+// for a server that other programs use. A factor that is not a positive
+// finite number is ignored.
 func WithTimeScale(factor float64) Option {
 	return func(c *config) {
-		if factor > 0 {
+		if factor > 0 && !math.IsInf(factor, 1) {
 			c.timeScale = factor
 		}
 	}
@@ -94,11 +94,3 @@ func WithServerRateLimit(rps int) Option { return func(c *config) { c.rateLimit 
 // f's answer, but f is still called so that its sequence stays aligned with
 // request order. Chaos makes a random one.
 func WithFaultFunc(f FaultFunc) Option { return func(c *config) { c.faultFunc = f } }
-
-func init() {
-	// The answer shape to an array send is not documented by the service;
-	// the SDK's own tests try each through this hook.
-	fakehook.ArrayAnswer = func(shape fakehook.ArrayShape) any {
-		return Option(func(c *config) { c.arrayShape = shape })
-	}
-}

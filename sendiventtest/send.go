@@ -7,7 +7,6 @@ import (
 	"net/http"
 
 	"github.com/sendivent/sendivent-go"
-	"github.com/sendivent/sendivent-go/internal/fakehook"
 )
 
 func init() {
@@ -21,14 +20,6 @@ type sendAnswer struct {
 	ID     string `json:"id"`
 	Event  string `json:"event"`
 	Status string `json:"status"`
-}
-
-// wrappedAnswer is the fakehook.ArrayWrapped answer to an array send.
-type wrappedAnswer struct {
-	ID            string       `json:"id"`
-	Event         string       `json:"event"`
-	Status        string       `json:"status"`
-	Notifications []sendAnswer `json:"notifications"`
 }
 
 // eventNotFound answers a request naming an undeclared event, and notes it
@@ -213,16 +204,11 @@ func (s *Server) sendLocked(x *exchange) reply {
 		x.rec.Created = append(x.rec.Created, n.id)
 		answers = append(answers, sendAnswer{ID: n.id, Event: event, Status: string(sendivent.SendAccepted)})
 	}
+	// An array send is answered with one object per recipient, in request
+	// order; the service does not document this answer.
 	var body any = answers[0]
 	if b.array {
-		switch s.shape {
-		case fakehook.ArrayWrapped:
-			a := answers[0]
-			body = wrappedAnswer{ID: a.ID, Event: a.Event, Status: a.Status, Notifications: answers}
-		case fakehook.ArrayFirst:
-		default:
-			body = answers
-		}
+		body = answers
 	}
 	return reply{status: http.StatusOK, body: mustJSON(body)}
 }

@@ -126,9 +126,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/sendivent/sendivent-go"
-	"github.com/sendivent/sendivent-go/internal/fakehook"
 	"github.com/sendivent/sendivent-go/internal/idem"
-	"github.com/sendivent/sendivent-go/internal/testhook"
 )
 
 // maxBody caps the request body the server reads.
@@ -149,7 +147,6 @@ type Server struct {
 	manual       bool
 	stepDelay    time.Duration
 	timeScale    float64
-	shape        fakehook.ArrayShape
 	rateLimit    int
 	faultFunc    FaultFunc
 	faultMu      sync.Mutex // serializes faultFunc calls
@@ -204,7 +201,7 @@ func NewServer(opts ...Option) *Server {
 	s := &Server{
 		apiKey: cfg.apiKey, events: cfg.events, listeners: listeners, integrations: integrations,
 		manual:    cfg.manual,
-		stepDelay: cfg.stepDelay, timeScale: cfg.timeScale, shape: cfg.arrayShape,
+		stepDelay: cfg.stepDelay, timeScale: cfg.timeScale,
 		rateLimit: cfg.rateLimit, faultFunc: cfg.faultFunc,
 		limiter: newRateLimiter(cfg.rateLimit),
 		closing: make(chan struct{}),
@@ -231,15 +228,12 @@ func NewServer(opts ...Option) *Server {
 // APIKey returns the key the server accepts.
 func (s *Server) APIKey() string { return s.apiKey }
 
-// Client returns a *sendivent.Client for this server: its key, its URL, the
-// waits of its time scale (see WithTimeScale), then opts, which win. It
-// panics if NewClient fails. For a client that waits in real time, call
-// sendivent.NewClient(srv.APIKey(), sendivent.WithBaseURL(srv.URL)).
+// Client returns a *sendivent.Client for this server: its key, its URL,
+// sendivent.WithTimeScale of the server's time scale (see WithTimeScale),
+// then opts, which win. It panics if NewClient fails. For a client that
+// waits in real time, pass sendivent.WithTimeScale(1).
 func (s *Server) Client(opts ...sendivent.Option) *sendivent.Client {
-	base := []sendivent.Option{sendivent.WithBaseURL(s.URL)}
-	if s.timeScale != 1 {
-		base = append(base, testhook.ScaleWaits(s.timeScale).(sendivent.Option))
-	}
+	base := []sendivent.Option{sendivent.WithBaseURL(s.URL), sendivent.WithTimeScale(s.timeScale)}
 	c, err := sendivent.NewClient(s.apiKey, append(base, opts...)...)
 	if err != nil {
 		panic(fmt.Sprintf("sendiventtest: NewClient: %v", err))

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/sendivent/sendivent-go"
-	"github.com/sendivent/sendivent-go/internal/fakehook"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -189,41 +188,25 @@ func TestArraySend(t *testing.T) {
 		"+46701234567",
 		map[string]any{"email": "bob@example.com", "name": "Bob"},
 	}
-	shapes := map[string]fakehook.ArrayShape{"list": fakehook.ArrayList, "wrapped": fakehook.ArrayWrapped, "first": fakehook.ArrayFirst}
-	for name, shape := range shapes {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			srv := newTestServer(t, fakehook.ArrayAnswer(shape).(Option), WithManualLifecycle())
-			a := do(t, srv, call{path: "/v1/send/welcome", body: map[string]any{"to": to}})
-			require.Equal(t, http.StatusOK, a.status, "body: %s", a.body)
+	srv := newTestServer(t, WithManualLifecycle())
+	a := do(t, srv, call{path: "/v1/send/welcome", body: map[string]any{"to": to}})
+	require.Equal(t, http.StatusOK, a.status, "body: %s", a.body)
 
-			ns := srv.Notifications()
-			require.Len(t, ns, 3)
-			contacts := []sendivent.Contact{{Email: "alice@example.com", Name: "Alice"}, {Phone: "+46701234567"}, {Email: "bob@example.com", Name: "Bob"}}
-			for i, n := range ns {
-				assert.Equal(t, contacts[i], n.Recipient, "recipient %d in request order", i)
-			}
-			assert.Equal(t, sendivent.ChannelSMS, ns[1].Messages[0].Channel)
-			rec, _ := srv.LastRequest()
-			assert.Equal(t, []string{ns[0].ID, ns[1].ID, ns[2].ID}, rec.Created)
-
-			entry := func(n Notification) map[string]any {
-				return map[string]any{"id": n.ID, "event": "welcome", "status": "accepted"}
-			}
-			var want any
-			switch shape {
-			case fakehook.ArrayList:
-				want = []any{entry(ns[0]), entry(ns[1]), entry(ns[2])}
-			case fakehook.ArrayWrapped:
-				w := entry(ns[0])
-				w["notifications"] = []any{entry(ns[0]), entry(ns[1]), entry(ns[2])}
-				want = w
-			case fakehook.ArrayFirst:
-				want = entry(ns[0])
-			}
-			assert.JSONEq(t, string(mustJSON(want)), string(a.body))
-		})
+	ns := srv.Notifications()
+	require.Len(t, ns, 3)
+	contacts := []sendivent.Contact{{Email: "alice@example.com", Name: "Alice"}, {Phone: "+46701234567"}, {Email: "bob@example.com", Name: "Bob"}}
+	for i, n := range ns {
+		assert.Equal(t, contacts[i], n.Recipient, "recipient %d in request order", i)
 	}
+	assert.Equal(t, sendivent.ChannelSMS, ns[1].Messages[0].Channel)
+	rec, _ := srv.LastRequest()
+	assert.Equal(t, []string{ns[0].ID, ns[1].ID, ns[2].ID}, rec.Created)
+
+	entry := func(n Notification) map[string]any {
+		return map[string]any{"id": n.ID, "event": "welcome", "status": "accepted"}
+	}
+	want := []any{entry(ns[0]), entry(ns[1]), entry(ns[2])}
+	assert.JSONEq(t, string(mustJSON(want)), string(a.body), "one object per recipient, in request order")
 }
 
 func TestGetNotification(t *testing.T) {

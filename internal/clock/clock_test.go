@@ -2,7 +2,6 @@ package clock
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,7 +27,6 @@ func TestWaitDurations(t *testing.T) {
 		{"real", Real{}, time.Second, time.Second},
 		{"scaled", Scaled{Factor: 1000}, time.Second, time.Millisecond},
 		{"scaled without a factor", Scaled{}, time.Second, time.Second},
-		{"fake", NewFake(time.Time{}), time.Second, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -67,40 +65,4 @@ func TestSleepEndsWithContext(t *testing.T) {
 	done, stop := context.WithCancel(context.Background())
 	stop()
 	assert.ErrorIs(t, Sleep(done, Real{}, 0), context.Canceled, "a zero sleep still reports an ended context")
-	f := NewFake(time.Time{})
-	assert.ErrorIs(t, Sleep(done, f, time.Second), context.Canceled)
-	assert.Empty(t, f.Sleeps(), "an ended context waits for nothing")
-}
-
-func TestFake(t *testing.T) {
-	t.Parallel()
-	start := time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC)
-	f := NewFake(start)
-	var hooked []time.Duration
-	f.OnSleep = func(d time.Duration) { hooked = append(hooked, d) }
-	require.NoError(t, Sleep(context.Background(), f, 2*time.Second))
-	f.Advance(time.Minute)
-	assert.Zero(t, f.Wait(-time.Second), "a negative wait is recorded but moves nothing")
-	assert.Equal(t, start.Add(time.Minute+2*time.Second), f.Now())
-	assert.Equal(t, []time.Duration{2 * time.Second, -time.Second}, f.Sleeps())
-	assert.Equal(t, f.Sleeps(), hooked)
-}
-
-func TestFakeConcurrent(t *testing.T) {
-	t.Parallel()
-	f := NewFake(time.Time{})
-	var wg sync.WaitGroup
-	for i := 0; i < 8; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := 0; j < 100; j++ {
-				f.Wait(time.Millisecond)
-				_ = f.Now()
-			}
-		}()
-	}
-	wg.Wait()
-	assert.Len(t, f.Sleeps(), 800)
-	assert.Equal(t, time.Time{}.Add(800*time.Millisecond), f.Now())
 }
