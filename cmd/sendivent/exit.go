@@ -151,13 +151,9 @@ type jsonError struct {
 }
 
 // writeError prints err to w: one line of text, or {"error": …} under
-// --json. secret, when not empty, is scrubbed from the message: the SDK
-// never puts the key in an error, and this makes sure nothing else does.
-func writeError(w io.Writer, err error, code int, asJSON bool, secret, cmdPath string) {
+// --json. w is run's scrubbing writer, which removes the key.
+func writeError(w io.Writer, err error, code int, asJSON bool, cmdPath string) {
 	msg := err.Error()
-	if secret != "" {
-		msg = strings.ReplaceAll(msg, secret, "****")
-	}
 	if !strings.HasPrefix(msg, "sendivent: ") {
 		msg = "sendivent: " + msg
 	}

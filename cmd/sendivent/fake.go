@@ -98,13 +98,17 @@ func newFakeCmd(a *app) *cobra.Command {
 	fs.BoolVar(&f.json, "json", false, `print {"url", "api_key"} (and "webhook_url", "webhook_secret") as one JSON line at start`)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		a.ran = true
+		if strings.HasPrefix(f.apiKey, "live_") {
+			return usagef("--api-key: the fake prints and records its key: give it a key that is not a live_ one")
+		}
+		a.scrub.allow(f.apiKey) // printed on purpose: the key that the fake accepts
 		return a.serveFake(cmd.Context(), f)
 	}
 	return cmd
 }
 
 // options turns the flags into the fake's options.
-func (f *fakeFlags) options() ([]sendiventtest.Option, error) {
+func (f *fakeFlags) options(ctx context.Context) ([]sendiventtest.Option, error) {
 	if f.apiKey == "" || strings.ContainsAny(f.apiKey, " \t\r\n") {
 		return nil, usagef("--api-key: want a key without white space")
 	}
@@ -130,13 +134,13 @@ func (f *fakeFlags) options() ([]sendiventtest.Option, error) {
 	}
 	var events []sendiventtest.EventConfig
 	if f.config != "" {
-		data, err := readArg("@"+f.config, nil)
+		in, err := readArg(ctx, "--config", "@"+f.config, nil)
 		if err != nil {
 			return nil, err
 		}
 		var cfg fakeConfig
-		if err := decodeStrict(data, &cfg); err != nil {
-			return nil, usagef("--config %s: %v", f.config, err)
+		if err := decodeStrict(in, &cfg); err != nil {
+			return nil, err
 		}
 		events = append(events, cfg.Events...)
 	}
@@ -156,7 +160,7 @@ func (f *fakeFlags) options() ([]sendiventtest.Option, error) {
 // serveFake runs the fake on f.addr until ctx ends, then closes it: the
 // listener closes, requests in flight finish, and it returns nil.
 func (a *app) serveFake(ctx context.Context, f fakeFlags) error {
-	opts, err := f.options()
+	opts, err := f.options(ctx)
 	if err != nil {
 		return err
 	}
@@ -194,7 +198,7 @@ func (a *app) serveFake(ctx context.Context, f fakeFlags) error {
 func checkWebhookFlags(raw, secret string) string {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Sprintf("--webhook %s: want an absolute http or https URL, such as http://127.0.0.1:3000/webhooks", quoteShort(raw))
+		return "--webhook: want an absolute http or https URL, such as http://127.0.0.1:3000/webhooks"
 	}
 	if strings.ContainsFunc(secret, unicode.IsSpace) || strings.ContainsFunc(secret, unicode.IsControl) {
 		return "--webhook-secret: want a secret without white space or control characters"

@@ -144,7 +144,7 @@ func TestFakeBadFlags(t *testing.T) {
 		{[]string{"fake", "extra"}, "too many arguments", exitUsage},
 		{[]string{"fake", "--addr", "127.0.0.1:notaport"}, "--addr 127.0.0.1:notaport: listen tcp", exitOther},
 		{[]string{"fake", "--webhook-secret", "whsec_x"}, "--webhook-secret needs --webhook URL", exitUsage},
-		{[]string{"fake", "--webhook", "/hook"}, `--webhook "/hook": want an absolute http or https URL`, exitUsage},
+		{[]string{"fake", "--webhook", "/hook"}, "--webhook: want an absolute http or https URL", exitUsage},
 		{[]string{"fake", "--webhook", "ftp://127.0.0.1/hook"}, "want an absolute http or https URL", exitUsage},
 		{[]string{"fake", "--webhook", "http://"}, "want an absolute http or https URL", exitUsage},
 		{[]string{"fake", "--webhook", "http://127.0.0.1:1/hook", "--webhook-secret", "whsec x"}, "--webhook-secret: want a secret without white space", exitUsage},

@@ -149,6 +149,9 @@ func (l *liveLine) show(s string) {
 	n := utf8.RuneCountInString(s)
 	fmt.Fprintf(l.w, "\r%s%s", s, strings.Repeat(" ", max(l.prev-n, 0)))
 	l.prev = n
+	if f, ok := l.w.(interface{ Flush() error }); ok {
+		_ = f.Flush() // the scrubbing writer holds a line until it ends
+	}
 }
 
 // end moves past the line on screen, if any.
