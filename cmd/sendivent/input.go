@@ -172,7 +172,7 @@ func jsonProblem(data []byte, err error, v any) string {
 		return position(data, int64(len(data))) + ": not valid JSON: it ends too soon"
 	case errors.As(err, &typ):
 		got, _, _ := strings.Cut(typ.Value, " ") // "number 1e999": the kind only
-		at := position(data, typ.Offset-1)        // a byte of the value: its end, or its bracket
+		at := position(data, typ.Offset-1)       // a byte of the value: its end, or its bracket
 		if typ.Field == "" {
 			return fmt.Sprintf("%s: want a JSON %s, got %s %s", at, jsonKind(typ.Type), article(got), got)
 		}
