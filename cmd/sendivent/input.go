@@ -218,7 +218,11 @@ func syntaxKind(msg string) string {
 	} else {
 		rest = ""
 	}
-	return strings.TrimSpace("unexpected character " + strings.TrimSpace(rest))
+	rest = strings.TrimSpace(rest)
+	if rest == "exceeded max depth" {
+		return "nested too deeply"
+	}
+	return strings.TrimSpace("unexpected character " + rest)
 }
 
 // unknownField is the field name in encoding/json's "json: unknown field
