@@ -138,16 +138,16 @@ func errorKind(code int) string {
 
 // jsonError is the shape of an error on stderr under --json.
 type jsonError struct {
-	Kind           string                  `json:"kind"`
-	ExitCode       int                     `json:"exit_code"`
-	Message        string                  `json:"message"`
-	Status         int                     `json:"status,omitempty"`
-	Code           string                  `json:"code,omitempty"`
-	Field          string                  `json:"field,omitempty"`
-	RequestID      string                  `json:"request_id,omitempty"`
-	IdempotencyKey string                  `json:"idempotency_key,omitempty"`
-	RetryAfter     float64                 `json:"retry_after_seconds,omitempty"`
-	Notification   *sendivent.Notification `json:"notification,omitempty"` // last state seen, for a wait
+	Kind           string            `json:"kind"`
+	ExitCode       int               `json:"exit_code"`
+	Message        string            `json:"message"`
+	Status         int               `json:"status,omitempty"`
+	Code           string            `json:"code,omitempty"`
+	Field          string            `json:"field,omitempty"`
+	RequestID      string            `json:"request_id,omitempty"`
+	IdempotencyKey string            `json:"idempotency_key,omitempty"`
+	RetryAfter     float64           `json:"retry_after_seconds,omitempty"`
+	Notification   *notificationJSON `json:"notification,omitempty"` // last state seen, for a wait
 }
 
 // writeError prints err to w: one line of text, or {"error": …} under

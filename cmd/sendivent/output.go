@@ -20,7 +20,7 @@ type sendView struct {
 	Replayed       bool                         `json:"replayed"`
 	Notifications  []sendivent.SentNotification `json:"notifications"`
 	// Results holds each notification's final state, with --wait.
-	Results []*sendivent.Notification `json:"results,omitempty"`
+	Results []*notificationJSON `json:"results,omitempty"`
 }
 
 func newSendView(res *sendivent.SendResponse) *sendView {
@@ -50,17 +50,34 @@ func notificationIDs(res *sendivent.SendResponse) []string {
 	return ids
 }
 
-// notificationView is n as --json prints it: the SDK's fields under the
-// service's names, with an empty list rather than null for no messages.
-func notificationView(n *sendivent.Notification) *sendivent.Notification {
+// notificationJSON is a notification as --json prints it: the SDK's
+// fields in the shape of the service's own answer (GET
+// /v1/notifications/{id}), which the fake's /_fake/ endpoints show too: a
+// message's "error" is null when it has none, and "messages" a list, empty
+// rather than null.
+type notificationJSON struct {
+	sendivent.Notification
+	Messages []messageJSON `json:"messages"` // over Notification's own
+}
+
+type messageJSON struct {
+	sendivent.Message
+	Error *string `json:"error"` // over Message's own, a string
+}
+
+func notificationView(n *sendivent.Notification) *notificationJSON {
 	if n == nil {
 		return nil
 	}
-	v := *n
-	if v.Messages == nil {
-		v.Messages = []sendivent.Message{}
+	v := &notificationJSON{Notification: *n, Messages: make([]messageJSON, 0, len(n.Messages))}
+	for _, m := range n.Messages {
+		mj := messageJSON{Message: m}
+		if m.Error != "" {
+			mj.Error = &m.Error
+		}
+		v.Messages = append(v.Messages, mj)
 	}
-	return &v
+	return v
 }
 
 func printSend(w io.Writer, res *sendivent.SendResponse) {
