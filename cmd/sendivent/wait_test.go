@@ -118,4 +118,3 @@ func keys(m map[string]any) []string {
 	slices.Sort(ks)
 	return ks
 }
-
