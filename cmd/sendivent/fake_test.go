@@ -3,9 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"go/parser"
+	"go/token"
 	"io"
 	"net/http"
+	"path/filepath"
+	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -163,4 +168,54 @@ func TestFakeBadFlags(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fake --help lists every control endpoint the package doc of
+// sendiventtest lists (its test checks that doc against the routes), the
+// same errors, and the keys a program needs: "status":"suppressed" of a
+// fail, "endpoint" of a fault.
+func TestFakeHelpListsTheControls(t *testing.T) {
+	t.Parallel()
+	f, err := parser.ParseFile(token.NewFileSet(), filepath.Join("..", "..", "sendiventtest", "server.go"), nil, parser.ParseComments|parser.PackageClauseOnly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := f.Doc.Text()
+	help := strings.Join(strings.Fields(fakeLong), " ")
+	routes := regexp.MustCompile(`(?m)^\s*(GET|POST|PUT|PATCH|DELETE)\s+(/_fake/[^\s\[]*)`).FindAllStringSubmatch(doc, -1)
+	if len(routes) == 0 {
+		t.Fatal("no control endpoint in the package doc")
+	}
+	for _, m := range routes {
+		if !regexp.MustCompile(m[1] + ` +` + regexp.QuoteMeta(m[2]) + `[\s\[]`).MatchString(help + " ") {
+			t.Errorf("fake --help lacks %s %s", m[1], m[2])
+		}
+	}
+	for _, key := range []string{`"status":"suppressed"`, `"endpoint":"send"`, `"retry_after"`} {
+		if !strings.Contains(help, key) {
+			t.Errorf("fake --help lacks %s", key)
+		}
+	}
+	if got, want := errorCodes(t, help), errorCodes(t, doc); !reflect.DeepEqual(got, want) {
+		t.Errorf("fake --help lists the errors %q, the package doc %q", got, want)
+	}
+}
+
+// errorCodes lists "STATUS CODE" from the sentence of doc that starts "An
+// error answers".
+func errorCodes(t *testing.T, doc string) []string {
+	t.Helper()
+	i := strings.Index(doc, "An error answers")
+	if i < 0 {
+		t.Fatal("no sentence lists the errors")
+	}
+	sentence, _, _ := strings.Cut(strings.Join(strings.Fields(doc[i:]), " "), ". ")
+	var out []string
+	for _, m := range regexp.MustCompile("(\\d{3}) ((?:`?[A-Z_]{3,}`?(?:, | or )?)+)").FindAllStringSubmatch(sentence, -1) {
+		for _, code := range regexp.MustCompile(`[A-Z_]{3,}`).FindAllString(m[2], -1) {
+			out = append(out, m[1]+" "+code)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
