@@ -220,7 +220,7 @@ func NewServer(opts ...Option) *Server {
 		limiter: newRateLimiter(cfg.rateLimit),
 		closing: make(chan struct{}),
 		notifs:  map[string]*notification{}, idem: map[string]idemEntry{},
-		keep:    newRetention(cfg.retention),
+		keep: newRetention(cfg.retention),
 	}
 	s.contacts.max = s.keep.max
 	if err := s.initHooks(cfg.webhook); err != nil {
