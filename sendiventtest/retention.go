@@ -1,6 +1,9 @@
 package sendiventtest
 
-import "net/http"
+import (
+	"bytes"
+	"net/http"
+)
 
 // What the server keeps, and for how long. A fake that serves a port for
 // days (sendivent fake) must not grow with every request, so each store
@@ -83,6 +86,9 @@ func requestCost(rec *Request) int {
 // beyond the limits.
 func (s *Server) keepRequestLocked(rec Request) {
 	rec.Body = nil // decoded again from RawBody when read: a map costs several times its JSON
+	if rec.RawBody != nil {
+		rec.RawBody = bytes.Clone(rec.RawBody) // io.ReadAll's buffer is larger
+	}
 	s.requests = append(s.requests, rec)
 	r := &s.keep
 	r.requestBytes += requestCost(&rec)
