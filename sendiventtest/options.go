@@ -37,6 +37,7 @@ type config struct {
 	faultFunc       FaultFunc
 	webhook         *hookOption
 	retention       int
+	port            *portLimits // nil: defaultPortLimits
 }
 
 // WithAPIKey sets the key the server accepts (default: a fresh random

@@ -12,29 +12,37 @@ import (
 // that slow or idle clients cannot hold it for ever or pile up. (An
 // in-process fake's clients are the test's own.) Every fake caps a
 // request's header at 64 KiB and its body at 1 MiB.
-const (
-	// portReadHeaderTimeout bounds reading a request's header.
-	portReadHeaderTimeout = 10 * time.Second
-	// portReadTimeout bounds reading a whole request, its body included.
-	portReadTimeout = 60 * time.Second
-	// portIdleTimeout closes a keep-alive connection idle for this long.
-	portIdleTimeout = 60 * time.Second
-	// portMaxConns is how many connections are open at once; more wait
-	// to be accepted.
-	portMaxConns = 512
-)
-
+//
 // There is no write timeout: a latency fault, or POST
 // /_fake/webhooks/wait, holds its answer as long as it was told to.
+type portLimits struct {
+	readHeader time.Duration // to read a request's header
+	read       time.Duration // to read a whole request, its body included
+	idle       time.Duration // a keep-alive connection idle this long closes
+	maxConns   int           // open at once; more wait to be accepted
+}
+
+var defaultPortLimits = portLimits{
+	readHeader: 10 * time.Second,
+	read:       60 * time.Second,
+	idle:       60 * time.Second,
+	maxConns:   512,
+}
+
+// withPortLimits replaces the limits of a server on a port, for tests.
+func withPortLimits(l portLimits) Option { return func(c *config) { c.port = &l } }
 
 // servePort sets the timeouts of a server on a port and caps its
 // connections; call it before ts.Start.
-func servePort(ts *httptest.Server) {
+func servePort(ts *httptest.Server, l *portLimits) {
+	if l == nil {
+		l = &defaultPortLimits
+	}
 	cfg := ts.Config
-	cfg.ReadHeaderTimeout = portReadHeaderTimeout
-	cfg.ReadTimeout = portReadTimeout
-	cfg.IdleTimeout = portIdleTimeout
-	ts.Listener = &limitListener{Listener: ts.Listener, sem: make(chan struct{}, portMaxConns), done: make(chan struct{})}
+	cfg.ReadHeaderTimeout = l.readHeader
+	cfg.ReadTimeout = l.read
+	cfg.IdleTimeout = l.idle
+	ts.Listener = &limitListener{Listener: ts.Listener, sem: make(chan struct{}, l.maxConns), done: make(chan struct{})}
 }
 
 // limitListener accepts a connection only while fewer than cap(sem) are

@@ -236,7 +236,7 @@ func NewServer(opts ...Option) *Server {
 		}
 		_ = s.ts.Listener.Close()
 		s.ts.Listener = l
-		servePort(s.ts)
+		servePort(s.ts, cfg.port)
 	}
 	s.ts.Start()
 	s.URL = s.ts.URL
