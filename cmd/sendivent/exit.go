@@ -158,7 +158,7 @@ func writeError(w io.Writer, err error, code int, asJSON bool, cmdPath string) {
 		msg = "sendivent: " + msg
 	}
 	if !asJSON {
-		fmt.Fprintln(w, msg)
+		fmt.Fprintln(w, clean(msg)) // one line, which drives no terminal
 		if code == exitUsage && cmdPath != "" {
 			fmt.Fprintf(w, "Run '%s --help' for usage.\n", cmdPath)
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"io"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -22,6 +23,11 @@ import (
 type scrubber struct {
 	mu      sync.Mutex // guards secrets and every writer's pending bytes
 	secrets []string
+	// short holds, for each secret shorter than redact.MinRun, the pattern
+	// of it as a word of its own: removing each of its occurrences inside
+	// words (a key "ab" in "about") would garble every message, and a
+	// short key is no secret the rest of a word reveals.
+	short map[string]*regexp.Regexp
 }
 
 // newScrubber scrubs each non-empty secret that is not public.
@@ -42,6 +48,12 @@ func (s *scrubber) add(k string) {
 		return
 	}
 	s.secrets = append(s.secrets, k)
+	if len(k) < redact.MinRun {
+		if s.short == nil {
+			s.short = map[string]*regexp.Regexp{}
+		}
+		s.short[k] = regexp.MustCompile(`(^|[^A-Za-z0-9_.~-])` + regexp.QuoteMeta(k) + `($|[^A-Za-z0-9_.~-])`)
+	}
 }
 
 // allow stops scrubbing k: "sendivent fake" prints the key its fake
@@ -59,6 +71,12 @@ func (s *scrubber) scrub(b []byte) []byte {
 	}
 	out := string(b)
 	for _, k := range s.secrets {
+		if re := s.short[k]; re != nil {
+			// Twice: a match takes the character after it, which may
+			// start the next one.
+			out = re.ReplaceAllString(re.ReplaceAllString(out, "$1[redacted]$2"), "$1[redacted]$2")
+			continue
+		}
 		out = redact.Secret(out, k)
 	}
 	return []byte(out)

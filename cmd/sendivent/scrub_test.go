@@ -148,3 +148,16 @@ func TestScrubberPublicAndAllowedKeys(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+// A key shorter than 8 characters is removed where it stands as a word of
+// its own, not inside others: a key "ab" would otherwise garble "about".
+func TestScrubberShortKey(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	w := newScrubber("ab").writer(&out)
+	fmt.Fprintf(w, "ab about tab ab,ab \"ab\" key=ab ab\n")
+	w.Flush()
+	if got, want := out.String(), "[redacted] about tab [redacted],[redacted] \"[redacted]\" key=[redacted] [redacted]\n"; got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}

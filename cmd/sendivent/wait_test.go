@@ -40,16 +40,19 @@ func TestWaitUsesItsWholeTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const timeout = 1500 * time.Millisecond
+	const timeout = 3 * time.Second
 	start := time.Now()
-	code, _, stderr := runIn(t, srv, "wait", res.ID, "--timeout", timeout.String(), "--poll", "500ms")
+	code, _, stderr := runIn(t, srv, "wait", res.ID, "--timeout", timeout.String(), "--poll", "1s")
 	elapsed := time.Since(start)
 	if code != exitTimeout {
 		t.Fatalf("exit %d, want %d; stderr %q", code, exitTimeout, stderr)
 	}
 	polls := srv.Requests(sendiventtest.EndpointNotification)
 	span := polls[len(polls)-1].Time.Sub(polls[0].Time)
-	if span < timeout-200*time.Millisecond || elapsed < timeout-100*time.Millisecond {
+	// It polled at 0 and about 1 s, then kept a whole poll interval for
+	// its last poll, at 2 s, and ended there. Now the last poll's room is
+	// twice the slowest poll: half a second leaves room for a slow machine.
+	if span < timeout-500*time.Millisecond || elapsed < timeout-500*time.Millisecond {
 		t.Errorf("the last poll came %v after the first and the command ended after %v: it gave up early on a %v timeout",
 			span, elapsed, timeout)
 	}
