@@ -22,7 +22,8 @@ type app struct {
 	in             *stdinReader // stdin for "@-", read by one flag at most; run sets it
 	stdout, stderr io.Writer
 	getenv         func(string) string
-	stdoutTTY      bool // stdout is a terminal: wait rewrites one status line
+	stdoutTTY      bool            // stdout is a terminal: wait rewrites one status line
+	logTo          func(io.Writer) // where the log package writes; nil: left alone
 
 	conn  connFlags
 	scrub *scrubber // what stdout and stderr remove; run sets it
@@ -100,6 +101,9 @@ func run(ctx context.Context, a *app, args []string) (code int) {
 	stdout, stderr := a.scrub.writer(a.stdout), a.scrub.writer(a.stderr)
 	a.stdout, a.stderr = stdout, stderr
 	a.in = &stdinReader{r: a.stdin}
+	if a.logTo != nil {
+		a.logTo(stderr)
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			fmt.Fprintf(stderr, "sendivent: internal error: %v\n%s", r, debug.Stack())

@@ -2,9 +2,12 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"io"
+	"log"
 	"net/url"
 	"strings"
 	"testing"
@@ -159,5 +162,24 @@ func TestScrubberShortKey(t *testing.T) {
 	w.Flush()
 	if got, want := out.String(), "[redacted] about tab [redacted],[redacted] \"[redacted]\" key=[redacted] [redacted]\n"; got != want {
 		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}
+
+// What libraries log (net/http's server in "fake") goes to the scrubbing
+// stderr: run hands it to logTo, which realMain sets to log.SetOutput.
+func TestLibraryLogsAreScrubbed(t *testing.T) {
+	t.Parallel()
+	var stderr bytes.Buffer
+	var logOut io.Writer
+	a := &app{stdout: io.Discard, stderr: &stderr, getenv: env{"SENDIVENT_API_KEY": "test_LOGKEY0a1b2c3d"}.get,
+		logTo: func(w io.Writer) { logOut = w }}
+	run(context.Background(), a, []string{"--version"})
+	if logOut == nil {
+		t.Fatal("run did not set the log's output")
+	}
+	log.New(logOut, "", 0).Print("http: panic serving 1.2.3.4: Bearer test_LOGKEY0a1b2c3d")
+	logOut.(*scrubWriter).Flush()
+	if p := secretPiece(stderr.String(), "test_LOGKEY0a1b2c3d"); p != "" || !strings.Contains(stderr.String(), "panic serving") {
+		t.Errorf("stderr %q", stderr.String())
 	}
 }
