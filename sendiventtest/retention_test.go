@@ -2,6 +2,7 @@ package sendiventtest
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -215,3 +216,25 @@ func heapInUse() uint64 {
 }
 
 func mib(n uint64) float64 { return float64(n) / (1 << 20) }
+
+// Webhook delivery attempts are kept as requests are: the newest N.
+func TestRetentionKeepsTheNewestWebhookAttempts(t *testing.T) {
+	t.Parallel()
+	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {})
+	srv := newTestServer(t, WithRetention(2), WithWebhookHandler(ok, "whsec_test"))
+	for i := range 3 {
+		send(t, srv, "welcome", map[string]any{"to": fmt.Sprintf("u%d@example.com", i)})
+	}
+	eventually(t, func() bool { return srv.NotificationCount("") == 3 && allDone(srv) }, "the notifications complete")
+	require.NoError(t, srv.WaitWebhooks(context.Background()))
+	assert.Len(t, srv.WebhookDeliveries(), 2)
+}
+
+func allDone(srv *Server) bool {
+	for _, n := range srv.Notifications() {
+		if !n.Status.Terminal() {
+			return false
+		}
+	}
+	return true
+}
