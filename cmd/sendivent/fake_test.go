@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"go/parser"
 	"go/token"
 	"io"
@@ -151,6 +152,9 @@ func TestFakeBadFlags(t *testing.T) {
 		{[]string{"fake", "--webhook-secret", "whsec_x"}, "--webhook-secret needs --webhook URL", exitUsage},
 		{[]string{"fake", "--webhook", "/hook"}, "--webhook: want an absolute http or https URL", exitUsage},
 		{[]string{"fake", "--webhook", "ftp://127.0.0.1/hook"}, "want an absolute http or https URL", exitUsage},
+		{[]string{"fake", "--retention", "-1"}, "--retention must be 0 (keep all) or more", exitUsage},
+		{[]string{"fake", "--api-key", "live_0123456789abcdef"}, "--api-key: the fake prints and records its key", exitUsage},
+		{[]string{"fake", "--config", "."}, "--config @.: is a directory, not a file", exitUsage},
 		{[]string{"fake", "--webhook", "http://"}, "want an absolute http or https URL", exitUsage},
 		{[]string{"fake", "--webhook", "http://127.0.0.1:1/hook", "--webhook-secret", "whsec x"}, "--webhook-secret: want a secret without white space", exitUsage},
 	}
@@ -218,4 +222,34 @@ func errorCodes(t *testing.T, doc string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// --retention N keeps the newest N notifications: an older one is gone
+// (the API says why), while the stop line counts every request.
+func TestFakeRetention(t *testing.T) {
+	t.Parallel()
+	url, out, stop := startFake(t, "--retention", "2", "--manual")
+	c, err := sendivent.NewClient(defaultFakeKey, sendivent.WithBaseURL(url))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for range 3 {
+		res, err := c.Event("welcome").To(sendivent.Address("alice@example.com")).Send(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, res.ID)
+	}
+	if _, err := c.GetNotification(context.Background(), ids[0]); !errors.Is(err, sendivent.ErrNotFound) ||
+		!strings.Contains(err.Error(), "keeps only its newest notifications") {
+		t.Errorf("the dropped notification: %v", err)
+	}
+	if _, err := c.GetNotification(context.Background(), ids[2]); err != nil {
+		t.Errorf("a kept notification: %v", err)
+	}
+	stop()
+	if !strings.Contains(out.String(), "stopped after 5 requests") {
+		t.Errorf("output: %s", out.String())
+	}
 }
