@@ -238,3 +238,17 @@ func allDone(srv *Server) bool {
 	}
 	return true
 }
+
+// New's report of requests to undeclared events lists the first 100 and
+// counts the rest, however many come.
+func TestUndeclaredReportIsBounded(t *testing.T) {
+	t.Parallel()
+	srv := newTestServer(t, WithEvent("welcome"))
+	for range maxUndeclared + 5 {
+		do(t, srv, call{path: "/v1/send/welcom", body: map[string]any{"to": "a@example.com"}})
+	}
+	p := srv.problems()
+	require.Len(t, p, 1)
+	assert.Equal(t, maxUndeclared+1, strings.Count(p[0], "\n\t"))
+	assert.Contains(t, p[0], "… and 5 more")
+}
