@@ -151,7 +151,7 @@ func (f *fakeFlags) options(ctx context.Context) ([]sendiventtest.Option, error)
 	}
 	var events []sendiventtest.EventConfig
 	if f.config != "" {
-		in, err := readArg(ctx, "--config", "@"+f.config, nil)
+		in, err := readFile(ctx, "--config", f.config)
 		if err != nil {
 			return nil, err
 		}

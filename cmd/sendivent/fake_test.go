@@ -154,7 +154,7 @@ func TestFakeBadFlags(t *testing.T) {
 		{[]string{"fake", "--webhook", "ftp://127.0.0.1/hook"}, "want an absolute http or https URL", exitUsage},
 		{[]string{"fake", "--retention", "-1"}, "--retention must be 0 (keep all) or more", exitUsage},
 		{[]string{"fake", "--api-key", "live_0123456789abcdef"}, "--api-key: the fake prints and records its key", exitUsage},
-		{[]string{"fake", "--config", "."}, "--config @.: is a directory, not a file", exitUsage},
+		{[]string{"fake", "--config", "."}, "--config .: is a directory, not a file", exitUsage},
 		{[]string{"fake", "--webhook", "http://"}, "want an absolute http or https URL", exitUsage},
 		{[]string{"fake", "--webhook", "http://127.0.0.1:1/hook", "--webhook-secret", "whsec x"}, "--webhook-secret: want a secret without white space", exitUsage},
 	}

@@ -25,7 +25,8 @@ const maxJSONInput = 1 << 20
 // names after "@".
 type input struct {
 	flag string // "--payload-json"
-	arg  string // the flag's value: the content, or "@FILE", "@-"
+	arg  string // the flag's value: the content, or "@FILE", "@-"; a file's name for readFile
+	file bool   // arg names a file (readFile)
 	data []byte
 }
 
@@ -38,7 +39,7 @@ func (in input) name() string {
 	return in.flag
 }
 
-func (in input) fromFile() bool { return strings.HasPrefix(in.arg, "@") }
+func (in input) fromFile() bool { return in.file || strings.HasPrefix(in.arg, "@") }
 
 // errorf is a usage error about the input.
 func (in input) errorf(format string, args ...any) error {
@@ -63,6 +64,21 @@ func readArg(ctx context.Context, flag, arg string, stdin *stdinReader) (input, 
 		in.data = []byte(arg)
 		return in, nil
 	}
+	return readInput(ctx, in, name, stdin)
+}
+
+// readFile returns the content of file name, the value of flag (--config),
+// as readArg reads "@FILE".
+func readFile(ctx context.Context, flag, name string) (input, error) {
+	if name == "-" {
+		name = "./-" // a file named "-", as for "@./-"
+	}
+	return readInput(ctx, input{flag: flag, arg: name, file: true}, name, nil)
+}
+
+// readInput reads in's content from file name ("-": stdin).
+func readInput(ctx context.Context, in input, name string, stdin *stdinReader) (input, error) {
+	flag := in.flag
 	var open func() (io.ReadCloser, error)
 	switch name {
 	case "":
