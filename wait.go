@@ -147,11 +147,13 @@ func (c *Client) poll(ctx context.Context, id string, opts []WaitOption, next fu
 		}
 		return e
 	}
+	var slowest time.Duration // the longest poll so far
 	for i := 0; ; i++ {
-		start := c.clock.Now()
+		began := c.clock.Now()
 		n, err := c.GetNotification(pctx, id)
 		now := c.clock.Now()
-		spent += now.Sub(start)
+		spent += now.Sub(began)
+		slowest = max(slowest, now.Sub(began))
 		polls++
 		lastErr = err
 		switch {
@@ -190,10 +192,16 @@ func (c *Client) poll(ctx context.Context, id string, opts []WaitOption, next fu
 			asked = apiErr.RetryAfter
 			d = max(d, retry.AfterJitter(asked, c.jitter()))
 		}
-		if d > left-cfg.min {
-			// The last sleep: trimmed so that one more poll fits before the
-			// end, unless that would cut short a wait the service asked for.
-			d, final = left-min(cfg.min, left/2), true
+		// The last poll goes as late as it can and still end before the end:
+		// it has twice the time of the slowest poll so far (at least
+		// minPollRoom), never more than the poll interval or half of what
+		// is left. A larger room gave up early: --timeout 2s polled at 0 and
+		// 1 s, then returned at 1 s.
+		room := min(cfg.min, left/2, max(2*slowest, minPollRoom))
+		if d >= left-room {
+			// The last sleep, trimmed to leave that room, unless that would
+			// cut short a wait the service asked for.
+			d, final = left-room, true
 			if d < asked {
 				return timeout()
 			}
@@ -215,6 +223,9 @@ func transient(err error) bool {
 	var te *TransportError
 	return errors.As(err, &te) && te.Temporary()
 }
+
+// minPollRoom is the least time Wait leaves its last poll before its end.
+const minPollRoom = 10 * time.Millisecond
 
 // pollDelay is min·2ⁱ capped at max, less up to a quarter at random, and
 // never under min.

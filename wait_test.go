@@ -153,9 +153,29 @@ func TestWaitAtMostTrimsTheLastSleep(t *testing.T) {
 		total += d
 	}
 	assert.Less(t, total, time.Minute, "no sleep passes WaitAtMost")
-	assert.Equal(t, time.Minute-time.Second, total, "the last sleep is trimmed to leave one poll's room")
+	assert.Equal(t, time.Minute-minPollRoom, total, "the last sleep leaves the last poll its room: polls take no time here")
 	assert.Equal(t, []time.Duration{1, 2, 4, 8, 10, 10, 10, 10}, secondsOf(sleeps[:8]))
 	assert.Equal(t, len(sleeps)+1, te.Polls, "one poll before each sleep and one after the last")
+}
+
+// The last poll goes as late as it can: its room is twice the slowest poll
+// so far, not the poll interval (which made "sendivent wait --timeout 2s"
+// give up after 1 s).
+func TestWaitLastPollRoomFollowsPollTime(t *testing.T) {
+	t.Parallel()
+	var w *pollWorld
+	w = newPollWorld(t, 0, func(elapsed time.Duration, _ int) (int, string) {
+		w.clk.Advance(300 * time.Millisecond) // each poll takes 300 ms
+		return completesAfter(time.Hour)(elapsed, 0)
+	})
+	_, err := w.c.Wait(context.Background(), "n1", PollEvery(time.Second, 10*time.Second), WaitAtMost(3*time.Second))
+	var te *WaitTimeoutError
+	require.ErrorAs(t, err, &te)
+	// Poll (to 0.3 s), sleep 1 s, poll (to 1.6 s): the next delay (2 s)
+	// passes the end less the room (0.6 s: twice 300 ms), so the last sleep
+	// is 0.8 s and the last poll ends at 2.7 s, before the end.
+	assert.Equal(t, []time.Duration{time.Second, 800 * time.Millisecond}, w.clk.Sleeps())
+	assert.Equal(t, 3, te.Polls)
 }
 
 func TestWaitStopsAtTheContextDeadline(t *testing.T) {

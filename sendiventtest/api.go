@@ -2,6 +2,7 @@ package sendiventtest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -32,10 +33,12 @@ func errReply(status int, msg, code string) reply {
 }
 
 // serveAPI serves one request to the service's API: rate limit, fault draw,
-// processing, then the answer (possibly damaged by a fault).
+// key and route, processing, then the answer (possibly damaged by a
+// fault). The body is read only for a request that gets past the key and
+// the route (or a FaultFunc, which may read it), up to maxBody, and kept
+// in the record only when it is JSON and the request reached its endpoint.
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
-	raw, _ := io.ReadAll(io.LimitReader(r.Body, maxBody))
-	r.Body = io.NopCloser(bytes.NewReader(raw)) // for a FaultFunc that reads it
+	body := &requestBody{r: http.MaxBytesReader(w, r.Body, maxBody)}
 	route, p, allow, found := apiRoutes.find(r.Method, r.URL.EscapedPath())
 	if !found && len(allow) > 0 {
 		// The path names an endpoint, for another method: find it for its
@@ -45,12 +48,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	rec := Request{
 		Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.Query(), Endpoint: route.endpoint,
 		Event: p["event"], Channel: p["channel"], NotificationID: p["notification"],
-		Header: r.Header.Clone(), RawBody: raw,
+		Header:         r.Header.Clone(),
 		IdempotencyKey: r.Header.Get("X-Idempotency-Key"),
 		RequestID:      "req_" + randHex(12), Time: time.Now().UTC(),
-	}
-	if m, ok := decodeJSON(raw, false).(map[string]any); ok {
-		rec.Body = m
 	}
 	w.Header().Set("X-Request-Id", rec.RequestID)
 	w.Header().Set("Content-Type", "application/json")
@@ -60,10 +60,15 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		s.respond(w, rec, statusFaultReply(Fault{Status: http.StatusTooManyRequests, RetryAfter: "1"}))
 		return
 	}
+	if s.faultFunc != nil {
+		_, _ = body.read()
+		r.Body = io.NopCloser(bytes.NewReader(body.raw)) // for a FaultFunc that reads it
+	}
 	f := s.drawFault(r, route.endpoint)
 	switch f.Kind {
 	case FaultStatus:
 		rec.Fault = FaultStatus
+		rec.RawBody = body.keep()
 		s.respond(w, rec, statusFaultReply(f))
 		return
 	case FaultLatency:
@@ -85,9 +90,52 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	case !found:
 		rp = errReply(http.StatusNotFound, "Not found", "NOT_FOUND")
 	default:
-		rp = s.process(route, &exchange{raw: raw, rec: &rec, p: p})
+		raw, err := body.read()
+		var tooLarge *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooLarge):
+			rp = errReply(http.StatusRequestEntityTooLarge,
+				fmt.Sprintf("Request body too large: the fake takes at most %d bytes", maxBody), "PAYLOAD_TOO_LARGE")
+		case err != nil:
+			rp = errReply(http.StatusBadRequest, "Could not read the request body", "")
+		default:
+			v := decodeJSON(raw, false)
+			if m, ok := v.(map[string]any); ok {
+				rec.Body = m // for the endpoint; the record keeps RawBody
+			}
+			if v != nil {
+				rec.RawBody = raw
+			}
+			rp = s.process(route, &exchange{raw: raw, rec: &rec, p: p})
+		}
 	}
 	s.respond(w, rec, rp)
+}
+
+// requestBody reads a request's body once, when it is needed.
+type requestBody struct {
+	r    io.Reader
+	raw  []byte
+	err  error
+	done bool
+}
+
+func (b *requestBody) read() ([]byte, error) {
+	if !b.done {
+		b.done = true
+		b.raw, b.err = io.ReadAll(b.r)
+	}
+	return b.raw, b.err
+}
+
+// keep is the body for the record: what was read, when it is whole and
+// one JSON value; nil otherwise.
+func (b *requestBody) keep() []byte {
+	raw, err := b.read()
+	if err != nil || len(raw) == 0 || decodeJSON(raw, true) == nil {
+		return nil
+	}
+	return raw
 }
 
 // process answers a request to a known endpoint, replaying a stored answer
@@ -110,7 +158,7 @@ func (s *Server) process(route apiRoute, x *exchange) reply {
 	}
 	rp := route.serve(s, x)
 	if rp.status >= 200 && rp.status < 300 {
-		s.idem[key] = idemEntry{fingerprint: fp, status: rp.status, body: rp.body}
+		s.keepIdemLocked(key, idemEntry{fingerprint: fp, status: rp.status, body: rp.body})
 	}
 	return rp
 }

@@ -29,6 +29,7 @@ type contactStore struct {
 	byKey map[string]*contact
 	order []*contact // creation order
 	rows  int64
+	max   int // contacts kept, the newest (see WithRetention); 0: all
 }
 
 func (id identity) keys() []string {
@@ -132,6 +133,7 @@ func (cs *contactStore) create() *contact {
 	c := &contact{uuid: newUUID(), row: cs.rows, created: t, updated: t}
 	cs.byKey["uuid:"+c.uuid] = c
 	cs.order = append(cs.order, c)
+	cs.keepNewest()
 	return c
 }
 

@@ -21,6 +21,10 @@ const controlPrefix = "/_fake/"
 // maxControlBody caps a control request's body.
 const maxControlBody = 1 << 20
 
+// maxQueuedFaults caps the fault scripts POST /_fake/faults queues: each
+// is kept until used up.
+const maxQueuedFaults = 1000
+
 // controlHandler answers a control request with a status and a value to
 // encode as JSON.
 type controlHandler func(s *Server, c *controlCall) (int, any)
@@ -210,6 +214,9 @@ func (s *Server) ctlInject(c *controlCall) (int, any) {
 	sc, err := in.script()
 	if err != nil {
 		return ctlErr(http.StatusBadRequest, "INVALID_REQUEST", "%v", err)
+	}
+	if len(s.PendingFaults()) >= maxQueuedFaults {
+		return ctlErr(http.StatusConflict, "TOO_MANY_FAULTS", "%d fault scripts are queued already, the most the fake keeps", maxQueuedFaults)
 	}
 	s.Inject(sc)
 	return s.ctlFaults(c)

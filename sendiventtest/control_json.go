@@ -51,8 +51,7 @@ type controlRequest struct {
 	Channel        string          `json:"channel,omitempty"`
 	NotificationID string          `json:"notification_id,omitempty"`
 	Header         http.Header     `json:"headers"`
-	Body           json.RawMessage `json:"body,omitempty"`      // when the body is JSON
-	BodyText       string          `json:"body_text,omitempty"` // when it is not
+	Body           json.RawMessage `json:"body,omitempty"` // as kept: see Request.RawBody
 	IdempotencyKey string          `json:"idempotency_key,omitempty"`
 	Replayed       bool            `json:"replayed,omitempty"`
 	Created        []string        `json:"created,omitempty"`
@@ -72,10 +71,8 @@ func toControlRequest(r Request) controlRequest {
 		Replayed: r.Replayed, Created: r.Created, Status: r.Status, Fault: r.Fault,
 		RequestID: r.RequestID, Time: r.Time,
 	}
-	if decodeJSON(r.RawBody, true) != nil {
+	if len(r.RawBody) > 0 { // JSON, or not kept
 		out.Body = json.RawMessage(r.RawBody)
-	} else {
-		out.BodyText = string(r.RawBody)
 	}
 	return out
 }

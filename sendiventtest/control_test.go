@@ -149,7 +149,7 @@ func TestControlRequests(t *testing.T) {
 		 "body":{"to":"a@example.com"},"created":[%q],"status":200,"request_id":%q,"time":%q},
 		{"method":"POST","path":"/v1/send/welcome","endpoint":"send","event":"welcome",
 		 "headers":{"Accept-Encoding":["gzip"],"Content-Length":["8"],"Content-Type":["application/json"],"User-Agent":["Go-http-client/1.1"],"X-Idempotency-Key":["k"]},
-		 "body_text":"not json","idempotency_key":"k","status":400,"request_id":%q,"time":%q}]}`,
+		 "idempotency_key":"k","status":400,"request_id":%q,"time":%q}]}`,
 		id, recs[0].RequestID, recs[0].Time.Format("2006-01-02T15:04:05.999999999Z07:00"),
 		recs[1].RequestID, recs[1].Time.Format("2006-01-02T15:04:05.999999999Z07:00"))
 	assert.JSONEq(t, want, string(a.body))

@@ -167,7 +167,7 @@ func init() {
 		serve: func(s *Server, x *exchange) reply {
 			n, ok := s.notifs[x.p["notification"]]
 			if !ok {
-				return errReply(http.StatusNotFound, "Notification not found", "NOT_FOUND")
+				return s.unknownNotification()
 			}
 			return reply{status: http.StatusOK, body: mustJSON(n.wire())}
 		},

@@ -35,6 +35,8 @@ type config struct {
 	rateLimit       int
 	faultFunc       FaultFunc
 	webhook         *hookOption
+	retention       int
+	port            *portLimits // nil: defaultPortLimits
 }
 
 // WithAPIKey sets the key the server accepts (default: a fresh random
@@ -44,7 +46,10 @@ func WithAPIKey(key string) Option { return func(c *config) { c.apiKey = key } }
 // WithAddr makes the server listen on addr, such as "127.0.0.1:8787", instead
 // of a free loopback port; URL reflects it. NewServer panics if it cannot
 // listen there. The control endpoints (see the package doc) need no key:
-// listen on a loopback address or inside a test network only.
+// listen on a loopback address or inside a test network only. A server on
+// a port reads a request's header within 10 s and the whole request within
+// 60 s, closes a connection idle for 60 s, and holds at most 512
+// connections at once (more wait to be accepted).
 func WithAddr(addr string) Option { return func(c *config) { c.addr = addr } }
 
 // WithManualLifecycle stops notifications from moving by themselves: each

@@ -24,7 +24,11 @@ type Request struct {
 	// NotificationID is the id of a GET /v1/notifications/{id}.
 	NotificationID string
 	Header         http.Header
-	// Body is the decoded JSON object body; nil if the body is not a JSON object.
+	// Body is the decoded JSON object body; nil if the body is not a JSON
+	// object, or was not kept. RawBody is the body as received, kept when
+	// it is one JSON value (at most 1 MiB) and the request reached its
+	// endpoint: a refused request (a wrong key, an unknown route or
+	// method, a rate limit, a body too large or not JSON) keeps none.
 	Body           map[string]any
 	RawBody        []byte
 	IdempotencyKey string
@@ -60,11 +64,36 @@ type counters struct {
 	requests, created, replays int
 	faults                     map[FaultKind]int
 	byStatus                   map[int]int
+	// byEvent counts the notifications of each event, for the first
+	// maxCountedEvents names (and maxCountedEventBytes of them): a fake
+	// serving a port for days, where every name is an event, must not grow
+	// with each new one. Later names count in notifs only.
+	byEvent      map[string]int
+	byEventBytes int
+	notifs       int // notifications created, counted as they are
 }
 
-// recordLocked appends rec and updates the counters.
+const (
+	maxCountedEvents     = 10_000
+	maxCountedEventBytes = 1 << 20
+)
+
+func (c *counters) noteCreated(event string) {
+	c.notifs++
+	if c.byEvent == nil {
+		c.byEvent = map[string]int{}
+	}
+	if _, ok := c.byEvent[event]; ok || (len(c.byEvent) < maxCountedEvents && c.byEventBytes+len(event) <= maxCountedEventBytes) {
+		if !ok {
+			c.byEventBytes += len(event)
+		}
+		c.byEvent[event]++
+	}
+}
+
+// recordLocked keeps rec and updates the counters.
 func (s *Server) recordLocked(rec Request) {
-	s.requests = append(s.requests, rec)
+	s.keepRequestLocked(rec)
 	c := &s.counters
 	if c.faults == nil {
 		c.faults, c.byStatus = map[FaultKind]int{}, map[int]int{}
@@ -108,8 +137,8 @@ func (s *Server) Stats() Stats {
 
 // Requests returns the recorded API requests to any of endpoints, in the
 // order they were answered: Requests(EndpointSend) are the sends, and
-// Requests() (or EndpointAll) is every request. Control requests (/_fake/…)
-// are not recorded.
+// Requests() (or EndpointAll) is every request kept (see WithRetention;
+// Stats counts every one). Control requests (/_fake/…) are not recorded.
 func (s *Server) Requests(endpoints ...Endpoint) []Request {
 	all := len(endpoints) == 0 || slices.Contains(endpoints, EndpointAll)
 	return s.filter(func(r Request) bool {
@@ -124,21 +153,29 @@ func (s *Server) LastRequest() (Request, bool) {
 	if len(s.requests) == 0 {
 		return Request{}, false
 	}
-	return s.requests[len(s.requests)-1], true
+	return withBody(s.requests[len(s.requests)-1]), true
 }
 
 // NotificationCount returns how many notifications were created for event
-// (every event if event is "").
+// (every event if event is ""), those WithRetention dropped included. (A
+// server that saw more than 10,000 event names counts the notifications of
+// later names only in the total.)
 func (s *Server) NotificationCount(event string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := 0
-	for _, n := range s.order {
-		if event == "" || n.event == event {
-			c++
-		}
+	if event == "" {
+		return s.counters.notifs
 	}
-	return c
+	return s.counters.byEvent[event]
+}
+
+// withBody is r with Body decoded from RawBody, as records keep only the
+// bytes.
+func withBody(r Request) Request {
+	if m, ok := decodeJSON(r.RawBody, false).(map[string]any); ok {
+		r.Body = m
+	}
+	return r
 }
 
 func (s *Server) filter(keep func(Request) bool) []Request {
@@ -147,7 +184,7 @@ func (s *Server) filter(keep func(Request) bool) []Request {
 	out := []Request{}
 	for _, r := range s.requests {
 		if keep(r) {
-			out = append(out, r)
+			out = append(out, withBody(r))
 		}
 	}
 	return out

@@ -25,7 +25,7 @@ type sendAnswer struct {
 // eventNotFound answers a request naming an undeclared event, and notes it
 // for New's report.
 func (s *Server) eventNotFound(x *exchange, event string) reply {
-	s.undeclared = append(s.undeclared, x.rec.Method+" "+x.rec.Path)
+	s.noteUndeclaredLocked(x.rec.Method + " " + x.rec.Path)
 	return errReply(http.StatusNotFound, fmt.Sprintf("Event '%s' not found", event), "EVENT_NOT_FOUND")
 }
 
@@ -198,8 +198,7 @@ func (s *Server) sendLocked(x *exchange) reply {
 			payload: b.payload, language: b.language, overrides: b.over, from: b.from,
 			idemKey: x.rec.IdempotencyKey, requestID: x.rec.RequestID, createdAt: created,
 		}
-		s.notifs[n.id] = n
-		s.order = append(s.order, n)
+		s.keepNotificationLocked(n, x.raw, len(b.rcpts))
 		s.startLocked(n)
 		x.rec.Created = append(x.rec.Created, n.id)
 		answers = append(answers, sendAnswer{ID: n.id, Event: event, Status: string(sendivent.SendAccepted)})

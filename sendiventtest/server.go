@@ -72,8 +72,21 @@
 //	POST /_fake/webhooks/wait                   WaitWebhooks, {"timeout":"5s"} at most
 //	                                            (default 10s); 504 if still busy
 //
-// An error answers {"error": "...", "code": "..."} with 400, 404, 409 or
-// 504.
+// An error answers {"error": "...", "code": "..."}: 400 INVALID_REQUEST,
+// 404 NOT_FOUND, 405 METHOD_NOT_ALLOWED, 409 TERMINAL, NO_MESSAGE_IN_FLIGHT
+// or TOO_MANY_FAULTS (1000 scripts queued), 413 TOO_LARGE (a body over 1
+// MiB), 504 TIMEOUT; 500 INTERNAL is a bug in the fake.
+//
+// # What it keeps
+//
+// A server keeps the newest DefaultRetention (10,000) requests,
+// notifications, idempotent answers, contacts and webhook delivery
+// attempts, and at most RetainedBytes of request bodies and of payloads;
+// older ones are dropped, while Stats and NotificationCount count
+// everything. WithRetention changes the number, and says what a dropped
+// notification answers. A request refused before its endpoint (a wrong key,
+// an unknown route, a body over 1 MiB or not JSON) is recorded without its
+// body.
 //
 // # Webhooks
 //
@@ -129,9 +142,6 @@ import (
 	"github.com/sendivent/sendivent-go/internal/idem"
 )
 
-// maxBody caps the request body the server reads.
-const maxBody = 4 << 20
-
 // Server is a fake Sendivent API server. All its methods are safe for
 // concurrent use.
 type Server struct {
@@ -166,6 +176,7 @@ type Server struct {
 	limiter    *rate.Limiter // nil: no rate limit
 	undeclared []string      // "POST /v1/send/welcom" for each request naming an undeclared event
 	hooks      hookState     // the webhook endpoint and its deliveries (webhook_delivery.go)
+	keep       retention     // what the stores above keep (retention.go)
 }
 
 // NewServer starts a fake server; stop it with Close. In a test, New does
@@ -173,7 +184,7 @@ type Server struct {
 // without a name, with an invalid step or listener; an integration of an
 // unknown channel) or if it cannot listen (WithAddr).
 func NewServer(opts ...Option) *Server {
-	cfg := config{stepDelay: DefaultStepDelay, timeScale: DefaultTimeScale}
+	cfg := config{stepDelay: DefaultStepDelay, timeScale: DefaultTimeScale, retention: DefaultRetention}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -206,11 +217,14 @@ func NewServer(opts ...Option) *Server {
 		limiter: newRateLimiter(cfg.rateLimit),
 		closing: make(chan struct{}),
 		notifs:  map[string]*notification{}, idem: map[string]idemEntry{},
+		keep: newRetention(cfg.retention),
 	}
+	s.contacts.max = s.keep.max
 	if err := s.initHooks(cfg.webhook); err != nil {
 		panic("sendiventtest: " + err.Error())
 	}
 	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
+	s.ts.Config.MaxHeaderBytes = maxHeaderBytes
 	if cfg.addr != "" {
 		l, err := net.Listen("tcp", cfg.addr)
 		if err != nil {
@@ -219,6 +233,7 @@ func NewServer(opts ...Option) *Server {
 		}
 		_ = s.ts.Listener.Close()
 		s.ts.Listener = l
+		servePort(s.ts, cfg.port)
 	}
 	s.ts.Start()
 	s.URL = s.ts.URL
@@ -275,7 +290,8 @@ func (s *Server) Reset() {
 		s.stopTimerLocked(n)
 	}
 	s.notifs, s.order = map[string]*notification{}, nil
-	s.contacts, s.idem = contactStore{}, map[string]idemEntry{}
+	s.contacts, s.idem = contactStore{max: s.keep.max}, map[string]idemEntry{}
+	s.keep = newRetention(s.keep.max)
 	s.requests, s.counters, s.scripts, s.undeclared = nil, counters{}, nil, nil
 	s.limiter = newRateLimiter(s.rateLimit)
 	s.hooks.resetLocked()

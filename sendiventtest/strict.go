@@ -1,6 +1,7 @@
 package sendiventtest
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -41,8 +42,12 @@ func (s *Server) problems() []string {
 			declared = append(declared, name)
 		}
 		slices.Sort(declared)
+		more := ""
+		if s.keep.undeclared > 0 {
+			more = fmt.Sprintf("\n\t… and %d more", s.keep.undeclared)
+		}
 		out = append(out, "requests named events that are not declared (declared: "+
-			strings.Join(declared, ", ")+"):\n\t"+strings.Join(s.undeclared, "\n\t"))
+			strings.Join(declared, ", ")+"):\n\t"+strings.Join(s.undeclared, "\n\t")+more)
 	}
 	if len(s.scripts) > 0 {
 		left := make([]string, 0, len(s.scripts))

@@ -189,7 +189,7 @@ func (s *Server) deliver(j *hookJob) {
 		d := s.attempt(j, attempt)
 		s.mu.Lock()
 		if j.gen == s.hooks.gen {
-			s.hooks.deliveries = append(s.hooks.deliveries, d)
+			s.keepDeliveryLocked(d)
 		}
 		s.mu.Unlock()
 		if d.OK() || attempt == WebhookAttempts || !s.sleep(j.ctx, s.scaled(webhookBackoff[attempt-1])) {

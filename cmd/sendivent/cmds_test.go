@@ -28,6 +28,7 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"waithttp": cmdWaitHTTP,
 	"httpget":  cmdHTTPGet,
 	"jsonget":  cmdJSONGet,
+	"nosecret": cmdNoSecret, // in scrub_test.go
 	// in fake_webhook_test.go
 	"hookserver": cmdHookServer,
 	"hookwait":   cmdHookWait,

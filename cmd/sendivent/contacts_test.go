@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -54,21 +55,21 @@ func TestContactFlags(t *testing.T) {
 		{name: "flag twice", args: []string{"--name", "A", "--name", "B"}, wantErr: "--name given twice"},
 		{name: "flag and contact", args: []string{"--contact", `{"name":"A"}`, "--name", "B"}, wantErr: "--name: --contact gives name already"},
 		{name: "empty flag", args: []string{"--phone="}, wantErr: "--phone has no value"},
-		{name: "contact address", args: []string{"--contact", "a@example.com"}, wantErr: "want key=value contact fields"},
-		{name: "contact unknown key", args: []string{"--contact", "email=a@example.com,nmae=A"}, wantErr: `--contact: unknown contact key "nmae"`},
-		{name: "contact bad JSON", args: []string{"--contact", `{"email":1}`}, wantErr: "not a contact object: json: cannot unmarshal number"},
-		{name: "contact empty stdin", args: []string{"--contact", "@-"}, wantErr: "want key=value contact fields"},
-		{name: "meta bad", args: []string{"--meta", "novalue"}, wantErr: `--meta "novalue": want key=value`},
-		{name: "meta twice", args: []string{"--meta", "a=1", "--meta", "a=2"}, wantErr: `--meta: key "a" given twice`},
-		{name: "meta in contact", args: []string{"--contact", `{"meta":{"a":1}}`, "--meta", "a=2"}, wantErr: `key "a" is in the meta of --contact too`},
+		{name: "contact address", args: []string{"--contact", "a@example.com"}, wantErr: "--contact: neither key=value contact fields"},
+		{name: "contact unknown key", args: []string{"--contact", "email=a@example.com,nmae=A"}, wantErr: `--contact: pair 2: unknown contact key (contact keys: id, email,`},
+		{name: "contact bad JSON", args: []string{"--contact", `{"email":1}`}, wantErr: "--contact: line 1, column 10: field email wants a string, got a number"},
+		{name: "contact empty stdin", args: []string{"--contact", "@-"}, wantErr: "--contact @-: neither key=value contact fields"},
+		{name: "meta bad", args: []string{"--meta", "novalue"}, wantErr: `--meta value 1: want key=value`},
+		{name: "meta twice", args: []string{"--meta", "a=1", "--meta", "a=2"}, wantErr: `--meta: values 1 and 2 set the same key`},
+		{name: "meta in contact", args: []string{"--contact", `{"meta":{"a":1}}`, "--meta", "b=1", "--meta", "a=2"}, wantErr: `--meta value 2: its key is in the meta of --contact too`},
 		{name: "extra null", args: []string{"--extra-json", "null"}, wantErr: "--extra-json: want a JSON object, got null"},
-		{name: "extra two values", args: []string{"--extra-json", "{}{}"}, wantErr: "unexpected data after the JSON value"},
+		{name: "extra two values", args: []string{"--extra-json", "{}{}"}, wantErr: "--extra-json: line 1, column 3: more after the JSON value ends"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			f, _ := parseContactFlags(t, tt.args...)
-			got, err := f.build(strings.NewReader(tt.stdin))
+			got, err := f.build(context.Background(), &stdinReader{r: strings.NewReader(tt.stdin)})
 			checkUsageErr(t, err, tt.wantErr)
 			if tt.wantErr == "" && !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got  %#v\nwant %#v", got, tt.want)
@@ -97,7 +98,7 @@ func TestContactFieldsFlagsAndPairsAgree(t *testing.T) {
 		t.Run(cf.key, func(t *testing.T) {
 			t.Parallel()
 			f, cmd := parseContactFlags(t, "--"+cf.key, "v1")
-			byFlag, err := f.build(nil)
+			byFlag, err := f.build(context.Background(), nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"io"
-	"maps"
-	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -55,18 +53,18 @@ func (f *contactFlags) add(cmd *cobra.Command) {
 // flag, --meta and --extra-json. A field or meta key given twice, by flags
 // or by a flag and --contact, is an error. The SDK checks the rest (an
 // E.164 phone, an email's form, extra fields that clash with modelled ones).
-func (f *contactFlags) build(stdin io.Reader) (sendivent.Contact, error) {
+func (f *contactFlags) build(ctx context.Context, stdin *stdinReader) (sendivent.Contact, error) {
 	var c sendivent.Contact
 	if f.contact != "" {
-		data, err := readArg(f.contact, stdin)
+		in, err := readArg(ctx, "--contact", f.contact, stdin)
 		if err != nil {
 			return c, err
 		}
 		var ok bool
-		if c, ok, err = parseContact("--contact", string(data)); err != nil {
+		if c, ok, err = parseContact(in); err != nil {
 			return c, err
 		} else if !ok {
-			return c, usagef("--contact %s: want key=value contact fields (keys: %s) or a JSON object", quoteShort(string(data)), contactKeyList())
+			return c, in.errorf("neither key=value contact fields (keys: %s) nor a JSON object", contactKeyList())
 		}
 	}
 	inContact := map[string]bool{}
@@ -89,15 +87,16 @@ func (f *contactFlags) build(stdin io.Reader) (sendivent.Contact, error) {
 		if c.Meta == nil {
 			c.Meta = map[string]any{}
 		}
-		for _, k := range slices.Sorted(maps.Keys(m)) {
+		for i, pair := range f.meta {
+			k, _, _ := strings.Cut(pair, "=")
 			if _, dup := c.Meta[k]; dup {
-				return c, usagef("--meta: key %q is in the meta of --contact too", k)
+				return c, usagef("--meta value %d: its key is in the meta of --contact too", i+1)
 			}
 			c.Meta[k] = m[k]
 		}
 	}
 	if f.extraJSON != "" {
-		extra, err := parseObjectArg("--extra-json", f.extraJSON, stdin)
+		extra, err := parseObjectArg(ctx, "--extra-json", f.extraJSON, stdin)
 		if err != nil {
 			return c, err
 		}
@@ -132,7 +131,7 @@ func newContactsUpsertCmd(a *app) *cobra.Command {
 	}
 	f.add(cmd)
 	a.apiRun(cmd, func(ctx context.Context, c *sendivent.Client, _ []string) error {
-		contact, err := f.build(a.stdin)
+		contact, err := f.build(ctx, a.in)
 		if err != nil {
 			return err
 		}
@@ -165,7 +164,7 @@ the contact as stored.`,
 	}
 	f.add(cmd)
 	a.apiRun(cmd, func(ctx context.Context, c *sendivent.Client, args []string) error {
-		contact, err := f.build(a.stdin)
+		contact, err := f.build(ctx, a.in)
 		if err != nil {
 			return err
 		}

@@ -138,31 +138,27 @@ func errorKind(code int) string {
 
 // jsonError is the shape of an error on stderr under --json.
 type jsonError struct {
-	Kind           string                  `json:"kind"`
-	ExitCode       int                     `json:"exit_code"`
-	Message        string                  `json:"message"`
-	Status         int                     `json:"status,omitempty"`
-	Code           string                  `json:"code,omitempty"`
-	Field          string                  `json:"field,omitempty"`
-	RequestID      string                  `json:"request_id,omitempty"`
-	IdempotencyKey string                  `json:"idempotency_key,omitempty"`
-	RetryAfter     float64                 `json:"retry_after_seconds,omitempty"`
-	Notification   *sendivent.Notification `json:"notification,omitempty"` // last state seen, for a wait
+	Kind           string            `json:"kind"`
+	ExitCode       int               `json:"exit_code"`
+	Message        string            `json:"message"`
+	Status         int               `json:"status,omitempty"`
+	Code           string            `json:"code,omitempty"`
+	Field          string            `json:"field,omitempty"`
+	RequestID      string            `json:"request_id,omitempty"`
+	IdempotencyKey string            `json:"idempotency_key,omitempty"`
+	RetryAfter     float64           `json:"retry_after_seconds,omitempty"`
+	Notification   *notificationJSON `json:"notification,omitempty"` // last state seen, for a wait
 }
 
 // writeError prints err to w: one line of text, or {"error": …} under
-// --json. secret, when not empty, is scrubbed from the message: the SDK
-// never puts the key in an error, and this makes sure nothing else does.
-func writeError(w io.Writer, err error, code int, asJSON bool, secret, cmdPath string) {
+// --json. w is run's scrubbing writer, which removes the key.
+func writeError(w io.Writer, err error, code int, asJSON bool, cmdPath string) {
 	msg := err.Error()
-	if secret != "" {
-		msg = strings.ReplaceAll(msg, secret, "****")
-	}
 	if !strings.HasPrefix(msg, "sendivent: ") {
 		msg = "sendivent: " + msg
 	}
 	if !asJSON {
-		fmt.Fprintln(w, msg)
+		fmt.Fprintln(w, clean(msg)) // one line, which drives no terminal
 		if code == exitUsage && cmdPath != "" {
 			fmt.Fprintf(w, "Run '%s --help' for usage.\n", cmdPath)
 		}

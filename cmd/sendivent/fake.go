@@ -25,6 +25,7 @@ type fakeFlags struct {
 	manual, json           bool
 	stepDelay              time.Duration
 	timeScale              float64
+	retention              int
 }
 
 // fakeConfig is the --config file: {"events": [{"name": "drip", "steps":
@@ -55,16 +56,27 @@ It signs with --webhook-secret, or a fresh whsec_… secret, printed at start
 (a fake's secret, not a real one). An event not answered 2xx is tried again,
 4 times in all (after 1s, 5s and 25s, shortened by --time-scale).
 
+It keeps the newest --retention (10000) requests, notifications, contacts,
+idempotent answers and webhook attempts, and at most 32 MiB of request
+bodies and of payloads; older ones are dropped (the API then answers 404 for
+a dropped notification), while its counts go on. A request body is at most
+1 MiB (413 beyond), its header 64 KiB; a connection idle for 60s closes.
+
 Control endpoints, plain JSON under /_fake/ and without the key (so listen on
 loopback, or inside a test network only):
   GET  /_fake/health                       GET  /_fake/notifications[?event=E]
   GET  /_fake/notifications/{id}           POST /_fake/notifications/{id}/advance
   POST /_fake/notifications/{id}/deliver   POST /_fake/notifications/{id}/complete
-  POST /_fake/notifications/{id}/fail      {"error":"mailbox full"}
+  POST /_fake/notifications/{id}/fail      {"error":"mailbox full"}, and
+                                           "status":"suppressed" to suppress it
   POST /_fake/advance                      GET  /_fake/requests[?endpoint=send]
-  GET  /_fake/faults                       POST /_fake/faults  {"kind":"status","status":503,"count":2}
+  GET  /_fake/faults                       POST /_fake/faults  {"kind":"status","status":503,
+                                             "count":2,"retry_after":"1","endpoint":"send"}
   POST /_fake/reset                        GET  /_fake/webhooks/deliveries[?type=T]
   POST /_fake/webhooks/wait  {"timeout":"5s"}: until no webhook is in flight
+An error answers {"error","code"}: 400 INVALID_REQUEST, 404 NOT_FOUND,
+405 METHOD_NOT_ALLOWED, 409 TERMINAL, NO_MESSAGE_IN_FLIGHT or TOO_MANY_FAULTS,
+413 TOO_LARGE, 504 TIMEOUT; 500 INTERNAL is a bug in the fake.
 
 Exit codes: 0 stopped by SIGINT or SIGTERM, 1 cannot listen on --addr,
 2 bad flag or --config.`
@@ -95,26 +107,35 @@ func newFakeCmd(a *app) *cobra.Command {
 	fs.Float64Var(&f.timeScale, "time-scale", 1, "how many times faster than real time wait:DURATION steps and webhook retries pass")
 	fs.StringVar(&f.webhook, "webhook", "", "POST signed webhook events to `URL`, the application's endpoint")
 	fs.StringVar(&f.webhookSecret, "webhook-secret", "", "sign webhooks with `SECRET` (default: a fresh whsec_… one, printed)")
+	fs.IntVar(&f.retention, "retention", sendiventtest.DefaultRetention, "keep the newest `N` requests, notifications, contacts and webhook attempts (0: keep all, unbounded)")
 	fs.BoolVar(&f.json, "json", false, `print {"url", "api_key"} (and "webhook_url", "webhook_secret") as one JSON line at start`)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		a.ran = true
+		if strings.HasPrefix(f.apiKey, "live_") {
+			return usagef("--api-key: the fake prints and records its key: give it a key that is not a live_ one")
+		}
+		a.scrub.allow(f.apiKey) // printed on purpose: the key that the fake accepts
 		return a.serveFake(cmd.Context(), f)
 	}
 	return cmd
 }
 
 // options turns the flags into the fake's options.
-func (f *fakeFlags) options() ([]sendiventtest.Option, error) {
+func (f *fakeFlags) options(ctx context.Context) ([]sendiventtest.Option, error) {
 	if f.apiKey == "" || strings.ContainsAny(f.apiKey, " \t\r\n") {
 		return nil, usagef("--api-key: want a key without white space")
 	}
 	if f.stepDelay < 0 || f.timeScale <= 0 {
 		return nil, usagef("--step-delay must be 0 or more and --time-scale more than 0")
 	}
+	if f.retention < 0 {
+		return nil, usagef("--retention must be 0 (keep all) or more")
+	}
 	opts := []sendiventtest.Option{
 		sendiventtest.WithAPIKey(f.apiKey),
 		sendiventtest.WithStepDelay(f.stepDelay),
 		sendiventtest.WithTimeScale(f.timeScale),
+		sendiventtest.WithRetention(f.retention),
 	}
 	if f.manual {
 		opts = append(opts, sendiventtest.WithManualLifecycle())
@@ -130,13 +151,13 @@ func (f *fakeFlags) options() ([]sendiventtest.Option, error) {
 	}
 	var events []sendiventtest.EventConfig
 	if f.config != "" {
-		data, err := readArg("@"+f.config, nil)
+		in, err := readFile(ctx, "--config", f.config)
 		if err != nil {
 			return nil, err
 		}
 		var cfg fakeConfig
-		if err := decodeStrict(data, &cfg); err != nil {
-			return nil, usagef("--config %s: %v", f.config, err)
+		if err := decodeStrict(in, &cfg); err != nil {
+			return nil, err
 		}
 		events = append(events, cfg.Events...)
 	}
@@ -156,7 +177,7 @@ func (f *fakeFlags) options() ([]sendiventtest.Option, error) {
 // serveFake runs the fake on f.addr until ctx ends, then closes it: the
 // listener closes, requests in flight finish, and it returns nil.
 func (a *app) serveFake(ctx context.Context, f fakeFlags) error {
-	opts, err := f.options()
+	opts, err := f.options(ctx)
 	if err != nil {
 		return err
 	}
@@ -194,7 +215,7 @@ func (a *app) serveFake(ctx context.Context, f fakeFlags) error {
 func checkWebhookFlags(raw, secret string) string {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Sprintf("--webhook %s: want an absolute http or https URL, such as http://127.0.0.1:3000/webhooks", quoteShort(raw))
+		return "--webhook: want an absolute http or https URL, such as http://127.0.0.1:3000/webhooks"
 	}
 	if strings.ContainsFunc(secret, unicode.IsSpace) || strings.ContainsFunc(secret, unicode.IsControl) {
 		return "--webhook-secret: want a secret without white space or control characters"

@@ -3,9 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"go/parser"
+	"go/token"
 	"io"
 	"net/http"
+	"path/filepath"
+	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -144,8 +150,11 @@ func TestFakeBadFlags(t *testing.T) {
 		{[]string{"fake", "extra"}, "too many arguments", exitUsage},
 		{[]string{"fake", "--addr", "127.0.0.1:notaport"}, "--addr 127.0.0.1:notaport: listen tcp", exitOther},
 		{[]string{"fake", "--webhook-secret", "whsec_x"}, "--webhook-secret needs --webhook URL", exitUsage},
-		{[]string{"fake", "--webhook", "/hook"}, `--webhook "/hook": want an absolute http or https URL`, exitUsage},
+		{[]string{"fake", "--webhook", "/hook"}, "--webhook: want an absolute http or https URL", exitUsage},
 		{[]string{"fake", "--webhook", "ftp://127.0.0.1/hook"}, "want an absolute http or https URL", exitUsage},
+		{[]string{"fake", "--retention", "-1"}, "--retention must be 0 (keep all) or more", exitUsage},
+		{[]string{"fake", "--api-key", "live_0123456789abcdef"}, "--api-key: the fake prints and records its key", exitUsage},
+		{[]string{"fake", "--config", "."}, "--config .: is a directory, not a file", exitUsage},
 		{[]string{"fake", "--webhook", "http://"}, "want an absolute http or https URL", exitUsage},
 		{[]string{"fake", "--webhook", "http://127.0.0.1:1/hook", "--webhook-secret", "whsec x"}, "--webhook-secret: want a secret without white space", exitUsage},
 	}
@@ -162,5 +171,85 @@ func TestFakeBadFlags(t *testing.T) {
 				t.Errorf("stderr %q does not contain %q", stderr.String(), tt.want)
 			}
 		})
+	}
+}
+
+// fake --help lists every control endpoint the package doc of
+// sendiventtest lists (its test checks that doc against the routes), the
+// same errors, and the keys a program needs: "status":"suppressed" of a
+// fail, "endpoint" of a fault.
+func TestFakeHelpListsTheControls(t *testing.T) {
+	t.Parallel()
+	f, err := parser.ParseFile(token.NewFileSet(), filepath.Join("..", "..", "sendiventtest", "server.go"), nil, parser.ParseComments|parser.PackageClauseOnly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := f.Doc.Text()
+	help := strings.Join(strings.Fields(fakeLong), " ")
+	routes := regexp.MustCompile(`(?m)^\s*(GET|POST|PUT|PATCH|DELETE)\s+(/_fake/[^\s\[]*)`).FindAllStringSubmatch(doc, -1)
+	if len(routes) == 0 {
+		t.Fatal("no control endpoint in the package doc")
+	}
+	for _, m := range routes {
+		if !regexp.MustCompile(m[1] + ` +` + regexp.QuoteMeta(m[2]) + `[\s\[]`).MatchString(help + " ") {
+			t.Errorf("fake --help lacks %s %s", m[1], m[2])
+		}
+	}
+	for _, key := range []string{`"status":"suppressed"`, `"endpoint":"send"`, `"retry_after"`} {
+		if !strings.Contains(help, key) {
+			t.Errorf("fake --help lacks %s", key)
+		}
+	}
+	if got, want := errorCodes(t, help), errorCodes(t, doc); !reflect.DeepEqual(got, want) {
+		t.Errorf("fake --help lists the errors %q, the package doc %q", got, want)
+	}
+}
+
+// errorCodes lists "STATUS CODE" from the sentence of doc that starts "An
+// error answers".
+func errorCodes(t *testing.T, doc string) []string {
+	t.Helper()
+	i := strings.Index(doc, "An error answers")
+	if i < 0 {
+		t.Fatal("no sentence lists the errors")
+	}
+	sentence, _, _ := strings.Cut(strings.Join(strings.Fields(doc[i:]), " "), ". ")
+	var out []string
+	for _, m := range regexp.MustCompile("(\\d{3}) ((?:`?[A-Z_]{3,}`?(?:, | or )?)+)").FindAllStringSubmatch(sentence, -1) {
+		for _, code := range regexp.MustCompile(`[A-Z_]{3,}`).FindAllString(m[2], -1) {
+			out = append(out, m[1]+" "+code)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// --retention N keeps the newest N notifications: an older one is gone
+// (the API says why), while the stop line counts every request.
+func TestFakeRetention(t *testing.T) {
+	t.Parallel()
+	url, out, stop := startFake(t, "--retention", "2", "--manual")
+	c, err := sendivent.NewClient(defaultFakeKey, sendivent.WithBaseURL(url))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for range 3 {
+		res, err := c.Event("welcome").To(sendivent.Address("alice@example.com")).Send(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, res.ID)
+	}
+	if _, err := c.GetNotification(context.Background(), ids[0]); !errors.Is(err, sendivent.ErrNotFound) ||
+		!strings.Contains(err.Error(), "keeps only its newest notifications") {
+		t.Errorf("the dropped notification: %v", err)
+	}
+	if _, err := c.GetNotification(context.Background(), ids[2]); err != nil {
+		t.Errorf("a kept notification: %v", err)
+	}
+	stop()
+	if !strings.Contains(out.String(), "stopped after 5 requests") {
+		t.Errorf("output: %s", out.String())
 	}
 }

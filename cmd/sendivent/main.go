@@ -9,6 +9,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log"
 	"os"
 	"os/signal"
 	"syscall"
@@ -23,6 +24,9 @@ func realMain() int {
 		stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr,
 		getenv:    os.Getenv,
 		stdoutTTY: isTerminal(os.Stdout),
+		// What libraries log (net/http's server errors in "fake") goes
+		// through the scrubbing stderr too.
+		logTo: log.SetOutput,
 	}
 	return run(ctx, a, os.Args[1:])
 }

@@ -20,7 +20,7 @@ type sendView struct {
 	Replayed       bool                         `json:"replayed"`
 	Notifications  []sendivent.SentNotification `json:"notifications"`
 	// Results holds each notification's final state, with --wait.
-	Results []*sendivent.Notification `json:"results,omitempty"`
+	Results []*notificationJSON `json:"results,omitempty"`
 }
 
 func newSendView(res *sendivent.SendResponse) *sendView {
@@ -50,31 +50,48 @@ func notificationIDs(res *sendivent.SendResponse) []string {
 	return ids
 }
 
-// notificationView is n as --json prints it: the SDK's fields under the
-// service's names, with an empty list rather than null for no messages.
-func notificationView(n *sendivent.Notification) *sendivent.Notification {
+// notificationJSON is a notification as --json prints it: the SDK's
+// fields in the shape of the service's own answer (GET
+// /v1/notifications/{id}), which the fake's /_fake/ endpoints show too: a
+// message's "error" is null when it has none, and "messages" a list, empty
+// rather than null.
+type notificationJSON struct {
+	sendivent.Notification
+	Messages []messageJSON `json:"messages"` // over Notification's own
+}
+
+type messageJSON struct {
+	sendivent.Message
+	Error *string `json:"error"` // over Message's own, a string
+}
+
+func notificationView(n *sendivent.Notification) *notificationJSON {
 	if n == nil {
 		return nil
 	}
-	v := *n
-	if v.Messages == nil {
-		v.Messages = []sendivent.Message{}
+	v := &notificationJSON{Notification: *n, Messages: make([]messageJSON, 0, len(n.Messages))}
+	for _, m := range n.Messages {
+		mj := messageJSON{Message: m}
+		if m.Error != "" {
+			mj.Error = &m.Error
+		}
+		v.Messages = append(v.Messages, mj)
 	}
-	return &v
+	return v
 }
 
 func printSend(w io.Writer, res *sendivent.SendResponse) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "id\t%s\n", res.ID)
-	fmt.Fprintf(tw, "event\t%s\n", res.Event)
-	fmt.Fprintf(tw, "status\t%s\n", res.Status)
-	fmt.Fprintf(tw, "idempotency key\t%s\n", res.IdempotencyKey)
+	fmt.Fprintf(tw, "id\t%s\n", clean(res.ID))
+	fmt.Fprintf(tw, "event\t%s\n", clean(res.Event))
+	fmt.Fprintf(tw, "status\t%s\n", clean(string(res.Status)))
+	fmt.Fprintf(tw, "idempotency key\t%s\n", clean(res.IdempotencyKey))
 	if res.Replayed {
 		fmt.Fprintf(tw, "replayed\tyes: answered from an earlier send with this key; nothing new was sent\n")
 	}
 	if len(res.Notifications) > 1 {
 		for i, n := range res.Notifications {
-			fmt.Fprintf(tw, "notification %d\t%s\t%s\n", i+1, n.ID, n.Status)
+			fmt.Fprintf(tw, "notification %d\t%s\t%s\n", i+1, clean(n.ID), clean(string(n.Status)))
 		}
 	}
 	tw.Flush()
@@ -82,11 +99,11 @@ func printSend(w io.Writer, res *sendivent.SendResponse) {
 
 func printNotification(w io.Writer, n *sendivent.Notification) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "id\t%s\n", n.ID)
-	fmt.Fprintf(tw, "event\t%s\n", n.Event)
-	fmt.Fprintf(tw, "status\t%s\n", n.Status)
+	fmt.Fprintf(tw, "id\t%s\n", clean(n.ID))
+	fmt.Fprintf(tw, "event\t%s\n", clean(n.Event))
+	fmt.Fprintf(tw, "status\t%s\n", clean(string(n.Status)))
 	if c := contactSummary(n.Contact); c != "" {
-		fmt.Fprintf(tw, "contact\t%s\n", c)
+		fmt.Fprintf(tw, "contact\t%s\n", clean(c))
 	}
 	if !n.StartedAt.IsZero() {
 		fmt.Fprintf(tw, "started\t%s\n", stamp(n.StartedAt))
@@ -95,7 +112,7 @@ func printNotification(w io.Writer, n *sendivent.Notification) {
 		fmt.Fprintf(tw, "completed\t%s\n", stamp(*n.CompletedAt))
 	}
 	for _, m := range n.Messages {
-		line := fmt.Sprintf("message\t%s\t%s", m.Channel, m.Status)
+		line := fmt.Sprintf("message\t%s\t%s", clean(string(m.Channel)), clean(string(m.Status)))
 		if m.SentAt != nil {
 			line += "\tsent " + stamp(*m.SentAt)
 		}
@@ -103,7 +120,7 @@ func printNotification(w io.Writer, n *sendivent.Notification) {
 			line += "\tdelivered " + stamp(*m.DeliveredAt)
 		}
 		if m.Error != "" {
-			line += "\terror: " + m.Error
+			line += "\terror: " + clean(m.Error)
 		}
 		fmt.Fprintln(tw, line)
 	}
@@ -124,13 +141,15 @@ func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // statusLine is the one-line summary that wait prints per change:
 // "ID STATUS channel:status …", with a failed message's reason quoted.
+// The service's values are cleaned of control characters: a line is one
+// line, and nothing drives the terminal.
 func statusLine(n *sendivent.Notification) string {
 	var b strings.Builder
-	b.WriteString(n.ID)
+	b.WriteString(clean(n.ID))
 	b.WriteByte(' ')
-	b.WriteString(string(n.Status))
+	b.WriteString(clean(string(n.Status)))
 	for _, m := range n.Messages {
-		fmt.Fprintf(&b, " %s:%s", m.Channel, m.Status)
+		fmt.Fprintf(&b, " %s:%s", clean(string(m.Channel)), clean(string(m.Status)))
 		if m.Error != "" {
 			fmt.Fprintf(&b, " %q", m.Error)
 		}
@@ -149,6 +168,9 @@ func (l *liveLine) show(s string) {
 	n := utf8.RuneCountInString(s)
 	fmt.Fprintf(l.w, "\r%s%s", s, strings.Repeat(" ", max(l.prev-n, 0)))
 	l.prev = n
+	if f, ok := l.w.(interface{ Flush() error }); ok {
+		_ = f.Flush() // the scrubbing writer holds a line until it ends
+	}
 }
 
 // end moves past the line on screen, if any.

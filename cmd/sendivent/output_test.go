@@ -69,8 +69,8 @@ func TestChangePrinter(t *testing.T) {
 	}{
 		{"tty", true, false, "\rn1 running email:queued\rn1 completed email:delivered\n"},
 		{"piped", false, false, "n1 running email:queued\nn1 completed email:delivered\n"},
-		{"json on a tty", true, true, `{"id":"n1","event":"","contact":{},"status":"running","started_at":"0001-01-01T00:00:00Z","completed_at":null,"messages":[{"id":"","channel":"email","status":"queued","sent_at":null,"delivered_at":null,"error":""}]}` + "\n" +
-			`{"id":"n1","event":"","contact":{},"status":"completed","started_at":"0001-01-01T00:00:00Z","completed_at":null,"messages":[{"id":"","channel":"email","status":"delivered","sent_at":null,"delivered_at":null,"error":""}]}` + "\n"},
+		{"json on a tty", true, true, `{"id":"n1","event":"","contact":{},"status":"running","started_at":"0001-01-01T00:00:00Z","completed_at":null,"messages":[{"id":"","channel":"email","status":"queued","sent_at":null,"delivered_at":null,"error":null}]}` + "\n" +
+			`{"id":"n1","event":"","contact":{},"status":"completed","started_at":"0001-01-01T00:00:00Z","completed_at":null,"messages":[{"id":"","channel":"email","status":"delivered","sent_at":null,"delivered_at":null,"error":null}]}` + "\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,19 +2,11 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
-	"os"
+	"context"
 	"strings"
 
 	"github.com/sendivent/sendivent-go"
 )
-
-// maxJSONInput caps a --payload-json or --to JSON document read from a file
-// or standard input.
-const maxJSONInput = 1 << 20
 
 // parseRecipient reads one --to value. Three forms:
 //
@@ -31,25 +23,21 @@ func parseRecipient(s string) (sendivent.Recipient, error) {
 	if t == "" {
 		return nil, usagef("--to is empty")
 	}
-	if c, ok, err := parseContact("--to", t); ok {
+	if c, ok, err := parseContact(input{flag: "--to", arg: s, data: []byte(t)}); ok {
 		return c, err
 	}
 	return sendivent.Address(t), nil
 }
 
 // parseContact reads the contact forms of parseRecipient, a JSON object or
-// key=value pairs, from the value of flag (named in errors). ok is false
-// when s is neither form.
-func parseContact(flag, s string) (c sendivent.Contact, ok bool, err error) {
-	t := strings.TrimSpace(s)
+// key=value pairs, from in. ok is false when in is neither form.
+func parseContact(in input) (c sendivent.Contact, ok bool, err error) {
+	t := bytes.TrimSpace(in.data)
 	switch {
-	case strings.HasPrefix(t, "{"):
-		if err := decodeStrict([]byte(t), &c); err != nil {
-			return c, true, usagef("%s %s: not a contact object: %v", flag, quoteShort(t), err)
-		}
-		return c, true, nil
-	case isContactPairs(t):
-		return c, true, parseContactPairs(flag, t, &c)
+	case bytes.HasPrefix(t, []byte("{")):
+		return c, true, decodeStrict(in, &c)
+	case isContactPairs(string(t)):
+		return c, true, parseContactPairs(in, string(t), &c)
 	}
 	return c, false, nil
 }
@@ -63,20 +51,20 @@ func isContactPairs(s string) bool {
 	return ok && known
 }
 
-// parseContactPairs sets the fields of c that s names as key=value pairs
-// joined by commas.
-func parseContactPairs(flag, s string, c *sendivent.Contact) error {
-	for _, pair := range strings.Split(s, ",") {
+// parseContactPairs sets the fields of c that s (in's data, trimmed) names
+// as key=value pairs joined by commas. Errors name a pair by its number.
+func parseContactPairs(in input, s string, c *sendivent.Contact) error {
+	for i, pair := range strings.Split(s, ",") {
 		k, v, ok := strings.Cut(pair, "=")
 		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
 		f, known := lookupContactField(k)
 		switch {
 		case !ok:
-			return usagef("%s: %q is not key=value (contact keys: %s)", flag, pair, contactKeyList())
+			return in.errorf("pair %d is not key=value (contact keys: %s)", i+1, contactKeyList())
 		case !known:
-			return usagef("%s: unknown contact key %q (contact keys: %s)", flag, k, contactKeyList())
+			return in.errorf("pair %d: unknown contact key (contact keys: %s)", i+1, contactKeyList())
 		}
-		if err := f.set(c, v, flag+": "+k); err != nil {
+		if err := f.set(c, v, in.name()+": "+k); err != nil {
 			return err
 		}
 	}
@@ -86,19 +74,23 @@ func parseContactPairs(flag, s string, c *sendivent.Contact) error {
 // parsePairs reads the key=value values of a repeatable flag (--payload,
 // --meta). Values are strings, as typed; keys are flat (a dot is part of
 // the key). A key given twice is an error rather than a silent overwrite.
+// Errors name a value by its place among the flag's values, and never
+// quote it: a value may be a secret.
 func parsePairs(flag string, pairs []string) (map[string]any, error) {
 	p := make(map[string]any, len(pairs))
-	for _, pair := range pairs {
+	first := make(map[string]int, len(pairs))
+	for i, pair := range pairs {
 		k, v, ok := strings.Cut(pair, "=")
 		switch {
 		case !ok:
-			return nil, usagef("%s %q: want key=value", flag, pair)
+			return nil, usagef("%s value %d: want key=value", flag, i+1)
 		case k == "":
-			return nil, usagef("%s %q: empty key", flag, pair)
+			return nil, usagef("%s value %d: empty key", flag, i+1)
 		}
-		if _, dup := p[k]; dup {
-			return nil, usagef("%s: key %q given twice", flag, k)
+		if j, dup := first[k]; dup {
+			return nil, usagef("%s: values %d and %d set the same key", flag, j+1, i+1)
 		}
+		first[k] = i
 		p[k] = v
 	}
 	return p, nil
@@ -107,75 +99,17 @@ func parsePairs(flag string, pairs []string) (map[string]any, error) {
 // parseObjectArg reads the value of a JSON-object flag (--payload-json,
 // --extra-json): the object given inline, or @FILE to read it from a file,
 // or @- from stdin. Numbers keep their exact digits.
-func parseObjectArg(flag, arg string, stdin io.Reader) (map[string]any, error) {
-	data, err := readArg(arg, stdin)
+func parseObjectArg(ctx context.Context, flag, arg string, stdin *stdinReader) (map[string]any, error) {
+	in, err := readArg(ctx, flag, arg, stdin)
 	if err != nil {
 		return nil, err
 	}
 	var p map[string]any
-	if err := decodeStrict(data, &p); err != nil {
-		return nil, usagef("%s: %v", flag, err)
+	if err := decodeStrict(in, &p); err != nil {
+		return nil, err
 	}
 	if p == nil {
-		return nil, usagef("%s: want a JSON object, got null", flag)
+		return nil, in.errorf("want a JSON object, got null")
 	}
 	return p, nil
-}
-
-// readArg returns arg, or the content of the file it names after "@" ("@-"
-// is stdin), up to maxJSONInput bytes.
-func readArg(arg string, stdin io.Reader) ([]byte, error) {
-	name, isFile := strings.CutPrefix(arg, "@")
-	if !isFile {
-		return []byte(arg), nil
-	}
-	var r io.Reader
-	switch name {
-	case "":
-		return nil, usagef("%q: want @FILE or @- for stdin", arg)
-	case "-":
-		r = stdin
-	default:
-		f, err := os.Open(name)
-		if err != nil {
-			return nil, usagef("%v", err)
-		}
-		defer f.Close()
-		r = f
-	}
-	data, err := io.ReadAll(io.LimitReader(r, maxJSONInput+1))
-	if err != nil {
-		return nil, usagef("reading %s: %v", arg, err)
-	}
-	if len(data) > maxJSONInput {
-		return nil, usagef("%s is larger than %d bytes", arg, maxJSONInput)
-	}
-	return data, nil
-}
-
-// decodeStrict decodes one JSON value into v: unknown fields of a struct
-// are errors, numbers stay json.Number, and anything after the value is an
-// error.
-func decodeStrict(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		if errors.Is(err, io.EOF) {
-			return errors.New("empty input")
-		}
-		return err
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return errors.New("unexpected data after the JSON value")
-	}
-	return nil
-}
-
-// quoteShort quotes s for an error message, cut to 40 bytes.
-func quoteShort(s string) string {
-	if len(s) > 40 {
-		return fmt.Sprintf("%q…", s[:40])
-	}
-	return fmt.Sprintf("%q", s)
 }

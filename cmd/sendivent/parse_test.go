@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -33,13 +34,14 @@ func TestParseRecipient(t *testing.T) {
 		{in: `{"email":"a@example.com","slack_id":"U1","meta":{"n":1}}`, want: sendivent.Contact{Email: "a@example.com", Slack: "U1", Meta: map[string]any{"n": json.Number("1")}}},
 		{in: "", wantErr: "--to is empty"},
 		{in: "   ", wantErr: "--to is empty"},
-		{in: `{"emial":"a@example.com"}`, wantErr: `unknown field "emial"`},
-		{in: `{"email":"a@example.com"`, wantErr: "not a contact object"},
-		{in: `{"email":"a@example.com"} x`, wantErr: "unexpected data"},
-		{in: "email=a@example.com,nmae=A", wantErr: `unknown contact key "nmae"`},
-		{in: "email=a@example.com,nokey", wantErr: `"nokey" is not key=value`},
-		{in: "email=", wantErr: "email has no value"},
-		{in: "email=a@example.com,email=b@example.com", wantErr: "email given twice"},
+		{in: `{"emial":"a@example.com"}`, wantErr: `--to: line 1, column 2: unknown field (it takes id, email, phone, name, avatar, username, slack_id, telegram, discord, push_tokens, language, meta)`},
+		{in: `{"email":"a@example.com"`, wantErr: "--to: line 1, column 25: not valid JSON: it ends too soon"},
+		{in: `{"email":"a@example.com"} x`, wantErr: "--to: line 1, column 27: more after the JSON value ends"},
+		{in: `{"email" "a@example.com"}`, wantErr: "--to: line 1, column 10: not valid JSON: unexpected character after object key"},
+		{in: "email=a@example.com,nmae=A", wantErr: `--to: pair 2: unknown contact key (contact keys: id, email,`},
+		{in: "email=a@example.com,nokey", wantErr: `--to: pair 2 is not key=value`},
+		{in: "email=", wantErr: "--to: email has no value"},
+		{in: "email=a@example.com,email=b@example.com", wantErr: "--to: email given twice"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -66,9 +68,9 @@ func TestParsePairs(t *testing.T) {
 		{name: "strings", in: []string{"n=42", "ok=true", "user.name=Ann"}, want: map[string]any{"n": "42", "ok": "true", "user.name": "Ann"}},
 		{name: "first = splits", in: []string{"q=a=b,c"}, want: map[string]any{"q": "a=b,c"}},
 		{name: "empty value", in: []string{"note="}, want: map[string]any{"note": ""}},
-		{name: "no =", in: []string{"flag"}, wantErr: `want key=value`},
-		{name: "empty key", in: []string{"=v"}, wantErr: "empty key"},
-		{name: "duplicate", in: []string{"a=1", "a=2"}, wantErr: `key "a" given twice`},
+		{name: "no =", in: []string{"a=1", "flag"}, wantErr: `--payload value 2: want key=value`},
+		{name: "empty key", in: []string{"=v"}, wantErr: "--payload value 1: empty key"},
+		{name: "duplicate", in: []string{"a=1", "b=1", "a=2"}, wantErr: `--payload: values 1 and 3 set the same key`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,21 +105,22 @@ func TestParseObjectArg(t *testing.T) {
 		{name: "empty object", arg: `{}`, want: map[string]any{}},
 		{name: "file", arg: "@" + file, want: map[string]any{"order": map[string]any{"id": json.Number("42")}}},
 		{name: "stdin", arg: "@-", stdin: `{"a":"b"}`, want: map[string]any{"a": "b"}},
-		{name: "null", arg: `null`, wantErr: "got null"},
-		{name: "array", arg: `[1]`, wantErr: "cannot unmarshal array"},
-		{name: "string", arg: `"s"`, wantErr: "cannot unmarshal string"},
-		{name: "broken", arg: `{"a":`, wantErr: "unexpected EOF"},
-		{name: "two values", arg: `{}{}`, wantErr: "unexpected data after the JSON value"},
-		{name: "empty", arg: ``, wantErr: "empty input"},
-		{name: "empty stdin", arg: "@-", wantErr: "empty input"},
-		{name: "bare @", arg: "@", wantErr: "want @FILE or @- for stdin"},
-		{name: "missing file", arg: "@" + filepath.Join(dir, "nope.json"), wantErr: "nope.json"},
-		{name: "too big", arg: "@" + big, wantErr: "larger than 1048576 bytes"},
+		{name: "null", arg: `null`, wantErr: "--payload-json: want a JSON object, got null"},
+		{name: "array", arg: `[1]`, wantErr: "--payload-json: line 1, column 1: want a JSON object, got an array"},
+		{name: "string", arg: `"s"`, wantErr: "--payload-json: line 1, column 3: want a JSON object, got a string"},
+		{name: "broken", arg: `{"a":`, wantErr: "--payload-json: line 1, column 6: not valid JSON: it ends too soon"},
+		{name: "two values", arg: `{}{}`, wantErr: "--payload-json: line 1, column 3: more after the JSON value ends"},
+		{name: "empty", arg: ``, wantErr: "--payload-json: empty, where a JSON value belongs"},
+		{name: "empty stdin", arg: "@-", wantErr: "--payload-json @-: empty, where a JSON value belongs"},
+		{name: "bare @", arg: "@", wantErr: "--payload-json @: want @FILE, or @- for stdin"},
+		{name: "missing file", arg: "@" + filepath.Join(dir, "nope.json"), wantErr: "nope.json: no such file or directory"},
+		{name: "directory", arg: "@" + dir, wantErr: "is a directory, not a file"},
+		{name: "too big", arg: "@" + big, wantErr: "big.json: larger than 1048576 bytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := parseObjectArg("--payload-json", tt.arg, strings.NewReader(tt.stdin))
+			got, err := parseObjectArg(context.Background(), "--payload-json", tt.arg, &stdinReader{r: strings.NewReader(tt.stdin)})
 			checkUsageErr(t, err, tt.wantErr)
 			if tt.wantErr == "" && !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got %#v, want %#v", got, tt.want)

@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,13 +19,15 @@ import (
 // and the values of the connection flags.
 type app struct {
 	stdin          io.Reader
+	in             *stdinReader // stdin for "@-", read by one flag at most; run sets it
 	stdout, stderr io.Writer
 	getenv         func(string) string
-	stdoutTTY      bool // stdout is a terminal: wait rewrites one status line
+	stdoutTTY      bool            // stdout is a terminal: wait rewrites one status line
+	logTo          func(io.Writer) // where the log package writes; nil: left alone
 
-	conn connFlags
-	key  string // the API key in use, scrubbed from error output
-	ran  bool   // a command's own code started: an error before it is a usage error
+	conn  connFlags
+	scrub *scrubber // what stdout and stderr remove; run sets it
+	ran   bool      // a command's own code started: an error before it is a usage error
 }
 
 // connFlags are the flags of every command that talks to the API.
@@ -87,26 +92,52 @@ func newRootCmd(a *app) *cobra.Command {
 
 // run executes the command line args and returns the exit code. ctx is
 // cancelled by SIGINT and SIGTERM (with errSignal as its cause).
-func run(ctx context.Context, a *app, args []string) int {
+//
+// Everything it writes goes through one scrubber (scrub.go), made before
+// cobra sees args: a.stdout and a.stderr are replaced by its writers, and
+// cobra writes only to them. A panic is printed through them too.
+func run(ctx context.Context, a *app, args []string) (code int) {
+	a.scrub = newScrubber(append(argvKeys(args), a.getenv("SENDIVENT_API_KEY"))...)
+	stdout, stderr := a.scrub.writer(a.stdout), a.scrub.writer(a.stderr)
+	a.stdout, a.stderr = stdout, stderr
+	a.in = &stdinReader{r: a.stdin}
+	if a.logTo != nil {
+		a.logTo(stderr)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "sendivent: internal error: %v\n%s", r, debug.Stack())
+			code = exitOther
+		}
+		_ = stdout.Flush()
+		_ = stderr.Flush()
+	}()
+
 	root := newRootCmd(a)
 	root.SetArgs(args)
 	root.SetIn(a.stdin)
-	root.SetOut(a.stdout)
-	root.SetErr(a.stderr)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetErrPrefix("sendivent:")
 	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return exitOK
 	}
 	if !a.ran {
 		// Unknown command or flag, wrong arguments, a required flag missing.
-		err = &usageError{msg: err.Error()}
+		msg := err.Error()
+		if strings.HasPrefix(msg, "unknown command ") && len(args) > 0 && strings.HasPrefix(args[0], "-") {
+			// "sendivent --api-key KEY send": cobra took KEY for the name.
+			msg += "; the command's name comes first, then its flags: sendivent send EVENT --to RECIPIENT --json"
+		}
+		err = &usageError{msg: msg}
 	}
-	code := exitCode(err)
+	code = exitCode(err)
 	path := ""
 	if cmd != nil {
 		path = cmd.CommandPath()
 	}
-	writeError(a.stderr, err, code, a.conn.json, a.key, path)
+	writeError(stderr, err, code, a.conn.json, path)
 	return code
 }
 
@@ -163,7 +194,7 @@ func (a *app) client() (*sendivent.Client, error) {
 	if key == "" {
 		return nil, usagef("no API key: set SENDIVENT_API_KEY or pass --api-key")
 	}
-	a.key = key
+	a.scrub.add(key) // already there: from the flags or the environment
 	if a.conn.retries < 0 {
 		return nil, usagef("--retries must be 0 or more")
 	}

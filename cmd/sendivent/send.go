@@ -68,7 +68,7 @@ func newSendCmd(a *app) *cobra.Command {
 	cmd.MarkFlagsMutuallyExclusive("payload", "payload-json")
 
 	a.apiRun(cmd, func(ctx context.Context, c *sendivent.Client, args []string) error {
-		req, err := f.request(a)
+		req, err := f.request(ctx, a)
 		if err != nil {
 			return err
 		}
@@ -120,7 +120,7 @@ func newSendCmd(a *app) *cobra.Command {
 }
 
 // request builds the SendRequest from the flags.
-func (f *sendFlags) request(a *app) (sendivent.SendRequest, error) {
+func (f *sendFlags) request(ctx context.Context, a *app) (sendivent.SendRequest, error) {
 	req := sendivent.SendRequest{
 		Channel:        sendivent.Channel(f.channel),
 		Language:       f.language,
@@ -139,7 +139,7 @@ func (f *sendFlags) request(a *app) (sendivent.SendRequest, error) {
 	)
 	switch {
 	case f.payloadJSON != "":
-		p, err = parseObjectArg("--payload-json", f.payloadJSON, a.stdin)
+		p, err = parseObjectArg(ctx, "--payload-json", f.payloadJSON, a.in)
 	case len(f.payload) > 0:
 		p, err = parsePairs("--payload", f.payload)
 	}
