@@ -35,6 +35,7 @@ type config struct {
 	rateLimit       int
 	faultFunc       FaultFunc
 	webhook         *hookOption
+	tpl             templateConfig // template.go
 }
 
 // WithAPIKey sets the key the server accepts (default: a fresh random

@@ -166,6 +166,7 @@ type Server struct {
 	limiter    *rate.Limiter // nil: no rate limit
 	undeclared []string      // "POST /v1/send/welcom" for each request naming an undeclared event
 	hooks      hookState     // the webhook endpoint and its deliveries (webhook_delivery.go)
+	tpl        templateState // templates, their engine and problems (template.go)
 }
 
 // NewServer starts a fake server; stop it with Close. In a test, New does
@@ -195,6 +196,10 @@ func NewServer(opts ...Option) *Server {
 	if err != nil {
 		panic("sendiventtest: " + err.Error())
 	}
+	tpl, err := newTemplateState(cfg.tpl, cfg.events)
+	if err != nil {
+		panic("sendiventtest: " + err.Error())
+	}
 	if cfg.apiKey == "" {
 		cfg.apiKey = "test_" + randHex(16)
 	}
@@ -206,6 +211,7 @@ func NewServer(opts ...Option) *Server {
 		limiter: newRateLimiter(cfg.rateLimit),
 		closing: make(chan struct{}),
 		notifs:  map[string]*notification{}, idem: map[string]idemEntry{},
+		tpl: tpl,
 	}
 	if err := s.initHooks(cfg.webhook); err != nil {
 		panic("sendiventtest: " + err.Error())
@@ -277,6 +283,7 @@ func (s *Server) Reset() {
 	s.notifs, s.order = map[string]*notification{}, nil
 	s.contacts, s.idem = contactStore{}, map[string]idemEntry{}
 	s.requests, s.counters, s.scripts, s.undeclared = nil, counters{}, nil, nil
+	s.tpl.problems = nil
 	s.limiter = newRateLimiter(s.rateLimit)
 	s.hooks.resetLocked()
 }
