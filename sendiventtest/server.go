@@ -196,7 +196,7 @@ func NewServer(opts ...Option) *Server {
 	if err != nil {
 		panic("sendiventtest: " + err.Error())
 	}
-	tpl, err := newTemplateState(cfg.tpl, cfg.events)
+	tpl, err := newTemplateState(cfg.tpl)
 	if err != nil {
 		panic("sendiventtest: " + err.Error())
 	}

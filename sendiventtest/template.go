@@ -311,10 +311,10 @@ type templateState struct {
 	problems []TemplateProblem
 }
 
-// newTemplateState checks the templates of the configuration against the
-// declared events: each template's channel and parts, each Send step has a
-// template, an engine is given and accepts every part.
-func newTemplateState(c templateConfig, events map[string][]Step) (templateState, error) {
+// newTemplateState checks the templates of the configuration: each
+// template's channel and parts, an engine is given and accepts every part.
+// A Send step without a template sends a message without content.
+func newTemplateState(c templateConfig) (templateState, error) {
 	if len(c.errs) > 0 {
 		return templateState{}, fmt.Errorf("%s", strings.Join(c.errs, "; "))
 	}
@@ -343,11 +343,6 @@ func newTemplateState(c templateConfig, events map[string][]Step) (templateState
 						return templateState{}, fmt.Errorf("event %q, %s template%s, %s: %v", name, t.Channel, langSuffix(t.Language), p, err)
 					}
 				}
-			}
-		}
-		for _, st := range events[name] {
-			if st.kind == stepSend && !slices.ContainsFunc(ts, func(t Template) bool { return t.Channel == st.channel }) {
-				return templateState{}, fmt.Errorf("event %q: step %s has no template", name, st.channel)
 			}
 		}
 	}

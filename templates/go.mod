@@ -7,6 +7,7 @@ replace github.com/sendivent/sendivent-go => ../
 require (
 	github.com/mailgun/raymond/v2 v2.0.48
 	github.com/sendivent/sendivent-go v0.0.0-00010101000000-000000000000
+	github.com/stretchr/testify v1.12.1
 )
 
 require (
@@ -14,6 +15,7 @@ require (
 	github.com/hashicorp/go-cleanhttp v0.5.2 // indirect
 	github.com/hashicorp/go-retryablehttp v0.7.8 // indirect
 	github.com/sirupsen/logrus v1.8.1 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/sys v0.20.0 // indirect
 	golang.org/x/time v0.12.0 // indirect
 )

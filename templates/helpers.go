@@ -74,6 +74,19 @@ var helpers = map[string]any{
 	},
 }
 
+// arity is the number of arguments each helper takes (hash arguments
+// aside). raymond's own check misses a helper given one argument too many,
+// so the rewrite checks it first.
+var arity = map[string]int{
+	"if": 1, "unless": 1, "each": 1, "with": 1, "lookup": 2, "log": 1,
+	"compare": 3, "eq": 2, "is": 2, "isnt": 2, "gt": 2, "gte": 2, "lt": 2, "lte": 2,
+	"and": 2, "or": 2, "not": 1, "contains": 2, "ifEven": 1, "ifOdd": 1, "default": 2,
+	"uppercase": 1, "upcase": 1, "lowercase": 1, "downcase": 1, "capitalize": 1, "capitalizeAll": 1,
+	"trim": 1, "append": 2, "prepend": 2, "replace": 3, "truncate": 2,
+	"add": 2, "subtract": 2, "multiply": 2, "divide": 2, "round": 1,
+	fallbackHelper: 3,
+}
+
 // presenceHelpers test whether their arguments are there: a missing one is
 // not reported.
 var presenceHelpers = []string{"default", "and", "or", "not", fallbackHelper}

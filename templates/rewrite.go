@@ -163,6 +163,9 @@ func quote(s string) string {
 // lineErrRe finds raymond's "Parse error on line N:" heading.
 var lineErrRe = regexp.MustCompile(`(?s)^Parse error on line (\d+):\s*(.*)$`)
 
+// lexErrRe finds the lexer's own message in raymond's parse error.
+var lexErrRe = regexp.MustCompile(`Error\{"(.+)"\}`)
+
 // parseError turns raymond's multi-line parse error into one line.
 func parseError(err error) error {
 	m := lineErrRe.FindStringSubmatch(err.Error())
@@ -170,6 +173,9 @@ func parseError(err error) error {
 		return err
 	}
 	msg := strings.Join(strings.Fields(m[2]), " ")
+	if lx := lexErrRe.FindStringSubmatch(msg); lx != nil {
+		msg = strings.ToLower(lx[1][:1]) + lx[1][1:]
+	}
 	return fmt.Errorf("line %s: %s", m[1], msg)
 }
 
@@ -282,6 +288,14 @@ func (r *rewriter) call(e *ast.Expression, isBlock bool) {
 	name := e.HelperName()
 	if !knownHelper(name) {
 		r.fail(e.Loc.Pos, "unknown helper %q (the helpers: %s)", name, strings.Join(helperNames(), ", "))
+		return
+	}
+	if n, ok := arity[name]; ok && len(e.Params) != n {
+		plural := "s"
+		if n == 1 {
+			plural = ""
+		}
+		r.fail(e.Loc.Pos, "helper %q takes %d argument%s, not %d", name, n, plural, len(e.Params))
 		return
 	}
 	check := !slices.Contains(presenceHelpers, name)

@@ -49,6 +49,8 @@ var commands = []func(*app) *cobra.Command{
 	newWaitCmd,
 	newCancelCmd,
 	newContactsCmd,
+	newEventsCmd,
+	newGenCmd,
 	newFakeCmd,
 }
 
