@@ -25,29 +25,31 @@ const CatalogExt = ".event"
 //	title: Order shipped
 //	steps: email, sms
 //
-//	-- email subject --
+//	=== email subject ===
 //	Your order {{order_id}} has shipped
-//	-- email html --
+//	=== email html ===
 //	<p>Hi {{contact.firstName | "there"}},</p>
 //	<ul>{{#each lines}}<li>{{qty}} × {{name}}</li>{{/each}}</ul>
-//	-- email text --
+//	=== email text ===
 //	Hi {{contact.firstName | "there"}}, order {{order_id}} is on its way.
-//	-- email subject sv --
+//	=== email subject sv ===
 //	Din order {{order_id}} har skickats
-//	-- sms text --
+//	=== sms text ===
 //	Order {{order_id}} shipped: {{tracking_url}}
 //
 // The header holds "key: value" lines, all optional: title (the display
 // name), steps (as EventConfig's: channels in routing order, or a sequence
 // with wait:DURATION steps; without it, the channels that have a template,
 // auto-routed) and listeners (addresses, comma-separated). Then each
-// template part is a section "-- CHANNEL PART --", or "-- CHANNEL PART
-// LANGUAGE --" for a language other than the default one; see Template for
+// template part is a section "=== CHANNEL PART ===", or "=== CHANNEL PART
+// LANGUAGE ===" for a language other than the default one; see Template for
 // the parts of each channel. A section runs to the next marker line; the
 // newline before that line, or the file's last newline, is not part of it.
+// (The markers are not txtar's "-- name --", so that a catalogue file fits
+// in a txtar archive, as testscript tests use.)
 //
 // Names that start with "x-" are for tools and people: header lines
-// "x-name: value", sections "-- x-name --" and parts "-- email x-name --"
+// "x-name: value", sections "=== x-name ===" and parts "=== email x-name ==="
 // are kept (Notes, Template.Extra) and not rendered. Any other unknown key,
 // channel or part is an error, so that a misspelling does not go unnoticed.
 type CatalogFile struct {
@@ -56,8 +58,8 @@ type CatalogFile struct {
 	Notes map[string]string
 }
 
-// markerRe matches a section marker line: "-- words --".
-var markerRe = regexp.MustCompile(`^-- (\S+(?: \S+)*) --\r?$`)
+// markerRe matches a section marker line: "=== words ===".
+var markerRe = regexp.MustCompile(`^=== (\S+(?: \S+)*) ===\r?$`)
 
 // ParseCatalogFile parses the catalogue file named name (its base name
 // without CatalogExt is the event's name). Errors name the file and line.
@@ -114,7 +116,7 @@ func ParseCatalogFile(name string, data []byte) (CatalogFile, error) {
 		w := sec.words
 		if strings.HasPrefix(w[0], "x-") {
 			if len(w) != 1 {
-				return fail(sec.line, "a note section is one name, \"-- %s --\"", w[0])
+				return fail(sec.line, "a note section is one name, \"=== %s ===\"", w[0])
 			}
 			f.note(w[0], sec.body)
 			continue
@@ -124,7 +126,7 @@ func ParseCatalogFile(name string, data []byte) (CatalogFile, error) {
 			return fail(sec.line, "unknown channel %q (want email, sms, push, slack, telegram, whatsapp, discord, or an x-… note)", w[0])
 		}
 		if len(w) < 2 || len(w) > 3 {
-			return fail(sec.line, "want \"-- CHANNEL PART --\" or \"-- CHANNEL PART LANGUAGE --\", such as \"-- email subject --\"")
+			return fail(sec.line, "want \"=== CHANNEL PART ===\" or \"=== CHANNEL PART LANGUAGE ===\", such as \"=== email subject ===\"")
 		}
 		lang := ""
 		if len(w) == 3 {
@@ -161,7 +163,7 @@ func (f *CatalogFile) headerLine(l string) error {
 	}
 	k, v, ok := strings.Cut(l, ":")
 	if !ok {
-		return fmt.Errorf("%q: want \"key: value\" (title, steps, listeners or x-…) before the first \"-- CHANNEL PART --\"", l)
+		return fmt.Errorf("%q: want \"key: value\" (title, steps, listeners or x-…) before the first \"=== CHANNEL PART ===\"", l)
 	}
 	k, v = strings.TrimSpace(k), strings.TrimSpace(v)
 	switch {
@@ -208,7 +210,7 @@ func splitList(v string) []string {
 
 // Format writes f in the catalogue's file format; ParseCatalogFile reads it
 // back equal. It fails when a template or note holds a line that reads as a
-// section marker ("-- words --"), which the format cannot hold.
+// section marker ("=== words ==="), which the format cannot hold.
 func (f CatalogFile) Format() ([]byte, error) {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# Sendivent event %s: its templates, for the fake and for sendivent gen.\n", f.Name)
@@ -253,7 +255,7 @@ func (f CatalogFile) Format() ([]byte, error) {
 				return fmt.Errorf("event %q, %s: the line %q reads as a section marker", f.Name, marker, l)
 			}
 		}
-		fmt.Fprintf(&b, "-- %s --\n%s\n", marker, body)
+		fmt.Fprintf(&b, "=== %s ===\n%s\n", marker, body)
 		return nil
 	}
 	ts := slices.Clone(f.Templates)

@@ -19,18 +19,18 @@ steps: email, wait:1h, sms
 listeners: #ops, ops@example.com
 x-owner: growth team
 
--- email subject --
+=== email subject ===
 Your order {{order_id}} has shipped
--- email html --
+=== email html ===
 <p>Hi</p>
 
--- email x-amp --
+=== email x-amp ===
 <amp/>
--- email subject sv --
+=== email subject sv ===
 Din order {{order_id}}
--- sms text --
+=== sms text ===
 {{order_id}}: {{tracking_url}}
--- x-raw --
+=== x-raw ===
 {"kept": true}
 line two
 `
@@ -63,10 +63,10 @@ func TestParseCatalogFile(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, string(out), string(again))
 	assert.Contains(t, string(out), "title: Order shipped\nsteps: email, wait:1h0m0s, sms\n")
-	assert.Contains(t, string(out), "-- email html --\n<p>Hi</p>\n\n-- email x-amp --\n")
+	assert.Contains(t, string(out), "=== email html ===\n<p>Hi</p>\n\n=== email x-amp ===\n")
 
 	// CRLF files read as their LF twins.
-	crlf, err := sendiventtest.ParseCatalogFile("e.event", []byte("title: T\r\n-- sms text --\r\nhi\r\n"))
+	crlf, err := sendiventtest.ParseCatalogFile("e.event", []byte("title: T\r\n=== sms text ===\r\nhi\r\n"))
 	require.NoError(t, err)
 	assert.Equal(t, "T", crlf.Title)
 	assert.Equal(t, "hi", crlf.Templates[0].Text)
@@ -78,12 +78,12 @@ func TestParseCatalogFileErrors(t *testing.T) {
 		{"unknown key", "titel: x\n", `e.event:1: unknown key "titel" (want title, steps, listeners, or x-… for a note)`},
 		{"not key: value", "\n\nhello\n", `e.event:3: "hello": want "key: value"`},
 		{"bad step", "steps: email, fax\n", `e.event:1: step "fax": unknown channel`},
-		{"unknown channel", "-- fax text --\nx\n", `e.event:1: unknown channel "fax"`},
-		{"unknown part", "-- email subject --\nx\n-- email subjet --\n", `e.event:3: a email template has no part "subjet" (its parts: subject, html, text)`},
-		{"part of another channel", "-- sms subject --\nx\n", `e.event:1: a sms template has no part "subject" (its parts: text)`},
-		{"marker without a part", "-- email --\nx\n", `e.event:1: want "-- CHANNEL PART --" or "-- CHANNEL PART LANGUAGE --"`},
-		{"twice", "-- sms text --\na\n-- sms text --\nb\n", `e.event:3: section "sms text" again (first at line 1)`},
-		{"note with words", "-- x-a b --\n", `e.event:1: a note section is one name`},
+		{"unknown channel", "=== fax text ===\nx\n", `e.event:1: unknown channel "fax"`},
+		{"unknown part", "=== email subject ===\nx\n=== email subjet ===\n", `e.event:3: a email template has no part "subjet" (its parts: subject, html, text)`},
+		{"part of another channel", "=== sms subject ===\nx\n", `e.event:1: a sms template has no part "subject" (its parts: text)`},
+		{"marker without a part", "=== email ===\nx\n", `e.event:1: want "=== CHANNEL PART ===" or "=== CHANNEL PART LANGUAGE ==="`},
+		{"twice", "=== sms text ===\na\n=== sms text ===\nb\n", `e.event:3: section "sms text" again (first at line 1)`},
+		{"note with words", "=== x-a b ===\n", `e.event:1: a note section is one name`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -100,10 +100,10 @@ func TestParseCatalogFileErrors(t *testing.T) {
 func TestCatalogFileFormatErrors(t *testing.T) {
 	t.Parallel()
 	f := sendiventtest.CatalogFile{EventConfig: sendiventtest.EventConfig{Name: "e", Templates: []sendiventtest.Template{
-		{Channel: "sms", Text: "a\n-- sms text --\nb"},
+		{Channel: "sms", Text: "a\n=== sms text ===\nb"},
 	}}}
 	_, err := f.Format()
-	assert.EqualError(t, err, `event "e", sms text: the line "-- sms text --" reads as a section marker`)
+	assert.EqualError(t, err, `event "e", sms text: the line "=== sms text ===" reads as a section marker`)
 	f.Templates = []sendiventtest.Template{{Channel: "push", Text: "x"}}
 	_, err = f.Format()
 	assert.EqualError(t, err, `event "e": push template: a push template has no text (its parts: title, body)`)
@@ -121,8 +121,8 @@ func TestReadCatalog(t *testing.T) {
 	dir := t.TempDir()
 	_, err := sendiventtest.ReadCatalog(dir)
 	assert.EqualError(t, err, "catalogue: no .event files in "+dir)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "b.event"), []byte("-- sms text --\nB\n"), 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "a.event"), []byte("-- sms text --\nA\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "b.event"), []byte("=== sms text ===\nB\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "a.event"), []byte("=== sms text ===\nA\n"), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "README.md"), []byte("not an event"), 0o644))
 	fs, err := sendiventtest.ReadCatalog(dir)
 	require.NoError(t, err)
