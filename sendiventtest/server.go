@@ -42,7 +42,17 @@
 //     tokens that add up (removing one the contact lacks succeeds), 404 for
 //     an unknown contact. Server.Contacts shows the store.
 //   - the events catalogue (/v1/events…): the declared events, their
-//     channels and one English template per channel.
+//     channels and their templates (one English template per channel,
+//     without content, for an event declared without any).
+//
+// # Templates
+//
+// Events may carry templates (WithCatalog, EventConfig.Templates): with a
+// TemplateEngine (WithTemplateEngine(templates.Handlebars()), from the
+// module github.com/sendivent/sendivent-go/templates) the fake renders each
+// message as it starts, with the send's payload, the contact and the system
+// variables, into Notification.Rendered; a server made by New fails its
+// test on a variable that nothing provides (see TemplateProblem).
 //   - deliveries (/v1/deliveries…): one per message, oldest first, with a
 //     trace timeline (queued, sent, delivered or failed).
 //   - integrations (/v1/integrations): see WithIntegrations.
