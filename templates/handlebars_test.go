@@ -26,6 +26,7 @@ func data() map[string]any {
 		"sizes":    map[string]any{"s": "small", "m": "medium", "l": "large"},
 		"customer": map[string]any{"tier": "gold", "address": map[string]any{"city": "Malmö"}},
 		"price":    "12.50",
+		"op":       "=~",
 	}
 	d := map[string]any{}
 	for k, v := range payload {
@@ -170,6 +171,7 @@ func TestRenderErrors(t *testing.T) {
 		{"fallback without a variable", `{{"a" | "b"}}`, `line 1: a fallback is {{variable | "literal"}}`},
 		{"fallback with a sub-expression", `{{x | (uppercase y)}}`, `line 1: after '|' a fallback is`},
 		{"fallback with two bars", `{{x | "a" | "b"}}`, `after '|' a fallback is`},
+		{"unknown compare operator", `{{#compare credits "~" 1}}x{{/compare}}`, `line 1: compare: unknown operator "~" (want ==, ===, !=, !==, <, >, <=, >=, typeof)`},
 		{"too many arguments", `{{#and a b c}}x{{/and}}`, `line 1: helper "and" takes 2 arguments, not 3`},
 		{"too few arguments", `{{compare a ">"}}`, `line 1: helper "compare" takes 3 arguments, not 2`},
 		{"second block parameter", `{{#each lines as |line i|}}{{i}}{{/each}}`, `a second block parameter is not supported; write @index`},
@@ -189,7 +191,7 @@ func TestRenderErrors(t *testing.T) {
 	}
 	// Errors that only the data shows come from Render.
 	for _, tt := range []struct{ name, src, want string }{
-		{"unknown compare operator", `{{#compare credits "~" 1}}x{{/compare}}`, `compare: unknown operator "~"`},
+		{"compare operator from the data", `{{#compare credits op 1}}x{{/compare}}`, `compare: unknown operator "=~"`},
 		{"arithmetic on text", `{{add order_id 1}}`, `arithmetic on "A-17" and "1": not numbers`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -126,6 +126,9 @@ func answer(ok bool, o *raymond.Options) any {
 	return ok
 }
 
+// compareOps are compare's operators.
+var compareOps = []string{"==", "===", "!=", "!==", "<", ">", "<=", ">=", "typeof"}
+
 func compareHelper(a, op, b any, o *raymond.Options) any {
 	var ok bool
 	switch op {

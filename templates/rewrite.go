@@ -298,6 +298,12 @@ func (r *rewriter) call(e *ast.Expression, isBlock bool) {
 		r.fail(e.Loc.Pos, "helper %q takes %d argument%s, not %d", name, n, plural, len(e.Params))
 		return
 	}
+	if name == "compare" {
+		if op, ok := e.Params[1].(*ast.StringLiteral); ok && !slices.Contains(compareOps, op.Value) {
+			r.fail(e.Loc.Pos, "compare: unknown operator %q (want %s)", op.Value, strings.Join(compareOps, ", "))
+			return
+		}
+	}
 	check := !slices.Contains(presenceHelpers, name)
 	arg := func(n ast.Node) {
 		switch a := n.(type) {
