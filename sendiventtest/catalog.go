@@ -21,14 +21,7 @@ type wireEvent struct {
 	Identifier string              `json:"identifier"`
 	Name       string              `json:"name"`
 	Channels   []sendivent.Channel `json:"channels"`
-	Templates  []wireTemplate      `json:"templates,omitempty"`
-}
-
-// wireTemplate is one template of an event: the fake has one per channel,
-// in English.
-type wireTemplate struct {
-	Channel  sendivent.Channel `json:"channel"`
-	Language string            `json:"language"`
+	Templates  []map[string]string `json:"templates,omitempty"`
 }
 
 // sendChannels are the distinct channels of steps' Send steps, in order.
@@ -52,7 +45,7 @@ func (s *Server) listEventsLocked(*exchange) reply {
 	slices.Sort(names)
 	events := make([]wireEvent, 0, len(names))
 	for _, name := range names {
-		events = append(events, wireEvent{Identifier: name, Name: name, Channels: sendChannels(s.events[name])})
+		events = append(events, wireEvent{Identifier: name, Name: s.tpl.title(name), Channels: sendChannels(s.events[name])})
 	}
 	return dataReply(map[string]any{"events": events})
 }
@@ -65,9 +58,15 @@ func (s *Server) getEventLocked(x *exchange) reply {
 	if !ok {
 		return errReply(http.StatusNotFound, fmt.Sprintf("Event '%s' not found", name), "EVENT_NOT_FOUND")
 	}
-	e := wireEvent{Identifier: name, Name: name, Channels: sendChannels(steps)}
+	e := wireEvent{Identifier: name, Name: s.tpl.title(name), Channels: sendChannels(steps)}
+	if ts := s.tpl.templates[name]; len(ts) > 0 {
+		e.Templates = wireTemplates(ts) // catalogfile.go
+		return dataReply(map[string]any{"event": e})
+	}
+	// Without templates of its own, an event shows one English template
+	// per channel, without content.
 	for _, ch := range e.Channels {
-		e.Templates = append(e.Templates, wireTemplate{Channel: ch, Language: "en"})
+		e.Templates = append(e.Templates, map[string]string{"channel": string(ch), "language": "en"})
 	}
 	return dataReply(map[string]any{"event": e})
 }

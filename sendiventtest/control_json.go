@@ -26,6 +26,7 @@ type controlNotification struct {
 	From           sendivent.Recipient  `json:"from,omitempty"`
 	IdempotencyKey string               `json:"idempotency_key,omitempty"`
 	RequestID      string               `json:"request_id,omitempty"`
+	Rendered       []RenderedMessage    `json:"rendered,omitempty"`
 }
 
 func toControlNotification(n Notification) controlNotification {
@@ -37,6 +38,7 @@ func toControlNotification(n Notification) controlNotification {
 		wireNotification: w, Recipient: n.Recipient, ContactID: n.ContactID,
 		Channel: n.Channel, Channels: n.Channels, Payload: n.Payload, Language: n.Language,
 		Overrides: n.Overrides, From: n.From, IdempotencyKey: n.IdempotencyKey, RequestID: n.RequestID,
+		Rendered: n.Rendered,
 	}
 }
 

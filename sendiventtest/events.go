@@ -119,10 +119,18 @@ func (s Step) check() error {
 // object, {"name": "deploy", "steps": ["slack"], "listeners": ["#ops"]}. A
 // broadcast of an event without listeners answers 400, as a send without
 // "to" does.
+//
+// Templates are the event's templates, which the fake renders (see
+// Template, WithTemplateEngine, WithCatalog); an event with templates and no
+// steps routes over the channels that have one.
 type EventConfig struct {
-	Name      string                `json:"name"`
+	Name string `json:"name"`
+	// Title is the event's display name, as the dashboard shows it ("Order
+	// shipped"); the catalogue (GET /v1/events) serves it as "name".
+	Title     string                `json:"title,omitempty"`
 	Steps     []Step                `json:"steps,omitempty"`
 	Listeners []sendivent.Recipient `json:"listeners,omitempty"`
+	Templates []Template            `json:"templates,omitempty"`
 }
 
 // UnmarshalJSON decodes an event and checks it has a name; its steps check
@@ -131,8 +139,10 @@ type EventConfig struct {
 func (e *EventConfig) UnmarshalJSON(b []byte) error {
 	var p struct {
 		Name      string            `json:"name"`
+		Title     string            `json:"title,omitempty"`
 		Steps     []Step            `json:"steps,omitempty"`
 		Listeners []json.RawMessage `json:"listeners,omitempty"`
+		Templates []Template        `json:"templates,omitempty"`
 	}
 	if err := json.Unmarshal(b, &p); err != nil {
 		return err
@@ -140,7 +150,7 @@ func (e *EventConfig) UnmarshalJSON(b []byte) error {
 	if strings.TrimSpace(p.Name) == "" {
 		return errors.New("sendiventtest: event without a name")
 	}
-	*e = EventConfig{Name: p.Name, Steps: p.Steps}
+	*e = EventConfig{Name: p.Name, Title: p.Title, Steps: p.Steps, Templates: p.Templates}
 	for i, raw := range p.Listeners {
 		var addr string
 		if json.Unmarshal(raw, &addr) == nil {
@@ -203,12 +213,16 @@ func WithEvents(events ...EventConfig) Option {
 		for _, e := range events {
 			steps := append([]Step(nil), e.Steps...)
 			if len(steps) == 0 {
+				steps = templateSteps(e.Templates)
+			}
+			if len(steps) == 0 {
 				for _, ch := range defaultChannelOrder {
 					steps = append(steps, Send(ch))
 				}
 			}
 			c.events[e.Name] = steps
 			c.listeners[e.Name] = append([]sendivent.Recipient(nil), e.Listeners...)
+			c.tpl.setTemplates(e.Name, e.Title, e.Templates)
 		}
 	}
 }

@@ -43,6 +43,7 @@ type notification struct {
 	createdAt   time.Time
 	completedAt *time.Time
 	messages    []*message
+	rendered    []RenderedMessage // one per message that has a template (template.go)
 	timer       *time.Timer
 	gen         uint64
 }
@@ -71,6 +72,7 @@ func (s *Server) enterLocked(n *notification, i int) {
 	}
 	n.cur = &message{id: newUUID(), channel: st.channel, status: sendivent.MessageQueued, queuedAt: stamp()}
 	n.messages = append(n.messages, n.cur)
+	s.renderMessageLocked(n, n.cur)
 	n.status = sendivent.StatusRunning
 	s.scheduleLocked(n, s.stepDelay)
 }

@@ -2,6 +2,7 @@ package sendiventtest
 
 import (
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/sendivent/sendivent-go"
@@ -37,6 +38,9 @@ type Notification struct {
 	// RequestID is the X-Request-Id of the request that created it; find
 	// that request in Server.Requests.
 	RequestID string
+	// Rendered are its messages as the person reads them, in the order of
+	// Messages, when the event has templates (see WithTemplateEngine).
+	Rendered []RenderedMessage
 }
 
 // Notifications returns snapshots of every notification, in creation order.
@@ -83,6 +87,7 @@ func (n *notification) snapshot() Notification {
 		Recipient: n.recipient, ContactID: n.contactID, Channel: n.forced,
 		Payload: n.payload, Language: n.language, Overrides: n.overrides, From: n.from,
 		IdempotencyKey: n.idemKey, RequestID: n.requestID,
+		Rendered: slices.Clone(n.rendered),
 	}
 	for _, st := range n.plan {
 		if st.kind == stepSend {

@@ -36,7 +36,8 @@ type config struct {
 	faultFunc       FaultFunc
 	webhook         *hookOption
 	retention       int
-	port            *portLimits // nil: defaultPortLimits
+	port            *portLimits    // nil: defaultPortLimits
+	tpl             templateConfig // template.go
 }
 
 // WithAPIKey sets the key the server accepts (default: a fresh random

@@ -124,6 +124,16 @@ func (s *Server) keepNotificationLocked(n *notification, raw []byte, of int) {
 	s.order = dropFront(s.order, drop)
 }
 
+// growNotificationLocked adds to a kept notification's cost what it gained
+// after it was kept (its rendered messages); the next notification kept
+// drops the oldest if the budget is passed.
+func (s *Server) growNotificationLocked(n *notification, bytes int) {
+	if c, ok := s.keep.notifCost[n]; ok {
+		s.keep.notifCost[n] = c + bytes
+		s.keep.notifBytes += bytes
+	}
+}
+
 // keepIdemLocked stores an idempotent answer under key, dropping the
 // oldest beyond the limit.
 func (s *Server) keepIdemLocked(key string, e idemEntry) {

@@ -182,6 +182,9 @@ func (s *Server) sendLocked(x *exchange) reply {
 			return err.reply()
 		}
 	}
+	if err := s.checkTemplatesLocked(event, b.language, b.payload, b.rcpts, plans); err != nil {
+		return err.reply()
+	}
 	created := stamp()
 	answers := make([]sendAnswer, 0, len(b.rcpts))
 	for i, rc := range b.rcpts {

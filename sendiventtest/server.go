@@ -42,7 +42,17 @@
 //     tokens that add up (removing one the contact lacks succeeds), 404 for
 //     an unknown contact. Server.Contacts shows the store.
 //   - the events catalogue (/v1/events…): the declared events, their
-//     channels and one English template per channel.
+//     channels and their templates (one English template per channel,
+//     without content, for an event declared without any).
+//
+// # Templates
+//
+// Events may carry templates (WithCatalog, EventConfig.Templates): with a
+// TemplateEngine (WithTemplateEngine(templates.Handlebars()), from the
+// module github.com/sendivent/sendivent-go/templates) the fake renders each
+// message as it starts, with the send's payload, the contact and the system
+// variables, into Notification.Rendered; a server made by New fails its
+// test on a variable that nothing provides (see TemplateProblem).
 //   - deliveries (/v1/deliveries…): one per message, oldest first, with a
 //     trace timeline (queued, sent, delivered or failed).
 //   - integrations (/v1/integrations): see WithIntegrations.
@@ -177,6 +187,7 @@ type Server struct {
 	undeclared []string      // "POST /v1/send/welcom" for each request naming an undeclared event
 	hooks      hookState     // the webhook endpoint and its deliveries (webhook_delivery.go)
 	keep       retention     // what the stores above keep (retention.go)
+	tpl        templateState // templates, their engine and problems (template.go)
 }
 
 // NewServer starts a fake server; stop it with Close. In a test, New does
@@ -206,6 +217,10 @@ func NewServer(opts ...Option) *Server {
 	if err != nil {
 		panic("sendiventtest: " + err.Error())
 	}
+	tpl, err := newTemplateState(cfg.tpl)
+	if err != nil {
+		panic("sendiventtest: " + err.Error())
+	}
 	if cfg.apiKey == "" {
 		cfg.apiKey = "test_" + randHex(16)
 	}
@@ -218,6 +233,7 @@ func NewServer(opts ...Option) *Server {
 		closing: make(chan struct{}),
 		notifs:  map[string]*notification{}, idem: map[string]idemEntry{},
 		keep: newRetention(cfg.retention),
+		tpl:  tpl,
 	}
 	s.contacts.max = s.keep.max
 	if err := s.initHooks(cfg.webhook); err != nil {
@@ -293,6 +309,7 @@ func (s *Server) Reset() {
 	s.contacts, s.idem = contactStore{max: s.keep.max}, map[string]idemEntry{}
 	s.keep = newRetention(s.keep.max)
 	s.requests, s.counters, s.scripts, s.undeclared = nil, counters{}, nil, nil
+	s.tpl.problems = nil
 	s.limiter = newRateLimiter(s.rateLimit)
 	s.hooks.resetLocked()
 }

@@ -49,6 +49,7 @@ func (s *Server) problems() []string {
 		out = append(out, "requests named events that are not declared (declared: "+
 			strings.Join(declared, ", ")+"):\n\t"+strings.Join(s.undeclared, "\n\t")+more)
 	}
+	out = append(out, s.templateProblemLinesLocked()...)
 	if len(s.scripts) > 0 {
 		left := make([]string, 0, len(s.scripts))
 		for _, sc := range s.scripts {

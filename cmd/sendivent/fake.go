@@ -20,6 +20,8 @@ const defaultFakeKey = "test_sendivent_fake"
 
 type fakeFlags struct {
 	addr, apiKey, config   string
+	catalog                string
+	strict                 bool
 	webhook, webhookSecret string
 	events                 []string
 	manual, json           bool
@@ -93,7 +95,7 @@ func newFakeCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "fake",
 		Short:   "Serve a fake Sendivent on a port, for tests in any language",
-		Long:    fakeLong,
+		Long:    fakeLong + "\n" + fakeTemplatesHelp,
 		Example: fakeExample,
 		Args:    exactArgs(),
 	}
@@ -102,6 +104,8 @@ func newFakeCmd(a *app) *cobra.Command {
 	fs.StringVar(&f.apiKey, "api-key", defaultFakeKey, "accept `KEY` as the API key (a fake's key, not a secret)")
 	fs.StringArrayVar(&f.events, "event", nil, "declare `EVENT`: NAME or NAME=STEP,STEP… (repeatable)")
 	fs.StringVar(&f.config, "config", "", "read events from a JSON `FILE`")
+	fs.StringVar(&f.catalog, "catalog", "", "declare the events of the catalogue in `DIR` (sendivent events pull), and render their templates")
+	fs.BoolVar(&f.strict, "strict", false, "answer 422 to a send whose message a template cannot render (a variable missing): the fake's own behaviour, not the service's")
 	fs.BoolVar(&f.manual, "manual", false, "manual lifecycle: notifications stay at their first step until moved through /_fake/")
 	fs.DurationVar(&f.stepDelay, "step-delay", sendiventtest.DefaultStepDelay, "real time one automatic lifecycle step takes (queued→sent, sent→delivered)")
 	fs.Float64Var(&f.timeScale, "time-scale", 1, "how many times faster than real time wait:DURATION steps and webhook retries pass")
@@ -149,6 +153,12 @@ func (f *fakeFlags) options(ctx context.Context) ([]sendiventtest.Option, error)
 	case f.webhookSecret != "":
 		return nil, usagef("--webhook-secret needs --webhook URL")
 	}
+	// Every fake renders the templates its events have (fake_templates.go).
+	topts, err := f.templateOptions()
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, topts...)
 	var events []sendiventtest.EventConfig
 	if f.config != "" {
 		in, err := readFile(ctx, "--config", f.config)

@@ -4,9 +4,12 @@ go 1.23.0
 
 replace github.com/sendivent/sendivent-go => ../..
 
+replace github.com/sendivent/sendivent-go/templates => ../../templates
+
 require (
 	github.com/rogpeppe/go-internal v1.14.1
 	github.com/sendivent/sendivent-go v0.0.0-00010101000000-000000000000
+	github.com/sendivent/sendivent-go/templates v0.0.0-00010101000000-000000000000
 	github.com/spf13/cobra v1.10.2
 	github.com/spf13/pflag v1.0.9
 )
@@ -16,6 +19,8 @@ require (
 	github.com/hashicorp/go-cleanhttp v0.5.2 // indirect
 	github.com/hashicorp/go-retryablehttp v0.7.8 // indirect
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
+	github.com/mailgun/raymond/v2 v2.0.48 // indirect
+	github.com/sirupsen/logrus v1.8.1 // indirect
 	golang.org/x/sys v0.26.0 // indirect
 	golang.org/x/time v0.12.0 // indirect
 	golang.org/x/tools v0.26.0 // indirect

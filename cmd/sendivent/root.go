@@ -54,6 +54,8 @@ var commands = []func(*app) *cobra.Command{
 	newWaitCmd,
 	newCancelCmd,
 	newContactsCmd,
+	newEventsCmd,
+	newGenCmd,
 	newFakeCmd,
 }
 
