@@ -111,6 +111,8 @@ func (c *Client) SendBatch(ctx context.Context, items []BatchItem, opts ...Batch
 		o(&cfg)
 	}
 	results := make([]BatchResult, len(items))
+	ctx, ob := c.startBatch(ctx, len(items))
+	defer ob.endBatch(results) // after the workers have filled it
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	var panicked atomic.Value // the first worker's panic, raised again in the caller's goroutine

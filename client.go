@@ -44,6 +44,9 @@ type Client struct {
 	maxBody      int64
 	clock        clock.Clock
 	jitter       func() float64
+	obs          *Observer // nil when none is set
+	host         string    // the base URL's, for obs
+	port         int
 
 	// Services.
 	common       service // what every service holds; one value for all
@@ -83,6 +86,7 @@ type config struct {
 	limiter      Limiter
 	clock        clock.Clock
 	jitter       func() float64
+	observer     *Observer
 	errs         []error
 }
 
@@ -281,7 +285,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		}
 		limiter = newLimiter(rps, 1)
 	}
-	hc.Transport = &transport{base: hc.Transport, limiter: limiter, timeout: cfg.timeout}
+	hc.Transport = &transport{base: hc.Transport, limiter: limiter, timeout: cfg.timeout, observed: cfg.observer != nil}
 
 	c := &Client{
 		base:         base,
@@ -294,6 +298,10 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		maxBody:      cfg.maxBody,
 		clock:        cfg.clock,
 		jitter:       cfg.jitter,
+		obs:          cfg.observer,
+	}
+	if c.obs != nil {
+		c.host, c.port = serverOf(base)
 	}
 
 	// Services.

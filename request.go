@@ -48,11 +48,19 @@ type answer struct {
 // decode may return a value with an error: a send that the service answered
 // with a 2xx but did not accept.
 func do[T any](ctx context.Context, c *Client, r request, decode func(*answer) (T, error)) (T, error) {
+	if c.observing() {
+		return observed(ctx, c, r, decode)
+	}
+	return perform(ctx, c, r, decode, nil)
+}
+
+// perform is do, reporting to ob when it is not nil.
+func perform[T any](ctx context.Context, c *Client, r request, decode func(*answer) (T, error), ob *observation) (T, error) {
 	var zero T
 	if err := c.usable(); err != nil {
 		return zero, err
 	}
-	cl := &call[T]{ctx: ctx, c: c, r: r, decode: decode}
+	cl := &call[T]{ctx: ctx, c: c, r: r, decode: decode, ob: ob}
 	cl.attempts = cl.first[:0]
 	req, err := c.newRequest(ctx, &cl.r)
 	if err != nil {
@@ -126,6 +134,7 @@ type call[T any] struct {
 	wait     time.Duration // the wait checkRetry chose, for backoff
 	stop     error         // why the policy stopped before retries ran out
 	answered bool          // handle has read this attempt's answer
+	ob       *observation  // nil: no Observer
 }
 
 // checkRetry is retryablehttp's CheckRetry. An answer (err == nil) is left
@@ -134,7 +143,11 @@ type call[T any] struct {
 func (cl *call[T]) checkRetry(ctx context.Context, _ *http.Response, err error) (bool, error) {
 	if err == nil {
 		if cl.answered { // handle read it and found it good
-			cl.c.logAttempt(ctx, &cl.r, len(cl.attempts), cl.attempts[len(cl.attempts)-1], false)
+			a := cl.attempts[len(cl.attempts)-1]
+			cl.c.logAttempt(ctx, &cl.r, len(cl.attempts), a, false)
+			if cl.ob != nil {
+				cl.ob.endAttempt(a.StatusCode, nil, false, 0, "")
+			}
 		}
 		cl.answered = false
 		return false, nil
@@ -152,6 +165,9 @@ func (cl *call[T]) checkRetry(ctx context.Context, _ *http.Response, err error) 
 	a := &cl.attempts[len(cl.attempts)-1]
 	if ctx.Err() != nil {
 		cl.c.logAttempt(ctx, &cl.r, len(cl.attempts), *a, false)
+		if cl.ob != nil {
+			cl.ob.endAttempt(a.StatusCode, err, false, 0, ctxReason(ctx))
+		}
 		return false, nil
 	}
 	p := retry.Plan{
@@ -165,6 +181,9 @@ func (cl *call[T]) checkRetry(ctx context.Context, _ *http.Response, err error) 
 	d := retry.Decide(cl.failure, p)
 	cl.wait, cl.stop, a.Wait = d.Wait, d.Stop, d.Wait
 	cl.c.logAttempt(ctx, &cl.r, len(cl.attempts), *a, d.Retry)
+	if cl.ob != nil {
+		cl.ob.endAttempt(a.StatusCode, err, d.Retry, d.Wait, d.Reason)
+	}
 	return d.Retry, nil
 }
 

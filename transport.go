@@ -83,9 +83,10 @@ func newLimiter(rps float64, burst int) *rate.Limiter {
 // connection of a busy client because the service answered one request
 // with a 404.
 type transport struct {
-	base    http.RoundTripper
-	limiter Limiter       // nil: no pacing
-	timeout time.Duration // per attempt
+	base     http.RoundTripper
+	limiter  Limiter       // nil: no pacing
+	timeout  time.Duration // per attempt
+	observed bool          // the client has an Observer: requests may carry an observation
 }
 
 // RoundTrip waits for the request's turn, then sends it under the attempt's
@@ -94,22 +95,34 @@ type transport struct {
 // closed. A redirect's request is part of the attempt that got the
 // redirect, under the same deadline.
 func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
+	var ob *observation
+	if t.observed {
+		ob, _ = r.Context().Value(observationKey{}).(*observation)
+	}
 	if t.limiter != nil {
-		if err := t.limiter.Wait(r.Context()); err != nil {
+		if err := t.pace(r.Context(), ob); err != nil {
 			if r.Body != nil {
 				r.Body.Close() // a RoundTripper closes the body, even on an error
 			}
 			return nil, &limiterError{err: err}
 		}
 	}
+	parent := r.Context()
+	if ob != nil {
+		parent = ob.attemptContext(r)
+	}
 	var ctx context.Context
 	var cancel context.CancelFunc
 	if dl, ok := hopDeadline(r); ok {
-		ctx, cancel = context.WithDeadline(r.Context(), dl)
+		ctx, cancel = context.WithDeadline(parent, dl)
 	} else {
-		ctx, cancel = context.WithTimeout(r.Context(), t.timeout)
+		ctx, cancel = context.WithTimeout(parent, t.timeout)
 	}
-	resp, err := t.base.RoundTrip(r.WithContext(ctx))
+	req := r.WithContext(ctx)
+	if ob != nil {
+		req = ob.withHeaders(req)
+	}
+	resp, err := t.base.RoundTrip(req)
 	if err != nil || resp == nil || resp.Body == nil { // net/http's client handles these
 		cancel()
 		return resp, err
@@ -117,6 +130,17 @@ func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	dl, _ := ctx.Deadline()
 	resp.Body = &boundBody{ReadCloser: resp.Body, cancel: cancel, deadline: dl}
 	return resp, nil
+}
+
+// pace waits for the limiter, and tells ob how long it waited.
+func (t *transport) pace(ctx context.Context, ob *observation) error {
+	if ob == nil {
+		return t.limiter.Wait(ctx)
+	}
+	start := time.Now()
+	err := t.limiter.Wait(ctx)
+	ob.limiterWaited(time.Since(start), err != nil)
+	return err
 }
 
 // hopDeadline is the deadline of the attempt a redirect's request belongs

@@ -65,6 +65,7 @@ func (c *Client) Wait(ctx context.Context, id string, opts ...WaitOption) (*Noti
 // a nil error, since nothing will change any more. Errors are as for Wait.
 func (c *Client) WaitFor(ctx context.Context, id string, done func(*Notification) bool, opts ...WaitOption) (*Notification, error) {
 	var found *Notification
+	ctx, ob := c.startWait(ctx, "wait")
 	err := c.poll(ctx, id, opts, func(n *Notification) bool {
 		if done(n) || n.Terminal() {
 			found = n
@@ -72,6 +73,7 @@ func (c *Client) WaitFor(ctx context.Context, id string, done func(*Notification
 		}
 		return true
 	})
+	ob.endWait(err)
 	return found, err
 }
 
@@ -84,6 +86,7 @@ func (c *Client) Watch(ctx context.Context, id string, opts ...WaitOption) iter.
 	return func(yield func(*Notification, error) bool) {
 		var prev *Notification
 		stopped := false
+		ctx, ob := c.startWait(ctx, "watch")
 		err := c.poll(ctx, id, opts, func(n *Notification) bool {
 			if prev != nil && sameState(prev, n) {
 				return true
@@ -95,6 +98,7 @@ func (c *Client) Watch(ctx context.Context, id string, opts ...WaitOption) iter.
 			}
 			return !n.Terminal()
 		})
+		ob.endWait(err)
 		if err != nil && !stopped {
 			yield(nil, err)
 		}
@@ -156,6 +160,7 @@ func (c *Client) poll(ctx context.Context, id string, opts []WaitOption, next fu
 		slowest = max(slowest, now.Sub(began))
 		polls++
 		lastErr = err
+		c.observePoll(ctx, polls, n, err)
 		switch {
 		case err == nil:
 			last = n

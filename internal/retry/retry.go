@@ -57,12 +57,24 @@ type Plan struct {
 }
 
 // Decision is the policy's answer: retry after Wait, or stop. Stop, when
-// set, is why the SDK stopped before its retries ran out.
+// set, is why the SDK stopped before its retries ran out. Reason says why,
+// in one of the words below, for observers.
 type Decision struct {
-	Retry bool
-	Wait  time.Duration
-	Stop  error
+	Retry  bool
+	Wait   time.Duration
+	Stop   error
+	Reason string
 }
+
+// Reasons of a Decision.
+const (
+	ReasonBackoff      = "backoff"              // retry after the backoff curve's wait
+	ReasonRetryAfter   = "retry_after"          // retry after the wait the service asked for
+	ReasonNotRetryable = "not_retryable"        // the failure would happen again
+	ReasonExhausted    = "retries_exhausted"    // no retries left
+	ReasonAfterTooLong = "retry_after_too_long" // the service asked for more than MaxRetryWait
+	ReasonDeadline     = "deadline"             // the next attempt would start after the deadline
+)
 
 // Decide says whether to retry after failure f and how long to wait first.
 // Backoff is 0.5 s·2ⁿ capped at 8 s, less up to a quarter at random. A
@@ -71,24 +83,27 @@ type Decision struct {
 // then the SDK stops and the caller sees it. A wait that would end at or
 // after the deadline is not started.
 func Decide(f Failure, p Plan) Decision {
-	if !Retryable(f) || p.Retries >= p.MaxRetries {
-		return Decision{}
+	if !Retryable(f) {
+		return Decision{Reason: ReasonNotRetryable}
 	}
-	wait := Delay(p.Retries, p.Jitter)
+	if p.Retries >= p.MaxRetries {
+		return Decision{Reason: ReasonExhausted}
+	}
+	wait, reason := Delay(p.Retries, p.Jitter), ReasonBackoff
 	if f.HasRetryAfter {
 		if f.RetryAfter > p.MaxRetryWait {
-			return Decision{}
+			return Decision{Reason: ReasonAfterTooLong}
 		}
-		wait = AfterJitter(f.RetryAfter, p.Jitter)
+		wait, reason = AfterJitter(f.RetryAfter, p.Jitter), ReasonRetryAfter
 		if room := p.Deadline.Sub(p.Now); !p.Deadline.IsZero() && wait >= room && f.RetryAfter < room {
 			// The wait asked for fits; its jitter is trimmed to what is left.
 			wait = f.RetryAfter + time.Duration(float64(room-f.RetryAfter)*p.Jitter)
 		}
 	}
 	if !p.Deadline.IsZero() && !p.Now.Add(wait).Before(p.Deadline) {
-		return Decision{Stop: &deadlineStop{wait: wait}}
+		return Decision{Stop: &deadlineStop{wait: wait}, Reason: ReasonDeadline}
 	}
-	return Decision{Retry: true, Wait: wait}
+	return Decision{Retry: true, Wait: wait, Reason: reason}
 }
 
 // deadlineStop matches context.DeadlineExceeded: the deadline is as good as

@@ -207,18 +207,19 @@ func TestDecide(t *testing.T) {
 		want     Decision
 		deadline bool // Stop matches context.DeadlineExceeded
 	}{
-		{"first retry", Failure{Status: 503}, plan(0, 0, 0), Decision{Retry: true, Wait: 500 * time.Millisecond}, false},
-		{"second retry", Failure{Status: 503}, plan(1, 0, 0), Decision{Retry: true, Wait: time.Second}, false},
-		{"retries spent", Failure{Status: 503}, plan(2, 0, 0), Decision{}, false},
-		{"not retryable", Failure{Status: 400}, plan(0, 0, 0), Decision{}, false},
-		{"jitter takes off up to a quarter", Failure{Status: 503}, plan(1, 0, 0.999999), Decision{Retry: true, Wait: 750*time.Millisecond + 250}, false},
-		{"Retry-After", after(time.Second), plan(0, 0, 0), Decision{Retry: true, Wait: time.Second}, false},
-		{"Retry-After plus jitter", after(time.Second), plan(0, 0, 0.5), Decision{Retry: true, Wait: 1125 * time.Millisecond}, false},
-		{"Retry-After 0 is at once", after(0), plan(0, 0, 0.5), Decision{Retry: true, Wait: 0}, false},
-		{"Retry-After over the cap", after(31 * time.Second), plan(0, 0, 0), Decision{}, false},
+		{"first retry", Failure{Status: 503}, plan(0, 0, 0), Decision{Retry: true, Wait: 500 * time.Millisecond, Reason: ReasonBackoff}, false},
+		{"second retry", Failure{Status: 503}, plan(1, 0, 0), Decision{Retry: true, Wait: time.Second, Reason: ReasonBackoff}, false},
+		{"retries spent", Failure{Status: 503}, plan(2, 0, 0), Decision{Reason: ReasonExhausted}, false},
+		{"not retryable", Failure{Status: 400}, plan(0, 0, 0), Decision{Reason: ReasonNotRetryable}, false},
+		{"not retryable with retries spent", Failure{Status: 400}, plan(2, 0, 0), Decision{Reason: ReasonNotRetryable}, false},
+		{"jitter takes off up to a quarter", Failure{Status: 503}, plan(1, 0, 0.999999), Decision{Retry: true, Wait: 750*time.Millisecond + 250, Reason: ReasonBackoff}, false},
+		{"Retry-After", after(time.Second), plan(0, 0, 0), Decision{Retry: true, Wait: time.Second, Reason: ReasonRetryAfter}, false},
+		{"Retry-After plus jitter", after(time.Second), plan(0, 0, 0.5), Decision{Retry: true, Wait: 1125 * time.Millisecond, Reason: ReasonRetryAfter}, false},
+		{"Retry-After 0 is at once", after(0), plan(0, 0, 0.5), Decision{Retry: true, Wait: 0, Reason: ReasonRetryAfter}, false},
+		{"Retry-After over the cap", after(31 * time.Second), plan(0, 0, 0), Decision{Reason: ReasonAfterTooLong}, false},
 		{"wait passes the deadline", Failure{Status: 503}, plan(0, 400*time.Millisecond, 0), Decision{}, true},
 		{"wait ends at the deadline", Failure{Status: 503}, plan(0, 500*time.Millisecond, 0), Decision{}, true},
-		{"wait fits", Failure{Status: 503}, plan(0, 501*time.Millisecond, 0), Decision{Retry: true, Wait: 500 * time.Millisecond}, false},
+		{"wait fits", Failure{Status: 503}, plan(0, 501*time.Millisecond, 0), Decision{Retry: true, Wait: 500 * time.Millisecond, Reason: ReasonBackoff}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -228,6 +229,7 @@ func TestDecide(t *testing.T) {
 				assert.False(t, got.Retry)
 				assert.ErrorIs(t, got.Stop, context.DeadlineExceeded)
 				assert.Contains(t, got.Stop.Error(), "deadline")
+				assert.Equal(t, ReasonDeadline, got.Reason)
 				return
 			}
 			assert.Equal(t, tt.want, got)

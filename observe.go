@@ -1,0 +1,565 @@
+package sendivent
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Observer is a set of hooks that see what a Client does, for traces,
+// metrics or logs: each operation (one call, such as Send, Contacts.Get or
+// Wait), each HTTP attempt of it, each rate-limiter wait and each poll of
+// Wait and Watch. Set the hooks you need; a nil hook is skipped, and a
+// client without an observer does no work for them. Module
+// github.com/sendivent/sendivent-go/sendiventotel turns them into
+// OpenTelemetry spans and metrics.
+//
+// It is a struct of functions, as net/http/httptrace.ClientTrace is, rather
+// than an interface: a hook added later is a new field, which breaks no
+// observer, and an observer sets only the hooks it needs.
+//
+// The hooks run on the goroutine of the call, synchronously, so they must
+// return quickly; calls run concurrently, so they must be safe for
+// concurrent use. A start hook returns the context the rest of its
+// operation or attempt runs with: ctx itself, or a context derived from it
+// (a span's, as OpenTelemetry's Tracer.Start returns); nil keeps ctx. Each
+// end hook gets the context its start hook returned, and so does every hook
+// in between: the attempts of an operation, and the operations that Wait,
+// Watch and SendBatch make, are its children.
+//
+// Nothing a hook is handed holds personal data or a secret: an operation is
+// named by its route template ("/v1/contacts/{identifier}"), never by its
+// path; no recipient, address, phone number, push token, contact
+// identifier, payload, API key, idempotency key or error message reaches a
+// hook. A failure comes as its class, ErrorType:
+//
+//   - the HTTP status, as a number ("404", "503"), of an error answer;
+//   - "rejected": a 2xx answer that did not accept the send;
+//   - "malformed", "too_large": an answer the SDK could not use;
+//   - "timeout": an attempt's bound (WithTimeout), the context's deadline,
+//     or Wait's (WaitAtMost);
+//   - "canceled": the context was cancelled;
+//   - "rate_limiter": the rate limiter refused to let the request go;
+//   - "connection": no answer came: the connection failed or broke;
+//   - "tls": the server's certificate or the TLS handshake failed;
+//   - "validation": bad input (a SendBatch item);
+//   - "_OTHER": anything else.
+//
+// A call refused as bad input before any request (a *ValidationError) is
+// not an operation: the hooks see nothing of it.
+type Observer struct {
+	// OperationStart is called when a call starts.
+	OperationStart func(ctx context.Context, op Operation) context.Context
+	// OperationEnd is called when the call returns.
+	OperationEnd func(ctx context.Context, op Operation, end OperationEnd)
+	// AttemptStart is called as an HTTP attempt starts: after the rate
+	// limiter let it go, before its request is sent. The attempt's request
+	// carries the context it returns (bounded by WithTimeout), so a
+	// transport given with WithHTTPClient sees it.
+	AttemptStart func(ctx context.Context, op Operation, a AttemptStart) context.Context
+	// AttemptEnd is called when the attempt's answer has been read and
+	// judged, or the attempt failed, with the retry policy's decision.
+	AttemptEnd func(ctx context.Context, op Operation, a AttemptEnd)
+	// RateLimiterWait is called after each wait for the rate limiter
+	// (WithRateLimit, WithLimiter, or the default limit of the service's
+	// own URLs), however short.
+	RateLimiterWait func(ctx context.Context, op Operation, w RateLimiterWait)
+	// Poll is called after each poll of Wait, WaitFor and Watch.
+	Poll func(ctx context.Context, op Operation, p Poll)
+}
+
+// Operation describes one call, as its hooks see it.
+type Operation struct {
+	// Name says what the call is, in a few stable words: "send",
+	// "send_batch", "get_notification", "wait", "watch", "cancel",
+	// "contacts.upsert", "contacts.get", "contacts.update",
+	// "contacts.delete", "contacts.add_push_token",
+	// "contacts.remove_push_token", "contacts.list", "webhooks.create",
+	// "webhooks.get", "webhooks.update", "webhooks.delete", "events.list",
+	// "events.get", "deliveries.list", "deliveries.trace",
+	// "integrations.list".
+	Name string
+	// Method and Route are the HTTP method and the path template of the
+	// call's attempts: "POST" and "/v1/send/{event}". Both are "" for
+	// send_batch, wait and watch, which make other operations.
+	Method, Route string
+	// Event is the event a send or a cancel is about; Channel the channel a
+	// send forces ("" for the service's routing).
+	Event   string
+	Channel Channel
+	// Items is the number of items of a send_batch.
+	Items int
+	// BaseURL is the URL the client sends to, without a call's path
+	// ("https://api.sendivent.com"); ServerAddress and ServerPort are its
+	// host and port (the scheme's when the URL names none).
+	BaseURL       string
+	ServerAddress string
+	ServerPort    int
+}
+
+// OperationEnd is how an operation ended.
+type OperationEnd struct {
+	Duration time.Duration
+	// Attempts is how many HTTP attempts the call made: 0 when none went
+	// out (the rate limiter refused, or the context had ended).
+	Attempts int
+	// Polls is how many times a wait or a watch polled.
+	Polls int
+	// Failed is how many items of a send_batch did not succeed.
+	Failed int
+	// StatusCode is the last answer's HTTP status; 0 when none came.
+	StatusCode int
+	// NotificationID is the notification, as the service named it in its
+	// answer, that a send made (the first, with several recipients) or that
+	// get_notification, wait or watch read; NotificationStatus the status
+	// it read.
+	NotificationID     string
+	NotificationStatus NotificationStatus
+	// ErrorType is "" when the call succeeded, and otherwise the class of
+	// its error (see Observer).
+	ErrorType string
+}
+
+// AttemptStart describes an HTTP attempt about to go out.
+type AttemptStart struct {
+	// Attempt counts from 1; Attempt-1 is the resend count.
+	Attempt int
+	// Header starts empty. What the hook adds to it goes out with the
+	// attempt's request: trace context, from a propagator. It cannot
+	// replace the headers the SDK sets (Authorization, User-Agent,
+	// Content-Type, X-Idempotency-Key), which the hook does not see.
+	Header http.Header
+}
+
+// AttemptEnd is how an HTTP attempt ended, and what the retry policy
+// decided after it.
+type AttemptEnd struct {
+	Attempt int
+	// Duration runs from the attempt's start to its answer read whole (or
+	// its failure).
+	Duration time.Duration
+	// StatusCode is the answer's HTTP status; 0 when none came.
+	StatusCode int
+	// ErrorType is "" when the attempt succeeded, and otherwise the class
+	// of its failure (see Observer).
+	ErrorType string
+	// Retry reports whether another attempt follows, after Wait.
+	Retry bool
+	Wait  time.Duration
+	// Reason says why: "backoff" or "retry_after" (the wait the service
+	// asked for) when the SDK retries; when it does not, "not_retryable",
+	// "retries_exhausted", "retry_after_too_long" (longer than
+	// WithMaxRetryWait), "deadline" (the next attempt would start after the
+	// context's deadline) or "canceled". "" after a success.
+	Reason string
+}
+
+// RateLimiterWait is one wait for the rate limiter.
+type RateLimiterWait struct {
+	// Attempt is the attempt the limiter held.
+	Attempt  int
+	Duration time.Duration
+	// Refused reports that the limiter did not let the attempt go (it
+	// would have waited past the context's deadline, or the context
+	// ended): the call ends with an error of class "rate_limiter".
+	Refused bool
+}
+
+// Poll is one poll of a wait or a watch.
+type Poll struct {
+	// Poll counts from 1.
+	Poll int
+	// Status is the notification's status; "" when the poll failed.
+	Status NotificationStatus
+	// ErrorType is "" when the poll succeeded, and otherwise the class of
+	// its failure (see Observer).
+	ErrorType string
+}
+
+// WithObserver makes the client call o's hooks (see Observer). A later
+// WithObserver replaces an earlier one; to feed two, give one whose hooks
+// call both.
+func WithObserver(o Observer) Option {
+	return func(c *config) {
+		if o.OperationStart == nil && o.OperationEnd == nil && o.AttemptStart == nil &&
+			o.AttemptEnd == nil && o.RateLimiterWait == nil && o.Poll == nil {
+			c.observer = nil // nothing to call: the client stays as fast as without
+			return
+		}
+		c.observer = &o
+	}
+}
+
+// observation is what an operation's hooks share: the operation, its
+// context, and the attempt in flight. An operation runs on one goroutine
+// (the transport's RoundTrip runs on the caller's, inside http.Client.Do),
+// so it needs no lock.
+type observation struct {
+	o     *Observer
+	op    Operation
+	ctx   context.Context // the operation's, as OperationStart returned it
+	start time.Time
+
+	attempts int
+	open     bool            // an attempt has started and not ended
+	actx     context.Context // the open attempt's, as AttemptStart returned it
+	astart   time.Time
+	header   http.Header // what AttemptStart added, for each hop of the attempt
+	status   int         // the last answer's
+
+	polls   int
+	last    *Notification // the last poll's answer
+	lastErr string        // the last poll's error class
+}
+
+// observationKey finds an operation's observation in the context of its
+// requests, where the transport and the poll loop read it.
+type observationKey struct{}
+
+func (c *Client) observing() bool { return c != nil && c.obs != nil }
+
+// startOperation calls OperationStart and returns the operation's context,
+// which carries the observation for the transport.
+func (c *Client) startOperation(ctx context.Context, op Operation) (context.Context, *observation) {
+	op.BaseURL, op.ServerAddress, op.ServerPort = c.base, c.host, c.port
+	ob := &observation{o: c.obs, op: op, start: time.Now()}
+	if f := c.obs.OperationStart; f != nil {
+		if octx := f(ctx, op); octx != nil {
+			ctx = octx
+		}
+	}
+	ob.ctx = ctx
+	return context.WithValue(ctx, observationKey{}, ob), ob
+}
+
+// end calls OperationEnd. It is nil-safe, so that a call can defer it
+// whether or not it observes.
+func (ob *observation) end(e OperationEnd) {
+	if ob == nil {
+		return
+	}
+	e.Duration = time.Since(ob.start)
+	if f := ob.o.OperationEnd; f != nil {
+		f(ob.ctx, ob.op, e)
+	}
+}
+
+// observed is do with the operation's hooks around it.
+func observed[T any](ctx context.Context, c *Client, r request, decode func(*answer) (T, error)) (T, error) {
+	ctx, ob := c.startOperation(ctx, c.operation(&r))
+	v, err := perform(ctx, c, r, decode, ob)
+	e := OperationEnd{Attempts: ob.attempts, StatusCode: ob.status, ErrorType: errorType(err, 0)}
+	switch x := any(v).(type) {
+	case *SendResponse:
+		if x != nil {
+			e.NotificationID = x.ID
+		}
+	case *Notification:
+		if x != nil {
+			e.NotificationID, e.NotificationStatus = x.ID, x.Status
+		}
+	}
+	ob.end(e)
+	return v, err
+}
+
+// operation describes r for its hooks.
+func (c *Client) operation(r *request) Operation {
+	op := Operation{Name: operationName(r.method, r.route), Method: r.method, Route: r.route, Event: r.event}
+	if strings.HasSuffix(r.route, "/{channel}") { // a channel is one of the Channel constants: its path segment is itself
+		op.Channel = Channel(r.path[strings.LastIndexByte(r.path, '/')+1:])
+	}
+	return op
+}
+
+// operationName names a call by its method and route. A route this table
+// does not know yet is named by its method and template, which hold no
+// identifier either.
+func operationName(method, route string) string {
+	if n := routeNames[route][method]; n != "" {
+		return n
+	}
+	return method + " " + route
+}
+
+// routeNames names each call by its route and method.
+var routeNames = map[string]map[string]string{
+	"/v1/send/{event}":                      {"POST": "send"},
+	"/v1/send/{event}/{channel}":            {"POST": "send"},
+	"/v1/notifications/{id}":                {"GET": "get_notification"},
+	"/v1/cancel/{event}":                    {"POST": "cancel"},
+	"/v1/contacts":                          {"POST": "contacts.upsert", "GET": "contacts.list"},
+	"/v1/contacts/{identifier}":             {"GET": "contacts.get", "PATCH": "contacts.update", "DELETE": "contacts.delete"},
+	"/v1/contacts/{identifier}/push-tokens": {"POST": "contacts.add_push_token", "DELETE": "contacts.remove_push_token"},
+	webhooksPath:                            {"POST": "webhooks.create", "GET": "webhooks.get"},
+	webhooksPath + "/{uuid}":                {"PATCH": "webhooks.update", "DELETE": "webhooks.delete"},
+	"/v1/events":                            {"GET": "events.list"},
+	"/v1/events/{identifier}":               {"GET": "events.get"},
+	"/v1/deliveries":                        {"GET": "deliveries.list"},
+	"/v1/deliveries/{uuid}/trace":           {"GET": "deliveries.trace"},
+	"/v1/integrations":                      {"GET": "integrations.list"},
+}
+
+// attemptContext starts an attempt on its first hop (a redirect's request
+// is a later hop of the same attempt) and returns the context the hop's
+// request goes with.
+func (ob *observation) attemptContext(r *http.Request) context.Context {
+	if r.Response == nil || !ob.open {
+		ob.startAttempt(r.Context())
+	}
+	return ob.actx
+}
+
+func (ob *observation) startAttempt(ctx context.Context) {
+	ob.attempts++
+	ob.open, ob.actx, ob.astart, ob.header = true, ctx, time.Now(), nil
+	if f := ob.o.AttemptStart; f != nil {
+		a := AttemptStart{Attempt: ob.attempts, Header: http.Header{}}
+		if actx := f(ctx, ob.op, a); actx != nil {
+			ob.actx = actx
+		}
+		if len(a.Header) > 0 {
+			ob.header = a.Header
+		}
+	}
+}
+
+// withHeaders returns req with the headers AttemptStart added, on a copy
+// of its header: the SDK's own are never replaced.
+func (ob *observation) withHeaders(req *http.Request) *http.Request {
+	if ob.header == nil {
+		return req
+	}
+	h := req.Header.Clone()
+	for k, v := range ob.header {
+		if _, own := h[http.CanonicalHeaderKey(k)]; !own && !sdkHeader(k) {
+			h[http.CanonicalHeaderKey(k)] = v
+		}
+	}
+	req.Header = h
+	return req
+}
+
+// sdkHeader reports whether the SDK sets header k on some request.
+func sdkHeader(k string) bool {
+	switch http.CanonicalHeaderKey(k) {
+	case "Authorization", "User-Agent", "Content-Type", "X-Idempotency-Key", "Content-Length", "Host":
+		return true
+	}
+	return false
+}
+
+// endAttempt calls AttemptEnd for the attempt that ended with err (nil for
+// a success) and status, and the policy's decision after it.
+func (ob *observation) endAttempt(status int, err error, retrying bool, wait time.Duration, reason string) {
+	if !ob.open { // the request failed before the transport saw it
+		ob.startAttempt(ob.ctx)
+	}
+	ob.open, ob.status = false, status
+	if f := ob.o.AttemptEnd; f != nil {
+		f(ob.actx, ob.op, AttemptEnd{
+			Attempt: ob.attempts, Duration: time.Since(ob.astart), StatusCode: status,
+			ErrorType: errorType(err, status), Retry: retrying, Wait: wait, Reason: reason,
+		})
+	}
+}
+
+// ctxReason is why no retry follows an attempt once ctx has ended.
+func ctxReason(ctx context.Context) string {
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return "canceled"
+	}
+	return "deadline"
+}
+
+// limiterWaited calls RateLimiterWait.
+func (ob *observation) limiterWaited(d time.Duration, refused bool) {
+	if f := ob.o.RateLimiterWait; f != nil {
+		n := ob.attempts
+		if !ob.open {
+			n++ // the limiter holds the attempt about to start, not a redirect of the open one
+		}
+		f(ob.ctx, ob.op, RateLimiterWait{Attempt: n, Duration: d, Refused: refused})
+	}
+}
+
+// startWait starts the operation of a wait or a watch; without an
+// observer it returns ctx and nil.
+func (c *Client) startWait(ctx context.Context, name string) (context.Context, *observation) {
+	if !c.observing() {
+		return ctx, nil
+	}
+	return c.startOperation(ctx, Operation{Name: name})
+}
+
+// endWait ends the operation of a wait or a watch that ended with err.
+func (ob *observation) endWait(err error) {
+	if ob == nil {
+		return
+	}
+	e := OperationEnd{Polls: ob.polls, ErrorType: errorType(err, 0)}
+	if ob.last != nil {
+		e.NotificationID, e.NotificationStatus = ob.last.ID, ob.last.Status
+	}
+	ob.end(e)
+}
+
+// observePoll calls Poll for the poll numbered n of the wait or watch whose
+// context ctx is.
+func (c *Client) observePoll(ctx context.Context, n int, got *Notification, err error) {
+	if !c.observing() {
+		return
+	}
+	ob, _ := ctx.Value(observationKey{}).(*observation)
+	if ob == nil {
+		return
+	}
+	ob.polls = n
+	p := Poll{Poll: n, ErrorType: errorType(err, 0)}
+	if got != nil {
+		ob.last, p.Status = got, got.Status
+	}
+	if f := ob.o.Poll; f != nil {
+		f(ob.ctx, ob.op, p)
+	}
+}
+
+// startBatch starts the operation of a batch of n items; without an
+// observer it returns ctx and nil.
+func (c *Client) startBatch(ctx context.Context, n int) (context.Context, *observation) {
+	if !c.observing() {
+		return ctx, nil
+	}
+	return c.startOperation(ctx, Operation{Name: "send_batch", Items: n})
+}
+
+// endBatch ends a batch's operation once its results are in: its error
+// class is the first failed item's.
+func (ob *observation) endBatch(results []BatchResult) {
+	if ob == nil {
+		return
+	}
+	var e OperationEnd
+	for _, r := range results {
+		if r.Err != nil {
+			if e.Failed++; e.Failed == 1 {
+				e.ErrorType = errorType(r.Err, 0)
+			}
+		}
+	}
+	ob.end(e)
+}
+
+// errorType is the class of err (see Observer), from an answer of status
+// when there was one; "" for nil.
+func errorType(err error, status int) string {
+	if err == nil {
+		return ""
+	}
+	var wt *WaitTimeoutError
+	var apiErr *APIError
+	var refused *limiterError
+	var ve *ValidationError
+	switch {
+	case errors.As(err, &wt):
+		if errors.Is(wt.Err, context.Canceled) {
+			return "canceled"
+		}
+		return "timeout"
+	case errors.As(err, &apiErr):
+		if apiErr.StatusCode >= 200 && apiErr.StatusCode < 300 {
+			return "rejected"
+		}
+		return statusClass(apiErr.StatusCode)
+	case errors.As(err, &refused):
+		return "rate_limiter"
+	case errors.As(err, &ve):
+		return "validation"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.Is(err, ErrMalformed):
+		return "malformed"
+	case errors.Is(err, ErrTooLarge):
+		return "too_large"
+	case status != 0 && (status < 200 || status >= 300): // a 1xx the SDK did not ask for
+		return statusClass(status)
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return "timeout"
+	}
+	var (
+		unknownCA   x509.UnknownAuthorityError
+		invalidCert x509.CertificateInvalidError
+		hostname    x509.HostnameError
+		verify      *tls.CertificateVerificationError
+		recordHdr   tls.RecordHeaderError
+	)
+	if errors.As(err, &unknownCA) || errors.As(err, &invalidCert) || errors.As(err, &hostname) ||
+		errors.As(err, &verify) || errors.As(err, &recordHdr) {
+		return "tls"
+	}
+	var ue *url.Error
+	var oe *net.OpError
+	if errors.As(err, &oe) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		(errors.As(err, &ue) && status == 0) {
+		return "connection"
+	}
+	return "_OTHER"
+}
+
+// statusClass is an HTTP status as error.type spells it: its number.
+func statusClass(code int) string {
+	switch code {
+	case 400:
+		return "400"
+	case 401:
+		return "401"
+	case 403:
+		return "403"
+	case 404:
+		return "404"
+	case 409:
+		return "409"
+	case 422:
+		return "422"
+	case 429:
+		return "429"
+	case 500:
+		return "500"
+	case 502:
+		return "502"
+	case 503:
+		return "503"
+	case 504:
+		return "504"
+	}
+	return strconv.Itoa(code)
+}
+
+// serverOf is the host and port of base, a URL that resolveBaseURL
+// accepted.
+func serverOf(base string) (string, int) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", 0
+	}
+	port, _ := strconv.Atoi(u.Port())
+	if port == 0 {
+		port = 443
+		if u.Scheme == "http" {
+			port = 80
+		}
+	}
+	return u.Hostname(), port
+}
