@@ -338,10 +338,13 @@ func (ob *observation) withHeaders(req *http.Request) *http.Request {
 	if ob.header == nil {
 		return req
 	}
-	h := req.Header.Clone()
+	h := make(http.Header, len(req.Header)+len(ob.header))
+	for k, v := range req.Header {
+		h[k] = v // the values are shared, and neither side changes them
+	}
 	for k, v := range ob.header {
-		if _, own := h[http.CanonicalHeaderKey(k)]; !own && !sdkHeader(k) {
-			h[http.CanonicalHeaderKey(k)] = v
+		if k = http.CanonicalHeaderKey(k); h[k] == nil && !sdkHeader(k) {
+			h[k] = v
 		}
 	}
 	req.Header = h
