@@ -215,9 +215,8 @@ type observation struct {
 	header   http.Header // what AttemptStart added, for each hop of the attempt
 	status   int         // the last answer's
 
-	polls   int
-	last    *Notification // the last poll's answer
-	lastErr string        // the last poll's error class
+	polls int
+	last  *Notification // the last poll's answer
 }
 
 // observationKey finds an operation's observation in the context of its

@@ -141,7 +141,7 @@ func everythingExported(t *testing.T, tel *telemetry) []string {
 	var out []string
 	kv := func(prefix string, kvs []attribute.KeyValue) {
 		for _, a := range kvs {
-			out = append(out, fmt.Sprintf("%s %s=%s", prefix, a.Key, a.Value.Emit()))
+			out = append(out, fmt.Sprintf("%s %s=%s", prefix, a.Key, a.Value.String()))
 		}
 	}
 	for _, s := range tel.spans.GetSpans() {
