@@ -253,9 +253,12 @@ func TestObserverErrorTypes(t *testing.T) {
 		handlers []http.HandlerFunc
 		opts     []sendivent.Option
 		ctx      func() (context.Context, context.CancelFunc)
-		attempt  string // the first attempt's ErrorType
-		reason   string // its Reason
-		op       string // the operation's ErrorType
+		// cancelOnArrival cancels the call's context once its request
+		// reaches the server.
+		cancelOnArrival bool
+		attempt         string // the first attempt's ErrorType
+		reason          string // its Reason
+		op              string // the operation's ErrorType
 	}{
 		{name: "not found", handlers: []http.HandlerFunc{status(404, `{"error":"no such event"}`)},
 			attempt: "404", reason: "not_retryable", op: "404"},
@@ -284,25 +287,27 @@ func TestObserverErrorTypes(t *testing.T) {
 				return context.WithTimeout(context.Background(), 100*time.Millisecond)
 			},
 			attempt: "503", reason: "deadline", op: "503"},
-		{name: "canceled", handlers: []http.HandlerFunc{hang},
-			ctx: func() (context.Context, context.CancelFunc) {
-				ctx, cancel := context.WithCancel(context.Background())
-				time.AfterFunc(20*time.Millisecond, cancel)
-				return ctx, cancel
-			},
+		{name: "canceled", handlers: []http.HandlerFunc{hang}, cancelOnArrival: true,
 			attempt: "canceled", reason: "canceled", op: "canceled"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := newScriptedServer(t, tt.handlers...)
-			rec := &recorder{}
-			c := observedClient(t, srv.URL, rec, tt.opts...)
-			ctx, cancel := context.Background(), context.CancelFunc(func() {})
+			ctx, cancel := context.WithCancel(context.Background())
 			if tt.ctx != nil {
 				ctx, cancel = tt.ctx()
 			}
 			defer cancel()
+			handlers := tt.handlers
+			if tt.cancelOnArrival {
+				handlers = []http.HandlerFunc{func(w http.ResponseWriter, r *http.Request) {
+					cancel()
+					tt.handlers[0](w, r)
+				}}
+			}
+			srv := newScriptedServer(t, handlers...)
+			rec := &recorder{}
+			c := observedClient(t, srv.URL, rec, tt.opts...)
 			_, err := c.Event("welcome").To(sendivent.Address("alice@example.com")).Send(ctx)
 			ends := rec.of("attempt.end")
 			require.NotEmpty(t, ends)
@@ -349,7 +354,7 @@ func TestObserverRateLimiter(t *testing.T) {
 	t.Parallel()
 	srv := newScriptedServer(t, status(200, acceptedBody))
 	rec := &recorder{}
-	c := observedClient(t, srv.URL, rec, sendivent.WithRateLimit(20, 1))
+	c := observedClient(t, srv.URL, rec, sendivent.WithRateLimit(5, 1)) // a turn every 204 ms
 	for range 2 {
 		_, err := c.Event("welcome").To(sendivent.Address("alice@example.com")).Send(context.Background())
 		require.NoError(t, err)
