@@ -546,3 +546,67 @@ func TestObserverEmptyIsNone(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{""}, srv.spans)
 }
+
+// A redirect is a hop of the attempt that got it: one attempt, and each hop
+// carries its header.
+func TestObserverRedirectIsOneAttempt(t *testing.T) {
+	t.Parallel()
+	var srv *scriptedServer
+	srv = newScriptedServer(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, srv.URL+"/moved"+r.URL.Path, http.StatusTemporaryRedirect)
+	}, status(200, acceptedBody))
+	rec := &recorder{}
+	c := observedClient(t, srv.URL, rec)
+	_, err := c.Event("welcome").To(sendivent.Address("alice@example.com")).Send(context.Background())
+	require.NoError(t, err)
+	assert.Len(t, rec.of("attempt.start"), 1)
+	assert.Equal(t, []string{"send#1/attempt1", "send#1/attempt1"}, srv.spans)
+	end := rec.of("attempt.end")[0].Arg.(sendivent.AttemptEnd)
+	assert.Equal(t, 200, end.StatusCode)
+}
+
+// A certificate the client does not trust: "tls", not retried.
+func TestObserverTLSFailure(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewTLSServer(status(200, acceptedBody))
+	t.Cleanup(srv.Close)
+	rec := &recorder{}
+	c := observedClient(t, srv.URL, rec)
+	_, err := c.Event("welcome").To(sendivent.Address("alice@example.com")).Send(context.Background())
+	require.Error(t, err)
+	ends := rec.of("attempt.end")
+	require.Len(t, ends, 1)
+	assert.Equal(t, "tls", ends[0].Arg.(sendivent.AttemptEnd).ErrorType)
+	assert.Equal(t, "not_retryable", ends[0].Arg.(sendivent.AttemptEnd).Reason)
+	assert.Equal(t, "tls", rec.of("op.end")[0].Arg.(sendivent.OperationEnd).ErrorType)
+}
+
+// server.address and server.port come from the base URL, with the
+// scheme's port when it names none.
+func TestObserverServerOfBaseURL(t *testing.T) {
+	t.Parallel()
+	answer := roundTripper(func(r *http.Request) (*http.Response, error) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
+			Body: io.NopCloser(strings.NewReader(acceptedBody)), Request: r}, nil
+	})
+	for _, tt := range []struct {
+		base, host string
+		port       int
+	}{
+		{"https://api.example.com", "api.example.com", 443},
+		{"http://localhost", "localhost", 80},
+		{"https://[2001:db8::1]:8443/prefix", "2001:db8::1", 8443},
+	} {
+		rec := &recorder{}
+		c, err := sendivent.NewClient("test_observe_key_1234567890", sendivent.WithBaseURL(tt.base),
+			sendivent.WithHTTPClient(&http.Client{Transport: answer}), sendivent.WithObserver(rec.observer()))
+		require.NoError(t, err)
+		_, err = c.Event("welcome").To(sendivent.Address("alice@example.com")).Send(context.Background())
+		require.NoError(t, err)
+		op := rec.of("op.start")[0].Op
+		assert.Equal(t, tt.base, op.BaseURL)
+		assert.Equal(t, tt.host, op.ServerAddress)
+		assert.Equal(t, tt.port, op.ServerPort)
+	}
+}
