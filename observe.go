@@ -239,8 +239,8 @@ func (c *Client) startOperation(ctx context.Context, op Operation) (context.Cont
 	return context.WithValue(ctx, observationKey{}, ob), ob
 }
 
-// end calls OperationEnd. It is nil-safe, so that a call can defer it
-// whether or not it observes.
+// end calls OperationEnd. Like the other end methods it does nothing on a
+// nil observation, the one a client without an observer has.
 func (ob *observation) end(e OperationEnd) {
 	if ob == nil {
 		return
