@@ -68,9 +68,37 @@ func TestEventDecodeLenient(t *testing.T) {
 		{"error an empty object", `{"delivery":{"error":{}}}`, func(t *testing.T, ev *webhook.Event) {
 			assert.Nil(t, ev.Delivery.Error)
 		}},
-		{"delivery not an object", `{"event":"delivery.sent","delivery":"d1"}`, func(t *testing.T, ev *webhook.Event) {
+		{"delivery not an object", `{"event":"delivery.sent","delivery":"d1","request_id":"r1"}`, func(t *testing.T, ev *webhook.Event) {
 			assert.Equal(t, webhook.DeliverySent, ev.Type)
-			assert.Equal(t, webhook.Delivery{}, ev.Delivery)
+			assert.Equal(t, "r1", ev.RequestID, "the fields after it are read")
+			got, err := json.Marshal(ev.Delivery)
+			require.NoError(t, err)
+			want, _ := json.Marshal(webhook.Delivery{})
+			assert.Equal(t, string(want), string(got))
+		}},
+		{"delivery an array, error a number", `{"delivery":[1],"timestamp":"2026-03-30T12:00:00Z"}`, func(t *testing.T, ev *webhook.Event) {
+			assert.Empty(t, ev.Delivery.UUID)
+			assert.False(t, ev.Timestamp.IsZero())
+		}},
+		{"error of another type", `{"delivery":{"uuid":"d1","error":12}}`, func(t *testing.T, ev *webhook.Event) {
+			assert.Equal(t, "d1", ev.Delivery.UUID)
+			assert.Nil(t, ev.Delivery.Error)
+		}},
+		{"escapes and non-ASCII in strings", `{"event":"delivery.sent","delivery":{"uuid":"d\u00e9\n1","channel":"émail","message_id":"a\"b"}}`, func(t *testing.T, ev *webhook.Event) {
+			assert.Equal(t, "d\u00e9\n1", ev.Delivery.UUID)
+			assert.Equal(t, "émail", ev.Delivery.Channel)
+			assert.Equal(t, `a"b`, ev.Delivery.MessageID)
+		}},
+		{"invalid UTF-8 replaced, as encoding/json does", "{\"event\":\"a\xffb\"}", func(t *testing.T, ev *webhook.Event) {
+			assert.Equal(t, webhook.EventType("a\ufffdb"), ev.Type)
+		}},
+		{"keys match ignoring case, as encoding/json matches them", `{"EVENT":"delivery.sent","Delivery":{"UUID":"d1"}}`, func(t *testing.T, ev *webhook.Event) {
+			assert.Equal(t, webhook.DeliverySent, ev.Type)
+			assert.Equal(t, "d1", ev.Delivery.UUID)
+		}},
+		{"null fields", `{"event":null,"delivery":null,"request_id":null,"timestamp":null}`, func(t *testing.T, ev *webhook.Event) {
+			assert.Empty(t, ev.Type)
+			assert.Empty(t, ev.Delivery.UUID)
 		}},
 		{"wrong types for strings", `{"event":true,"request_id":{},"delivery":{"uuid":[1]}}`, func(t *testing.T, ev *webhook.Event) {
 			assert.Empty(t, ev.Type)
@@ -79,7 +107,7 @@ func TestEventDecodeLenient(t *testing.T) {
 		}},
 		{"empty object", `{}`, func(t *testing.T, ev *webhook.Event) {
 			assert.Empty(t, ev.Type)
-			assert.Empty(t, ev.DedupeKey())
+			assert.Equal(t, "body/44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a", ev.DedupeKey(), "SHA-256 of {}")
 		}},
 	}
 	for _, tt := range tests {
@@ -153,7 +181,8 @@ func TestDedupeKey(t *testing.T) {
 	}{
 		{"delivery and type", webhook.Event{Type: webhook.DeliverySent, Delivery: webhook.Delivery{UUID: "d1"}, WebhookID: "w1"}, "delivery/d1/delivery.sent"},
 		{"same delivery, next type", webhook.Event{Type: webhook.DeliveryDelivered, Delivery: webhook.Delivery{UUID: "d1"}}, "delivery/d1/delivery.delivered"},
-		{"webhook id without a delivery", webhook.Event{Type: webhook.DeliverySent, WebhookID: "w1"}, "webhook/w1"},
+		{"no delivery: the body's hash", webhook.Event{Type: webhook.DeliverySent, Raw: []byte(`{}`), WebhookID: "w1"}, "body/44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"},
+		{"the webhook id is not signed: never used", webhook.Event{Type: webhook.DeliverySent, WebhookID: "w1"}, ""},
 		{"neither", webhook.Event{Type: webhook.DeliverySent}, ""},
 	}
 	for _, tt := range tests {

@@ -3,10 +3,10 @@ package webhook
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
-
-	"github.com/sendivent/sendivent-go/internal/wire"
+	"time"
 )
 
 // Handler returns an http.Handler that receives deliveries: it verifies
@@ -15,20 +15,31 @@ import (
 //
 //   - 405, with Allow: POST, to any other method;
 //   - 413 to a body over the cap ([WithMaxBodyBytes]), read no further;
-//   - 400 to a request that fails verification; fn is not called;
+//   - 400 to a request that fails verification, or whose body could not be
+//     read; fn is not called;
 //   - 204 when fn returns nil, and 200 to a repeat of a handled event;
 //   - 500 when fn returns an error, so that the service retries; the
 //     error's text is logged ([WithLogger]), never sent;
-//   - 503 to a repeat of an event being handled right now, so that the
-//     service retries it later.
+//   - 503, with Retry-After, to a repeat of an event being handled right
+//     now, and when the [Deduper] cannot be reached: fn is not called, and
+//     the service tries again later.
 //
 // Repeats are recognised by [Event.DedupeKey] in the [Deduper] of
 // [WithDeduper] (by default an in-memory one). A failed fn leaves the
 // event unhandled, so the service's retry calls fn again; so does one that
-// panics (the panic goes on to net/http, which drops the connection).
+// panics (the panic goes on to net/http, which drops the connection). When
+// fn succeeded but the Deduper could not record it, the answer is still
+// 204 and the failure is logged at Error: a later delivery of that event
+// would run fn again.
 //
-// fn gets the request's context. The event's Raw is the body, which fn may
-// keep.
+// The body is read as it arrives, never past the cap, and memory grows
+// with the bytes received, not with what Content-Length declares. A peer
+// that sends slowly holds its request until the server's timeouts end it:
+// serve the handler from an http.Server with ReadHeaderTimeout and
+// ReadTimeout set.
+//
+// fn gets the request's context, which ends when the peer hangs up. The
+// event's Raw is the body, which fn may keep.
 //
 // Handler panics if it has no non-empty secret or fn is nil: those are
 // mistakes in the program, better found at start-up than as 500s.
@@ -54,72 +65,110 @@ type handler struct {
 	fn func(ctx context.Context, ev *Event) error
 }
 
+// retryAfter is the Retry-After of a 503: the event is being handled
+// elsewhere, or the Deduper is out of reach, for a few seconds.
+const retryAfter = "5"
+
+// ServeHTTP receives, then delivers: each step decides its own answer.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ev, code := h.receive(w, r)
+	if ev == nil {
+		reply(w, code)
+		return
+	}
+	h.deliver(w, r, ev)
+}
+
+// receive reads and verifies the request. It returns the event, or nil and
+// the status to answer; it logs why it refused.
+func (h *handler) receive(w http.ResponseWriter, r *http.Request) (*Event, int) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		reply(w, http.StatusMethodNotAllowed)
-		return
+		return nil, http.StatusMethodNotAllowed
 	}
 	log := h.c.logger
 	if r.ContentLength > h.c.maxBody {
 		log.Warn("webhook: body too large", "content_length", r.ContentLength, "cap", h.c.maxBody)
-		reply(w, http.StatusRequestEntityTooLarge)
-		return
+		return nil, readNoFurther(w)
 	}
-	size := max(r.ContentLength, 0) + 1 // +1: EOF needs no second buffer
-	body, err := wire.ReadAll(make([]byte, 0, min(size, h.c.maxBody+1)), r.Body, h.c.maxBody)
+	// io.ReadAll grows its buffer with what arrives. MaxBytesReader stops
+	// at the cap and has net/http close the connection unread.
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.c.maxBody))
+	var tooLarge *http.MaxBytesError
 	switch {
-	case errors.Is(err, wire.ErrTooLarge):
+	case errors.As(err, &tooLarge):
 		log.Warn("webhook: body too large", "cap", h.c.maxBody)
-		reply(w, http.StatusRequestEntityTooLarge)
-		return
+		return nil, readNoFurther(w)
 	case err != nil:
 		log.Warn("webhook: reading the body", "err", err)
-		reply(w, http.StatusBadRequest)
-		return
+		return nil, http.StatusBadRequest
 	}
 	ev, err := h.c.verify(body, r.Header)
 	if err != nil {
 		log.Warn("webhook: refused", "err", err, "webhook_id", headerValue(r.Header, WebhookIDHeader))
-		reply(w, http.StatusBadRequest)
-		return
+		return nil, http.StatusBadRequest
 	}
-	log = log.With("event", ev.Type, "delivery", ev.Delivery.UUID, "webhook_id", ev.WebhookID)
+	return ev, 0
+}
+
+// readNoFurther closes the connection of a body over the cap after the
+// answer, and ends its reading now: net/http would otherwise read up to
+// 256 KiB more of it, to reuse the connection. It returns 413.
+func readNoFurther(w http.ResponseWriter) int {
+	w.Header().Set("Connection", "close")
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now()) // unsupported by a test's recorder: nothing to end
+	return http.StatusRequestEntityTooLarge
+}
+
+// deliver calls fn once per event, as the Deduper allows, and answers.
+func (h *handler) deliver(w http.ResponseWriter, r *http.Request, ev *Event) {
+	log := h.c.logger.With("event", ev.Type, "delivery", ev.Delivery.UUID, "webhook_id", ev.WebhookID)
 	key := ev.DedupeKey()
 	if h.c.deduper == nil || key == "" {
 		h.call(w, r, log, ev)
 		return
 	}
-	// The store's steps outlive the peer: a hang-up must not leave the
-	// event claimed, nor a handled event unrecorded.
-	ctx := context.WithoutCancel(r.Context())
-	claim, err := h.c.deduper.Claim(ctx, key)
+	res, lease, err := h.c.deduper.Claim(r.Context(), key)
 	switch {
-	case err != nil:
-		log.Error("webhook: dedupe store", "err", err)
-		reply(w, http.StatusInternalServerError)
+	case err != nil && r.Context().Err() != nil:
+		log.Info("webhook: the peer left while the event was claimed", "err", err)
+		reply(w, http.StatusServiceUnavailable)
 		return
-	case claim == AlreadyDone:
+	case err == nil && res == Acquired && lease == nil:
+		err = errors.New("webhook: the Deduper's Claim returned Acquired without a Lease")
+		fallthrough
+	case err != nil:
+		log.Error("webhook: dedupe store unreachable; answered 503 so that the service retries", "err", err)
+		w.Header().Set("Retry-After", retryAfter)
+		reply(w, http.StatusServiceUnavailable)
+		return
+	case res == AlreadyDone:
 		log.Debug("webhook: repeat of a handled event")
 		reply(w, http.StatusOK)
 		return
-	case claim == InProgress:
+	case res != Acquired:
 		log.Info("webhook: repeat of an event being handled")
-		w.Header().Set("Retry-After", "5")
+		w.Header().Set("Retry-After", retryAfter)
 		reply(w, http.StatusServiceUnavailable)
 		return
 	}
+	// The lease's steps outlive the peer: a hang-up must not leave the
+	// event claimed, nor a handled event unrecorded.
+	ctx := context.WithoutCancel(r.Context())
 	handled := false
 	defer func() { // deferred, to run when fn panics too
 		if !handled {
-			if err := h.c.deduper.Release(ctx, key); err != nil {
-				log.Error("webhook: dedupe store", "err", err)
+			if err := lease.Release(ctx); err != nil {
+				log.Error("webhook: dedupe store: the event stays claimed until its lease ends", "err", err)
 			}
 		}
 	}()
 	if handled = h.call(w, r, log, ev); handled {
-		if err := h.c.deduper.Complete(ctx, key); err != nil {
-			log.Error("webhook: dedupe store: event handled but not recorded", "err", err)
+		switch err := lease.Complete(ctx); {
+		case errors.Is(err, ErrClaimLost):
+			log.Error("webhook: event handled, but its claim had lapsed: another delivery may have run it too", "err", err)
+		case err != nil:
+			log.Error("webhook: event handled but not recorded: a later delivery of it would run it again", "err", err)
 		}
 	}
 }
