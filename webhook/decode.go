@@ -41,8 +41,8 @@ type wireDelivery struct {
 	Event       text      `json:"event"`
 	MessageID   text      `json:"message_id"`
 	SentAt      text      `json:"sent_at"`
-	DeliveredAt text      `json:"delivered_at"`
-	Error       wireError `json:"error"`
+	DeliveredAt text       `json:"delivered_at"`
+	Error       *wireError `json:"error"`
 }
 
 var deliveryKeys = []string{"uuid", "id", "channel", "status", "event_name", "event", "message_id", "sent_at", "delivered_at", "error"}
@@ -54,8 +54,21 @@ func (e *Event) decode(b []byte) error {
 		return errNotObject
 	}
 	var w wireEvent
-	if err := unmarshal(b, &w); err != nil {
+	typeErr, err := unmarshal(b, &w)
+	if err != nil {
 		return err
+	}
+	if typeErr && w.Delivery.Error.deliveryError() == nil {
+		// The error may be a bare string, which its struct skipped.
+		var s struct {
+			Delivery struct {
+				Error text `json:"error"`
+			} `json:"delivery"`
+		}
+		_, _ = unmarshal(b, &s)
+		if s.Delivery.Error != "" {
+			w.Delivery.Error = &wireError{Message: s.Delivery.Error}
+		}
 	}
 	e.Type = EventType(or(w.Event, w.Type))
 	e.Delivery = w.Delivery.delivery()
@@ -75,7 +88,7 @@ func (w *wireDelivery) delivery() Delivery {
 		MessageID:   string(w.MessageID),
 		SentAt:      wire.ParseTime(string(w.SentAt)),
 		DeliveredAt: wire.ParseTime(string(w.DeliveredAt)),
-		Error:       w.Error.e,
+		Error:       w.Error.deliveryError(),
 	}
 }
 
@@ -103,13 +116,14 @@ func isObject(b []byte) bool {
 
 // unmarshal is json.Unmarshal with its leniency kept: a value of the wrong
 // type for its field is skipped, the others decoded, and the error that
-// reports it (a *json.UnmarshalTypeError, as returned) dropped.
-func unmarshal(b []byte, v any) error {
-	err := json.Unmarshal(b, v)
+// reports it (a *json.UnmarshalTypeError, as returned) dropped; typeErr
+// says there was one.
+func unmarshal(b []byte, v any) (typeErr bool, err error) {
+	err = json.Unmarshal(b, v)
 	if _, ok := err.(*json.UnmarshalTypeError); ok {
-		return nil
+		return true, nil
 	}
-	return err
+	return false, err
 }
 
 // text reads a JSON string, or a number as written (ids may be numeric);
@@ -140,27 +154,19 @@ func jsonString(b []byte) string {
 	return s
 }
 
-// wireError reads a delivery's error: {"code", "message"}, or a bare string
-// as the message; nil when empty or of another type.
-type wireError struct{ e *DeliveryError }
+// wireError is a delivery's error, {"code", "message"}; a bare string is
+// read as the message (see decode).
+type wireError struct {
+	Code    text `json:"code"`
+	Message text `json:"message"`
+}
 
-func (w *wireError) UnmarshalJSON(b []byte) error {
-	switch {
-	case len(b) == 0:
-	case b[0] == '"':
-		if s := jsonString(b); s != "" {
-			w.e = &DeliveryError{Message: s}
-		}
-	case b[0] == '{':
-		var v struct {
-			Code    text `json:"code"`
-			Message text `json:"message"`
-		}
-		if unmarshal(b, &v) == nil && (v.Code != "" || v.Message != "") {
-			w.e = &DeliveryError{Code: string(v.Code), Message: string(v.Message)}
-		}
+// deliveryError is nil when there is no error or it says nothing.
+func (w *wireError) deliveryError() *DeliveryError {
+	if w == nil || w.Code == "" && w.Message == "" {
+		return nil
 	}
-	return nil
+	return &DeliveryError{Code: string(w.Code), Message: string(w.Message)}
 }
 
 // unknownFields returns the fields of the JSON object b whose keys are not

@@ -126,8 +126,18 @@ func (d *Delivery) UnmarshalJSON(b []byte) error {
 		return errNotObject
 	}
 	var w wireDelivery
-	if err := unmarshal(b, &w); err != nil {
+	typeErr, err := unmarshal(b, &w)
+	if err != nil {
 		return err
+	}
+	if typeErr && w.Error.deliveryError() == nil {
+		var s struct {
+			Error text `json:"error"`
+		}
+		_, _ = unmarshal(b, &s)
+		if s.Error != "" {
+			w.Error = &wireError{Message: s.Error}
+		}
 	}
 	*d = w.delivery()
 	d.src = bytes.Clone(b)

@@ -80,9 +80,17 @@ func TestEventDecodeLenient(t *testing.T) {
 			assert.Empty(t, ev.Delivery.UUID)
 			assert.False(t, ev.Timestamp.IsZero())
 		}},
-		{"error of another type", `{"delivery":{"uuid":"d1","error":12}}`, func(t *testing.T, ev *webhook.Event) {
+		{"error a number: its text", `{"delivery":{"uuid":"d1","error":12}}`, func(t *testing.T, ev *webhook.Event) {
 			assert.Equal(t, "d1", ev.Delivery.UUID)
+			assert.Equal(t, &webhook.DeliveryError{Message: "12"}, ev.Delivery.Error)
+		}},
+		{"error of another type", `{"delivery":{"uuid":"d1","error":[1]},"request_id":"r"}`, func(t *testing.T, ev *webhook.Event) {
+			assert.Equal(t, "d1", ev.Delivery.UUID)
+			assert.Equal(t, "r", ev.RequestID)
 			assert.Nil(t, ev.Delivery.Error)
+		}},
+		{"error a string, with another field of the wrong type before it", `{"delivery":{"uuid":true,"error":"rejected"}}`, func(t *testing.T, ev *webhook.Event) {
+			assert.Equal(t, &webhook.DeliveryError{Message: "rejected"}, ev.Delivery.Error)
 		}},
 		{"escapes and non-ASCII in strings", `{"event":"delivery.sent","delivery":{"uuid":"d\u00e9\n1","channel":"émail","message_id":"a\"b"}}`, func(t *testing.T, ev *webhook.Event) {
 			assert.Equal(t, "d\u00e9\n1", ev.Delivery.UUID)
