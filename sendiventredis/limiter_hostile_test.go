@@ -16,9 +16,9 @@ import (
 // cancel at 100 ms, returns at about 100 ms against a Redis that stalls,
 // answers half a reply, closes mid-reply, drops connections, answers
 // garbage or errors, or is paused with SIGSTOP, with the package doc's
-// client options and with go-redis's defaults (under which it took 3 s and
-// more). The bound asserted is 1 s: what is proved is that Wait does not
-// wait for Redis.
+// client options and with go-redis's defaults (it returned after 500 ms
+// with the first, 3 s with the second). The bound asserted is 400 ms: what
+// is proved is that Wait does not wait for Redis.
 func TestWaitEndsWithItsContext(t *testing.T) {
 	t.Parallel()
 	for _, h := range hostileRedis() {
@@ -40,7 +40,7 @@ func TestWaitEndsWithItsContext(t *testing.T) {
 						took := time.Since(start)
 						cancel()
 						t.Logf("%s, %s, Wait %d: %v after %v", cl.name, end, i, err, took.Round(time.Millisecond))
-						if took > time.Second {
+						if took > 400*time.Millisecond {
 							t.Errorf("%s, %s: Wait %d returned after %v; want it to end with its context at 100 ms", cl.name, end, i, took)
 						}
 						if err == nil {

@@ -200,3 +200,48 @@ func TestDedupeKey(t *testing.T) {
 		})
 	}
 }
+
+// A Delivery decodes on its own as it does inside an Event, and keeps its
+// unknown fields.
+func TestDeliveryDecode(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in   string
+		want webhook.Delivery
+		err  bool
+	}{
+		{in: `{"id":7,"channel":"sms","error":"rejected","attempt":2}`, want: webhook.Delivery{UUID: "7", Channel: "sms", Error: &webhook.DeliveryError{Message: "rejected"}}},
+		{in: `{"uuid":"d1","error":{"code":131047,"message":"x"}}`, want: webhook.Delivery{UUID: "d1", Error: &webhook.DeliveryError{Code: "131047", Message: "x"}}},
+		{in: `{"uuid":"d1","sent_at":"2026-03-30T12:00:00.000Z"}`, want: webhook.Delivery{UUID: "d1", SentAt: time.Date(2026, 3, 30, 12, 0, 0, 0, time.UTC)}},
+		{in: `"d1"`, err: true},
+		{in: `[1]`, err: true},
+		{in: `{"uuid":`, err: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			t.Parallel()
+			var d webhook.Delivery
+			err := json.Unmarshal([]byte(tt.in), &d)
+			if tt.err {
+				assert.Error(t, err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want.UUID, d.UUID)
+			assert.Equal(t, tt.want.Channel, d.Channel)
+			assert.Equal(t, tt.want.Error, d.Error)
+			assert.True(t, tt.want.SentAt.Equal(d.SentAt))
+			out, err := json.Marshal(d)
+			require.NoError(t, err)
+			var back map[string]any
+			require.NoError(t, json.Unmarshal(out, &back))
+			var in map[string]any
+			require.NoError(t, json.Unmarshal([]byte(tt.in), &in))
+			for k := range in {
+				if k != "id" { // read as uuid, written as uuid
+					assert.Contains(t, back, k, "field %q lost", k)
+				}
+			}
+		})
+	}
+}

@@ -80,7 +80,7 @@ func parseHeader(lines []string) (sigHeader, error) {
 
 // eachV1 calls fn with each v1 value that can be a signature at all (64
 // hex digits, either case), decoded; others cannot match and are skipped.
-func (h sigHeader) eachV1(fn func(sum *[sha256.Size]byte)) {
+func (h sigHeader) eachV1(fn func(sum [sha256.Size]byte)) {
 	var sum [sha256.Size]byte
 	for e := (elements{lines: h.lines}); ; {
 		key, val, ok, _ := e.next() // parseHeader found no error
@@ -89,7 +89,7 @@ func (h sigHeader) eachV1(fn func(sum *[sha256.Size]byte)) {
 		}
 		if key == "v1" && len(val) == hex.EncodedLen(len(sum)) {
 			if _, err := hex.Decode(sum[:], []byte(val)); err == nil {
-				fn(&sum)
+				fn(sum)
 			}
 		}
 	}

@@ -72,7 +72,7 @@ func TestParseHeader(t *testing.T) {
 // sigs collects what eachV1 yields.
 func (h sigHeader) sigs() [][sha256.Size]byte {
 	var out [][sha256.Size]byte
-	h.eachV1(func(sum *[sha256.Size]byte) { out = append(out, *sum) })
+	h.eachV1(func(sum [sha256.Size]byte) { out = append(out, sum) })
 	return out
 }
 

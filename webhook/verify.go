@@ -120,7 +120,7 @@ func (c *config) signed(h sigHeader, body []byte) (n int, ok bool) {
 	for i, secret := range c.secrets {
 		want[i] = mac(secret, h.t, body)
 	}
-	h.eachV1(func(got *[sha256.Size]byte) {
+	h.eachV1(func(got [sha256.Size]byte) {
 		n++
 		for i := range want {
 			if hmac.Equal(want[i][:], got[:]) {
