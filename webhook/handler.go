@@ -122,67 +122,77 @@ func readNoFurther(w http.ResponseWriter) int {
 
 // deliver calls fn once per event, as the Deduper allows, and answers.
 func (h *handler) deliver(w http.ResponseWriter, r *http.Request, ev *Event) {
-	log := h.c.logger.With("event", ev.Type, "delivery", ev.Delivery.UUID, "webhook_id", ev.WebhookID)
 	key := ev.DedupeKey()
 	if h.c.deduper == nil || key == "" {
-		h.call(w, r, log, ev)
+		h.call(w, r, ev)
 		return
 	}
-	res, lease, err := h.c.deduper.Claim(r.Context(), key)
+	ctx := r.Context()
+	res, lease, err := h.c.deduper.Claim(ctx, key)
 	switch {
-	case err != nil && r.Context().Err() != nil:
-		log.Info("webhook: the peer left while the event was claimed", "err", err)
+	case err != nil && ctx.Err() != nil:
+		h.log(ctx, slog.LevelInfo, "webhook: the peer left while the event was claimed", ev, "err", err)
 		reply(w, http.StatusServiceUnavailable)
 		return
 	case err == nil && res == Acquired && lease == nil:
 		err = errors.New("webhook: the Deduper's Claim returned Acquired without a Lease")
 		fallthrough
 	case err != nil:
-		log.Error("webhook: dedupe store unreachable; answered 503 so that the service retries", "err", err)
+		h.log(ctx, slog.LevelError, "webhook: dedupe store unreachable; answered 503 so that the service retries", ev, "err", err)
 		w.Header().Set("Retry-After", retryAfter)
 		reply(w, http.StatusServiceUnavailable)
 		return
 	case res == AlreadyDone:
-		log.Debug("webhook: repeat of a handled event")
+		h.log(ctx, slog.LevelDebug, "webhook: repeat of a handled event", ev)
 		reply(w, http.StatusOK)
 		return
 	case res != Acquired:
-		log.Info("webhook: repeat of an event being handled")
+		h.log(ctx, slog.LevelInfo, "webhook: repeat of an event being handled", ev)
 		w.Header().Set("Retry-After", retryAfter)
 		reply(w, http.StatusServiceUnavailable)
 		return
 	}
 	// The lease's steps outlive the peer: a hang-up must not leave the
 	// event claimed, nor a handled event unrecorded.
-	ctx := context.WithoutCancel(r.Context())
+	store := context.WithoutCancel(ctx)
 	handled := false
 	defer func() { // deferred, to run when fn panics too
 		if !handled {
-			if err := lease.Release(ctx); err != nil {
-				log.Error("webhook: dedupe store: the event stays claimed until its lease ends", "err", err)
+			if err := lease.Release(store); err != nil {
+				h.log(ctx, slog.LevelError, "webhook: dedupe store: the event stays claimed until its lease ends", ev, "err", err)
 			}
 		}
 	}()
-	if handled = h.call(w, r, log, ev); handled {
-		switch err := lease.Complete(ctx); {
+	if handled = h.call(w, r, ev); handled {
+		switch err := lease.Complete(store); {
 		case errors.Is(err, ErrClaimLost):
-			log.Error("webhook: event handled, but its claim had lapsed: another delivery may have run it too", "err", err)
+			h.log(ctx, slog.LevelError, "webhook: event handled, but its claim had lapsed: another delivery may have run it too", ev, "err", err)
 		case err != nil:
-			log.Error("webhook: event handled but not recorded: a later delivery of it would run it again", "err", err)
+			h.log(ctx, slog.LevelError, "webhook: event handled but not recorded: a later delivery of it would run it again", ev, "err", err)
 		}
 	}
 }
 
 // call runs fn and answers (the answer leaves when ServeHTTP returns); it
 // reports whether fn succeeded.
-func (h *handler) call(w http.ResponseWriter, r *http.Request, log *slog.Logger, ev *Event) bool {
+func (h *handler) call(w http.ResponseWriter, r *http.Request, ev *Event) bool {
 	if err := h.fn(r.Context(), ev); err != nil {
-		log.Error("webhook: handler failed", "err", err)
+		h.log(r.Context(), slog.LevelError, "webhook: handler failed", ev, "err", err)
 		reply(w, http.StatusInternalServerError)
 		return false
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return true
+}
+
+// log logs msg about ev, naming the event, its delivery and the attempt.
+// It builds nothing when the logger would drop the record.
+func (h *handler) log(ctx context.Context, level slog.Level, msg string, ev *Event, args ...any) {
+	if !h.c.logger.Enabled(ctx, level) {
+		return
+	}
+	args = append([]any{"event", ev.Type, "delivery", ev.Delivery.UUID, "webhook_id", ev.WebhookID}, args...)
+	h.c.logger.Log(ctx, level, msg, args...)
 }
 
 // reply answers with the status's own text, never an error's.
