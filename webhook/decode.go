@@ -33,14 +33,14 @@ var eventKeys = []string{"event", "type", "delivery", "request_id", "timestamp"}
 
 // wireDelivery is an event's "delivery" object.
 type wireDelivery struct {
-	UUID        text      `json:"uuid"`
-	ID          text      `json:"id"`
-	Channel     text      `json:"channel"`
-	Status      text      `json:"status"`
-	EventName   text      `json:"event_name"`
-	Event       text      `json:"event"`
-	MessageID   text      `json:"message_id"`
-	SentAt      text      `json:"sent_at"`
+	UUID        text       `json:"uuid"`
+	ID          text       `json:"id"`
+	Channel     text       `json:"channel"`
+	Status      text       `json:"status"`
+	EventName   text       `json:"event_name"`
+	Event       text       `json:"event"`
+	MessageID   text       `json:"message_id"`
+	SentAt      text       `json:"sent_at"`
 	DeliveredAt text       `json:"delivered_at"`
 	Error       *wireError `json:"error"`
 }
