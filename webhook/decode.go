@@ -16,8 +16,10 @@ import (
 // Leniency comes from encoding/json itself, which skips a value of the
 // wrong type for its field and goes on with the others (see unmarshal), and
 // from text, which reads a string or a number and leaves anything else
-// empty. Unknown fields are not collected on the way: MarshalJSON reads them
-// from the bytes it kept when it needs them (see unknownFields).
+// empty. Only a body where a value had the wrong type is read again, for a
+// delivery error given as a bare string (see bareError). Unknown fields are
+// not collected on the way: MarshalJSON reads them from the bytes it kept
+// when it needs them (see unknownFields).
 
 // wireEvent is an event's body.
 type wireEvent struct {
@@ -59,16 +61,7 @@ func (e *Event) decode(b []byte) error {
 		return err
 	}
 	if typeErr && w.Delivery.Error.deliveryError() == nil {
-		// The error may be a bare string, which its struct skipped.
-		var s struct {
-			Delivery struct {
-				Error text `json:"error"`
-			} `json:"delivery"`
-		}
-		_, _ = unmarshal(b, &s)
-		if s.Delivery.Error != "" {
-			w.Delivery.Error = &wireError{Message: s.Delivery.Error}
-		}
+		w.Delivery.Error = bareError(b, true)
 	}
 	e.Type = EventType(or(w.Event, w.Type))
 	e.Delivery = w.Delivery.delivery()
@@ -159,6 +152,29 @@ func jsonString(b []byte) string {
 type wireError struct {
 	Code    text `json:"code"`
 	Message text `json:"message"`
+}
+
+// bareError reads a delivery's "error" that is a string or a number, which
+// wireError's struct skips with a type error; b is the whole event when
+// inEvent, else the delivery. It is nil when there is none.
+func bareError(b []byte, inEvent bool) *wireError {
+	type errorOnly struct {
+		Error text `json:"error"`
+	}
+	var d errorOnly
+	if inEvent {
+		var e struct {
+			Delivery errorOnly `json:"delivery"`
+		}
+		_, _ = unmarshal(b, &e)
+		d = e.Delivery
+	} else {
+		_, _ = unmarshal(b, &d)
+	}
+	if d.Error == "" {
+		return nil
+	}
+	return &wireError{Message: d.Error}
 }
 
 // deliveryError is nil when there is no error or it says nothing.

@@ -131,13 +131,7 @@ func (d *Delivery) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	if typeErr && w.Error.deliveryError() == nil {
-		var s struct {
-			Error text `json:"error"`
-		}
-		_, _ = unmarshal(b, &s)
-		if s.Error != "" {
-			w.Error = &wireError{Message: s.Error}
-		}
+		w.Error = bareError(b, false)
 	}
 	*d = w.delivery()
 	d.src = bytes.Clone(b)
