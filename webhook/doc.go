@@ -39,8 +39,9 @@
 // package github.com/sendivent/sendivent-go/sendiventredis has one on
 // Redis.
 //
-// With another router or framework, read the raw body yourself and call
-// [Verify] before parsing anything; use [Event.DedupeKey] to drop repeats.
+// With another router or framework, read the raw body yourself, through a
+// cap (http.MaxBytesReader), and call [Verify] before parsing anything; use
+// [Event.DedupeKey] to drop repeats.
 //
 // # Verification
 //
