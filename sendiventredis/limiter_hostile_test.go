@@ -103,3 +103,36 @@ func endsAt100ms(how string) (context.Context, context.CancelFunc) {
 func isCtxErr(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
 }
+
+// A Wait with no deadline against a Redis that never answers ends on the
+// client's own timeouts (the package doc's: about 1 s) and follows the
+// failure policy.
+func TestWaitWithoutDeadlineAgainstAStall(t *testing.T) {
+	t.Parallel()
+	addr := stallingRedis(t)
+	for _, tc := range []struct {
+		name string
+		opts []sendiventredis.LimiterOption
+		want error
+	}{
+		{"fail closed", nil, sendiventredis.ErrUnavailable},
+		{"fail open", []sendiventredis.LimiterOption{sendiventredis.FailOpen(2)}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rdb := redis.NewClient(clientOptions(addr))
+			t.Cleanup(func() { _ = rdb.Close() })
+			l, _ := newLimiter(t, rdb, 100, 10, append(tc.opts, sendiventredis.WithProbeInterval(time.Hour))...)
+			start := time.Now()
+			err := l.Wait(context.Background())
+			took := time.Since(start)
+			t.Logf("Wait = %v after %v", err, took.Round(time.Millisecond))
+			if !errors.Is(err, tc.want) || (tc.want == nil && err != nil) {
+				t.Errorf("Wait = %v; want %v", err, tc.want)
+			}
+			if took > 10*time.Second {
+				t.Errorf("Wait took %v; the client's timeouts should end it in about 1 s", took)
+			}
+		})
+	}
+}
