@@ -1,7 +1,9 @@
 package webhook_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"reflect"
 	"testing"
 	"time"
 
@@ -244,4 +246,38 @@ func TestDeliveryDecode(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzEventDecode checks that any JSON object decodes (the reading is
+// lenient), that the event marshals to valid JSON, and that decoding that
+// again gives the same known fields (times to the millisecond, the
+// service's precision, which MarshalJSON writes).
+func FuzzEventDecode(f *testing.F) {
+	for _, s := range []string{payload, `{}`, `{"timestamp":"2026-03-30T12:00:00.123456Z"}`, `{"event":1,"delivery":"x"}`, `{"delivery":{"error":"e","ID":2}}`, `{"EVENT":"a","event":"b"}`, `[1]`, `null`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var ev webhook.Event
+		err := json.Unmarshal(b, &ev)
+		var probe map[string]json.RawMessage
+		isObject := json.Unmarshal(b, &probe) == nil && probe != nil
+		if isObject != (err == nil) && string(bytes.TrimSpace(b)) != "null" {
+			t.Fatalf("Unmarshal(%q) = %v; an object: %v", b, err, isObject)
+		}
+		if err != nil {
+			return
+		}
+		out, err := json.Marshal(&ev)
+		if err != nil || !json.Valid(out) {
+			t.Fatalf("Marshal of %q = %q, %v", b, out, err)
+		}
+		var again webhook.Event
+		if err := json.Unmarshal(out, &again); err != nil {
+			t.Fatalf("decoding %q again: %v", out, err)
+		}
+		if again.Type != ev.Type || again.RequestID != ev.RequestID || again.Delivery.UUID != ev.Delivery.UUID ||
+			!reflect.DeepEqual(again.Delivery.Error, ev.Delivery.Error) || !again.Timestamp.Equal(ev.Timestamp.Truncate(time.Millisecond)) {
+			t.Fatalf("%q decoded, marshalled to %q and decoded again differs", b, out)
+		}
+	})
 }
