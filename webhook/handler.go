@@ -94,12 +94,12 @@ func (h *handler) receive(w http.ResponseWriter, r *http.Request) (*Event, int) 
 	// io.ReadAll grows its buffer with what arrives. MaxBytesReader stops
 	// at the cap and has net/http close the connection unread.
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.c.maxBody))
-	var tooLarge *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooLarge):
-		log.Warn("webhook: body too large", "cap", h.c.maxBody)
-		return nil, readNoFurther(w)
-	case err != nil:
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			log.Warn("webhook: body too large", "cap", h.c.maxBody)
+			return nil, readNoFurther(w)
+		}
 		log.Warn("webhook: reading the body", "err", err)
 		return nil, http.StatusBadRequest
 	}
