@@ -14,7 +14,7 @@ import (
 
 // Limiter paces requests. Wait blocks until the next request may go, or
 // returns an error when it may not go before ctx ends. *rate.Limiter from
-// golang.org/x/time/rate satisfies it, and so does package redislimit's
+// golang.org/x/time/rate satisfies it, and so does package sendiventredis's
 // limiter, shared by every process that uses one API key.
 type Limiter interface {
 	Wait(ctx context.Context) error

@@ -3,6 +3,7 @@ package webhook
 import (
 	"container/list"
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
@@ -12,8 +13,9 @@ type ClaimResult int
 
 // The answers of [Deduper.Claim].
 const (
-	// Acquired: the caller now holds the event and must call Complete
-	// when it has handled it, or Release when it could not.
+	// Acquired: the caller now holds the event, through the [Lease] Claim
+	// returned, and must end the lease with Complete once it has handled
+	// the event, or with Release when it could not.
 	Acquired ClaimResult = iota + 1
 	// AlreadyDone: the event was handled before; [Handler] answers 200
 	// without calling its function.
@@ -24,31 +26,47 @@ const (
 	InProgress
 )
 
+// ErrClaimLost is matched by the error of [Lease.Complete] when the event
+// was recorded as done but the lease had lapsed before (a shared store's
+// lease expired while the function ran): another delivery may have claimed
+// the event, and run it, in the meantime.
+var ErrClaimLost = errors.New("webhook: the claim had lapsed")
+
 // Deduper remembers which events were handled, so that [Handler] calls its
 // function once per event though the service may deliver an event more
-// than once. Keys come from [Event.DedupeKey].
+// than once, to one process or to several. Keys come from
+// [Event.DedupeKey].
 //
-// The three steps make a failed attempt retryable and stop two concurrent
-// deliveries from both running the function: Claim marks the key in
-// progress, atomically; Complete marks it done once the function
-// succeeded; Release forgets it when the function failed, so the service's
-// retry handles it again. [Handler] calls Complete or Release after every
-// Acquired, even when the function panics, with a context that the peer
-// hanging up does not cancel.
+// Claim marks the key in progress, atomically: of concurrent claims, in
+// one process or many, one gets Acquired and a [Lease]; the others get
+// InProgress, or AlreadyDone once the event is done. The lease's Complete
+// marks the event done once the function succeeded; its Release forgets
+// the claim when the function failed, so the service's retry handles the
+// event again. [Handler] ends every lease it gets, even when the function
+// panics, with a context that the peer hanging up does not cancel.
 //
-// [MemoryDeduper] serves one process. A shared store (Redis, SQL) for
-// several processes should, in Claim, set the key to "in progress" only if
-// it is absent, with an expiry (a lease) longer than the function's longest
-// run, so that a process that dies mid-event does not block it for good;
-// in Complete, set it to "done" with an expiry longer than the service's
-// redelivery window; in Release, delete it. With Redis: SET key pending NX
-// PX lease, then GET to tell AlreadyDone from InProgress; SET key done PX
-// ttl; DEL key. An error from any step is logged, and from Claim answered
-// 500 so that the service retries.
+// An implementation's methods return when their context ends, whatever
+// the store does, with the context's error. [MemoryDeduper] serves one
+// process; package github.com/sendivent/sendivent-go/sendiventredis has
+// one on Redis for several. A shared store should hold a claim as a lease
+// that expires unless renewed, so that a process that dies mid-event does
+// not block the event for good, and should release or complete a claim
+// only while it still holds it.
 type Deduper interface {
-	Claim(ctx context.Context, key string) (ClaimResult, error)
-	Complete(ctx context.Context, key string) error
-	Release(ctx context.Context, key string) error
+	Claim(ctx context.Context, key string) (ClaimResult, Lease, error)
+}
+
+// Lease is a claim that [Deduper.Claim] acquired. The first of Complete
+// and Release ends it; a later call does nothing and returns nil.
+type Lease interface {
+	// Complete marks the event done: later claims get AlreadyDone. An
+	// error matching ErrClaimLost says the event was marked done but the
+	// claim had lapsed before.
+	Complete(ctx context.Context) error
+	// Release gives the claim up without marking the event done, so that
+	// its next delivery is handled. An event marked done meanwhile stays
+	// done.
+	Release(ctx context.Context) error
 }
 
 // Defaults of [MemoryDeduper].
@@ -61,8 +79,8 @@ const (
 // remembers at most size done events, each for at most ttl, forgetting the
 // oldest first. Events in progress are not counted (there are as many as
 // deliveries being handled at once) and do not expire: each stays claimed
-// until Complete or Release, which [Handler] always calls. The zero value
-// is ready to use with the defaults. It is safe for concurrent use.
+// until its lease ends, which [Handler] always does. The zero value is
+// ready to use with the defaults. It is safe for concurrent use.
 type MemoryDeduper struct {
 	mu   sync.Mutex
 	size int
@@ -86,36 +104,40 @@ func NewMemoryDeduper(size int, ttl time.Duration) *MemoryDeduper {
 }
 
 // Claim implements [Deduper].
-func (d *MemoryDeduper) Claim(_ context.Context, key string) (ClaimResult, error) {
+func (d *MemoryDeduper) Claim(_ context.Context, key string) (ClaimResult, Lease, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.init()
 	d.expire()
 	if e, ok := d.keys[key]; ok {
 		if e.elem == nil {
-			return InProgress, nil
+			return InProgress, nil, nil
 		}
-		return AlreadyDone, nil
+		return AlreadyDone, nil, nil
 	}
-	d.keys[key] = &memEntry{key: key}
-	return Acquired, nil
+	e := &memEntry{key: key}
+	d.keys[key] = e
+	return Acquired, &memLease{d: d, e: e}, nil
 }
 
-// Complete implements [Deduper]. It marks key done whether or not it was
-// claimed.
-func (d *MemoryDeduper) Complete(_ context.Context, key string) error {
+// memLease is a MemoryDeduper's claim. An in-process claim cannot lapse:
+// it is held until ended.
+type memLease struct {
+	d     *MemoryDeduper
+	e     *memEntry
+	ended bool // under d.mu
+}
+
+func (l *memLease) Complete(context.Context) error {
+	d := l.d
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.init()
-	e, ok := d.keys[key]
-	if !ok {
-		e = &memEntry{key: key}
-		d.keys[key] = e
-	} else if e.elem != nil {
-		d.done.Remove(e.elem)
+	if l.ended {
+		return nil
 	}
-	e.at = d.now()
-	e.elem = d.done.PushBack(e)
+	l.ended = true
+	l.e.at = d.now()
+	l.e.elem = d.done.PushBack(l.e)
 	for d.done.Len() > d.size {
 		d.forget(d.done.Front())
 	}
@@ -123,14 +145,15 @@ func (d *MemoryDeduper) Complete(_ context.Context, key string) error {
 	return nil
 }
 
-// Release implements [Deduper]. It forgets key if it is in progress; a
-// done key stays done.
-func (d *MemoryDeduper) Release(_ context.Context, key string) error {
+func (l *memLease) Release(context.Context) error {
+	d := l.d
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if e, ok := d.keys[key]; ok && e.elem == nil {
-		delete(d.keys, key)
+	if l.ended {
+		return nil
 	}
+	l.ended = true
+	delete(d.keys, l.e.key)
 	return nil
 }
 

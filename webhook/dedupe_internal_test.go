@@ -16,22 +16,26 @@ func TestMemoryDeduperTTL(t *testing.T) {
 	d := NewMemoryDeduper(0, time.Hour)
 	d.now = func() time.Time { return clock }
 
+	complete := func(key string) {
+		_, lease, _ := d.Claim(ctx, key)
+		lease.Complete(ctx)
+	}
 	d.Claim(ctx, "running")
-	d.Complete(ctx, "old")
+	complete("old")
 	clock = clock.Add(30 * time.Minute)
-	d.Complete(ctx, "young")
+	complete("young")
 	clock = clock.Add(30*time.Minute - time.Nanosecond)
-	res, _ := d.Claim(ctx, "old")
+	res, _, _ := d.Claim(ctx, "old")
 	assert.Equal(t, AlreadyDone, res, "just under the ttl")
 
 	clock = clock.Add(time.Nanosecond)
-	res, _ = d.Claim(ctx, "old")
+	res, _, _ = d.Claim(ctx, "old")
 	assert.Equal(t, Acquired, res, "at the ttl")
-	res, _ = d.Claim(ctx, "young")
+	res, _, _ = d.Claim(ctx, "young")
 	assert.Equal(t, AlreadyDone, res)
 
 	clock = clock.Add(24 * time.Hour)
-	res, _ = d.Claim(ctx, "running")
+	res, _, _ = d.Claim(ctx, "running")
 	assert.Equal(t, InProgress, res, "a claim is held until completed or released")
 	assert.Equal(t, 2, d.Len(), "running and old (claimed again)")
 }

@@ -17,7 +17,7 @@ func TestMemoryDeduper(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	type step struct {
-		op   string // claim, complete, release
+		op   string // claim; complete or release: the key's last lease
 		key  string
 		want webhook.ClaimResult // for claim
 	}
@@ -33,17 +33,18 @@ func TestMemoryDeduper(t *testing.T) {
 		{"a released claim can be claimed again", []step{
 			{"claim", "a", webhook.Acquired}, {"release", "a", 0}, {"claim", "a", webhook.Acquired},
 		}, 1},
-		{"release does not undo a completion", []step{
+		{"release after complete does nothing", []step{
 			{"claim", "a", webhook.Acquired}, {"complete", "a", 0}, {"release", "a", 0}, {"claim", "a", webhook.AlreadyDone},
 		}, 1},
-		{"complete without a claim", []step{
-			{"complete", "a", 0}, {"claim", "a", webhook.AlreadyDone},
+		{"complete after release does nothing", []step{
+			{"claim", "a", webhook.Acquired}, {"release", "a", 0}, {"complete", "a", 0}, {"claim", "a", webhook.Acquired},
 		}, 1},
 		{"complete twice", []step{
 			{"claim", "a", webhook.Acquired}, {"complete", "a", 0}, {"complete", "a", 0}, {"claim", "a", webhook.AlreadyDone},
 		}, 1},
-		{"release of an unknown key", []step{
-			{"release", "a", 0}, {"claim", "a", webhook.Acquired},
+		{"an old lease's release leaves a new claim alone", []step{
+			{"claim", "a", webhook.Acquired}, {"release", "a", 0}, {"claim", "a", webhook.Acquired},
+			{"old release", "a", 0}, {"claim", "a", webhook.InProgress},
 		}, 1},
 		{"keys are independent", []step{
 			{"claim", "a", webhook.Acquired}, {"claim", "b", webhook.Acquired}, {"complete", "b", 0},
@@ -54,16 +55,25 @@ func TestMemoryDeduper(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var d webhook.MemoryDeduper // the zero value works
+			leases := map[string][]webhook.Lease{}
 			for i, s := range tt.steps {
 				switch s.op {
 				case "claim":
-					got, err := d.Claim(ctx, s.key)
+					got, lease, err := d.Claim(ctx, s.key)
 					require.NoError(t, err)
 					assert.Equal(t, s.want, got, "step %d", i)
+					assert.Equal(t, got == webhook.Acquired, lease != nil, "a lease with Acquired only")
+					if lease != nil {
+						leases[s.key] = append(leases[s.key], lease)
+					}
 				case "complete":
-					require.NoError(t, d.Complete(ctx, s.key))
+					ls := leases[s.key]
+					require.NoError(t, ls[len(ls)-1].Complete(ctx))
 				case "release":
-					require.NoError(t, d.Release(ctx, s.key))
+					ls := leases[s.key]
+					require.NoError(t, ls[len(ls)-1].Release(ctx))
+				case "old release":
+					require.NoError(t, leases[s.key][0].Release(ctx))
 				}
 			}
 			assert.Equal(t, tt.len, d.Len())
@@ -77,19 +87,21 @@ func TestMemoryDeduperSize(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := webhook.NewMemoryDeduper(3, 0)
-	res, _ := d.Claim(ctx, "in progress")
+	res, _, _ := d.Claim(ctx, "in progress")
 	require.Equal(t, webhook.Acquired, res)
 	for i := range 10 {
-		require.NoError(t, d.Complete(ctx, strconv.Itoa(i)))
+		_, lease, err := d.Claim(ctx, strconv.Itoa(i))
+		require.NoError(t, err)
+		require.NoError(t, lease.Complete(ctx))
 	}
 	assert.Equal(t, 4, d.Len())
 	for i, want := range []webhook.ClaimResult{webhook.Acquired, webhook.AlreadyDone} {
 		key := strconv.Itoa(6 + 3*i) // 6 was forgotten, 9 is remembered
-		got, err := d.Claim(ctx, key)
+		got, _, err := d.Claim(ctx, key)
 		require.NoError(t, err)
 		assert.Equal(t, want, got, key)
 	}
-	res, _ = d.Claim(ctx, "in progress")
+	res, _, _ = d.Claim(ctx, "in progress")
 	assert.Equal(t, webhook.InProgress, res)
 }
 
@@ -103,7 +115,7 @@ func TestMemoryDeduperConcurrentClaims(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res, err := d.Claim(context.Background(), "k")
+			res, _, err := d.Claim(context.Background(), "k")
 			assert.NoError(t, err)
 			if res == webhook.Acquired {
 				won.Add(1)

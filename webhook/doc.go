@@ -20,7 +20,9 @@
 //				return nil // other and future types: nothing to do
 //			},
 //			webhook.WithLogger(slog.Default())))
-//		log.Fatal(http.ListenAndServe(":8080", nil))
+//		srv := &http.Server{Addr: ":8080", // timeouts end peers that send slowly
+//			ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second}
+//		log.Fatal(srv.ListenAndServe())
 //	}
 //
 // The handler refuses (400) anything whose signature does not check out,
@@ -29,8 +31,17 @@
 // the event again; and calls your function once for an event delivered
 // twice. Keep the function short: the service waits for the answer.
 //
-// With another router or framework, read the raw body yourself and call
-// [Verify] before parsing anything; use [Event.DedupeKey] to drop repeats.
+// Events are recognised by what their signature covers (the delivery's
+// UUID and the event's type), so a replayed delivery is a repeat whatever
+// its unsigned headers say. By default the handler remembers them in
+// memory, for one process; when several processes receive deliveries
+// (replicas behind a load balancer), give them one shared [Deduper]:
+// package github.com/sendivent/sendivent-go/sendiventredis has one on
+// Redis.
+//
+// With another router or framework, read the raw body yourself, through a
+// cap (http.MaxBytesReader), and call [Verify] before parsing anything; use
+// [Event.DedupeKey] to drop repeats.
 //
 // # Verification
 //

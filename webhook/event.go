@@ -2,13 +2,12 @@ package webhook
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"maps"
 	"slices"
 	"time"
-
-	"github.com/sendivent/sendivent-go/internal/wire"
 )
 
 // EventType is what happened to a delivery. The service may add types;
@@ -29,8 +28,11 @@ const (
 //	{"event": "delivery.sent", "delivery": {…}, "request_id": "…", "timestamp": "2026-03-30T12:00:00.123Z"}
 //
 // Decoding is lenient, as the format is young: an unknown type is kept, a
-// timestamp that cannot be read is left zero, and fields this package does
-// not know are kept and written back by MarshalJSON (Raw has them too).
+// field of an unexpected type is left empty (a number where a string is
+// expected is kept as written), a timestamp that cannot be read is left
+// zero, and fields this package does not know are kept and written back by
+// MarshalJSON (Raw has them too). Field names match as encoding/json
+// matches them, ignoring case.
 // MarshalJSON writes the wire shape, so an Event can also be built, encoded
 // and signed with [Sign] to make a delivery.
 type Event struct {
@@ -45,7 +47,7 @@ type Event struct {
 	// Raw is the body as verified. MarshalJSON ignores it.
 	Raw []byte
 
-	extra map[string]json.RawMessage
+	src []byte // the JSON decoded, for MarshalJSON's unknown fields
 }
 
 // Delivery is the message an [Event] is about.
@@ -59,7 +61,8 @@ type Delivery struct {
 	DeliveredAt time.Time      // "delivered_at"; zero when null or unreadable
 	Error       *DeliveryError // nil unless the delivery failed
 
-	extra map[string]json.RawMessage
+	src     []byte // the JSON decoded, for MarshalJSON's unknown fields
+	inEvent bool   // src is the whole event, not the delivery alone
 }
 
 // DeliveryError says why a delivery failed or bounced.
@@ -68,16 +71,19 @@ type DeliveryError struct {
 	Message string `json:"message"` // the provider's words
 }
 
-// DedupeKey names the event for deduplication: its type and delivery UUID
-// (a retried delivery repeats both), or else the webhook id; "" when it has
-// neither. [Handler] uses it; use it too when deduplicating by hand after
-// [Verify].
+// DedupeKey names the event for deduplication from what the signature
+// covers: its type and delivery UUID (a retried delivery repeats both), or
+// else the SHA-256 of the body (Raw); "" when it has neither. It never uses
+// WebhookID, which is not signed: a replay of one signed body with new ids
+// is the same event. [Handler] uses it; use it too when deduplicating by
+// hand after [Verify].
 func (e *Event) DedupeKey() string {
 	switch {
 	case e.Delivery.UUID != "":
 		return "delivery/" + e.Delivery.UUID + "/" + string(e.Type)
-	case e.WebhookID != "":
-		return "webhook/" + e.WebhookID
+	case len(e.Raw) > 0:
+		sum := sha256.Sum256(e.Raw)
+		return "body/" + hex.EncodeToString(sum[:])
 	}
 	return ""
 }
@@ -88,29 +94,12 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
 		return nil
 	}
+	b = bytes.Clone(b)
 	*e = Event{}
 	if err := e.decode(b); err != nil {
 		return err
 	}
-	e.Raw = bytes.Clone(b)
-	return nil
-}
-
-// decode fills e's body fields from b, leaving Raw and WebhookID alone.
-func (e *Event) decode(b []byte) error {
-	m, err := object(b)
-	if err != nil {
-		return err
-	}
-	if e.Type = EventType(text(take(m, "event"))); e.Type == "" {
-		e.Type = EventType(text(take(m, "type")))
-	}
-	if d := take(m, "delivery"); d != nil {
-		_ = e.Delivery.decode(d) // not an object: no delivery, Raw has it
-	}
-	e.RequestID = text(take(m, "request_id"))
-	e.Timestamp = wire.ParseTime(text(take(m, "timestamp")))
-	e.extra = m
+	e.Raw = b
 	return nil
 }
 
@@ -125,7 +114,7 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return appendExtra(b, e.extra)
+	return appendExtra(b, unknownFields(e.src, eventKeys))
 }
 
 // UnmarshalJSON decodes leniently (see [Event]).
@@ -133,28 +122,19 @@ func (d *Delivery) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
 		return nil
 	}
-	*d = Delivery{}
-	return d.decode(b)
-}
-
-func (d *Delivery) decode(b []byte) error {
-	m, err := object(b)
+	if !isObject(b) {
+		return errNotObject
+	}
+	var w wireDelivery
+	typeErr, err := unmarshal(b, &w)
 	if err != nil {
 		return err
 	}
-	if d.UUID = text(take(m, "uuid")); d.UUID == "" {
-		d.UUID = text(take(m, "id"))
+	if typeErr && w.Error.deliveryError() == nil {
+		w.Error = bareError(b, false)
 	}
-	d.Channel = text(take(m, "channel"))
-	d.Status = text(take(m, "status"))
-	if d.EventName = text(take(m, "event_name")); d.EventName == "" {
-		d.EventName = text(take(m, "event"))
-	}
-	d.MessageID = text(take(m, "message_id"))
-	d.SentAt = wire.ParseTime(text(take(m, "sent_at")))
-	d.DeliveredAt = wire.ParseTime(text(take(m, "delivered_at")))
-	d.Error = deliveryError(take(m, "error"))
-	d.extra = m
+	*d = w.delivery()
+	d.src = bytes.Clone(b)
 	return nil
 }
 
@@ -173,59 +153,11 @@ func (d Delivery) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return appendExtra(b, d.extra)
-}
-
-// deliveryError reads {"code", "message"}, or a bare string as the message.
-func deliveryError(raw json.RawMessage) *DeliveryError {
-	if s := text(raw); s != "" {
-		return &DeliveryError{Message: s}
+	src := d.src
+	if d.inEvent {
+		src = field(src, "delivery")
 	}
-	m, err := object(raw)
-	if err != nil {
-		return nil
-	}
-	e := &DeliveryError{Code: text(m["code"]), Message: text(m["message"])}
-	if *e == (DeliveryError{}) {
-		return nil
-	}
-	return e
-}
-
-var errNotObject = errors.New("not a JSON object")
-
-func object(b []byte) (map[string]json.RawMessage, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, err
-	}
-	if m == nil { // null
-		return nil, errNotObject
-	}
-	return m, nil
-}
-
-// take removes key from m and returns its value (nil when absent).
-func take(m map[string]json.RawMessage, key string) json.RawMessage {
-	v, ok := m[key]
-	if ok {
-		delete(m, key)
-	}
-	return v
-}
-
-// text reads a JSON string, or a number as written (ids may be numeric);
-// anything else gives "".
-func text(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var n json.Number
-	if json.Unmarshal(raw, &n) == nil {
-		return n.String()
-	}
-	return ""
+	return appendExtra(b, unknownFields(src, deliveryKeys))
 }
 
 // timeLayout is the service's: UTC with milliseconds.

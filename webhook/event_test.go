@@ -1,7 +1,9 @@
 package webhook_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"reflect"
 	"testing"
 	"time"
 
@@ -68,9 +70,45 @@ func TestEventDecodeLenient(t *testing.T) {
 		{"error an empty object", `{"delivery":{"error":{}}}`, func(t *testing.T, ev *webhook.Event) {
 			assert.Nil(t, ev.Delivery.Error)
 		}},
-		{"delivery not an object", `{"event":"delivery.sent","delivery":"d1"}`, func(t *testing.T, ev *webhook.Event) {
+		{"delivery not an object", `{"event":"delivery.sent","delivery":"d1","request_id":"r1"}`, func(t *testing.T, ev *webhook.Event) {
 			assert.Equal(t, webhook.DeliverySent, ev.Type)
-			assert.Equal(t, webhook.Delivery{}, ev.Delivery)
+			assert.Equal(t, "r1", ev.RequestID, "the fields after it are read")
+			got, err := json.Marshal(ev.Delivery)
+			require.NoError(t, err)
+			want, _ := json.Marshal(webhook.Delivery{})
+			assert.Equal(t, string(want), string(got))
+		}},
+		{"delivery an array, error a number", `{"delivery":[1],"timestamp":"2026-03-30T12:00:00Z"}`, func(t *testing.T, ev *webhook.Event) {
+			assert.Empty(t, ev.Delivery.UUID)
+			assert.False(t, ev.Timestamp.IsZero())
+		}},
+		{"error a number: its text", `{"delivery":{"uuid":"d1","error":12}}`, func(t *testing.T, ev *webhook.Event) {
+			assert.Equal(t, "d1", ev.Delivery.UUID)
+			assert.Equal(t, &webhook.DeliveryError{Message: "12"}, ev.Delivery.Error)
+		}},
+		{"error of another type", `{"delivery":{"uuid":"d1","error":[1]},"request_id":"r"}`, func(t *testing.T, ev *webhook.Event) {
+			assert.Equal(t, "d1", ev.Delivery.UUID)
+			assert.Equal(t, "r", ev.RequestID)
+			assert.Nil(t, ev.Delivery.Error)
+		}},
+		{"error a string, with another field of the wrong type before it", `{"delivery":{"uuid":true,"error":"rejected"}}`, func(t *testing.T, ev *webhook.Event) {
+			assert.Equal(t, &webhook.DeliveryError{Message: "rejected"}, ev.Delivery.Error)
+		}},
+		{"escapes and non-ASCII in strings", `{"event":"delivery.sent","delivery":{"uuid":"d\u00e9\n1","channel":"émail","message_id":"a\"b"}}`, func(t *testing.T, ev *webhook.Event) {
+			assert.Equal(t, "d\u00e9\n1", ev.Delivery.UUID)
+			assert.Equal(t, "émail", ev.Delivery.Channel)
+			assert.Equal(t, `a"b`, ev.Delivery.MessageID)
+		}},
+		{"invalid UTF-8 replaced, as encoding/json does", "{\"event\":\"a\xffb\"}", func(t *testing.T, ev *webhook.Event) {
+			assert.Equal(t, webhook.EventType("a\ufffdb"), ev.Type)
+		}},
+		{"keys match ignoring case, as encoding/json matches them", `{"EVENT":"delivery.sent","Delivery":{"UUID":"d1"}}`, func(t *testing.T, ev *webhook.Event) {
+			assert.Equal(t, webhook.DeliverySent, ev.Type)
+			assert.Equal(t, "d1", ev.Delivery.UUID)
+		}},
+		{"null fields", `{"event":null,"delivery":null,"request_id":null,"timestamp":null}`, func(t *testing.T, ev *webhook.Event) {
+			assert.Empty(t, ev.Type)
+			assert.Empty(t, ev.Delivery.UUID)
 		}},
 		{"wrong types for strings", `{"event":true,"request_id":{},"delivery":{"uuid":[1]}}`, func(t *testing.T, ev *webhook.Event) {
 			assert.Empty(t, ev.Type)
@@ -79,7 +117,7 @@ func TestEventDecodeLenient(t *testing.T) {
 		}},
 		{"empty object", `{}`, func(t *testing.T, ev *webhook.Event) {
 			assert.Empty(t, ev.Type)
-			assert.Empty(t, ev.DedupeKey())
+			assert.Equal(t, "body/44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a", ev.DedupeKey(), "SHA-256 of {}")
 		}},
 	}
 	for _, tt := range tests {
@@ -153,7 +191,8 @@ func TestDedupeKey(t *testing.T) {
 	}{
 		{"delivery and type", webhook.Event{Type: webhook.DeliverySent, Delivery: webhook.Delivery{UUID: "d1"}, WebhookID: "w1"}, "delivery/d1/delivery.sent"},
 		{"same delivery, next type", webhook.Event{Type: webhook.DeliveryDelivered, Delivery: webhook.Delivery{UUID: "d1"}}, "delivery/d1/delivery.delivered"},
-		{"webhook id without a delivery", webhook.Event{Type: webhook.DeliverySent, WebhookID: "w1"}, "webhook/w1"},
+		{"no delivery: the body's hash", webhook.Event{Type: webhook.DeliverySent, Raw: []byte(`{}`), WebhookID: "w1"}, "body/44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"},
+		{"the webhook id is not signed: never used", webhook.Event{Type: webhook.DeliverySent, WebhookID: "w1"}, ""},
 		{"neither", webhook.Event{Type: webhook.DeliverySent}, ""},
 	}
 	for _, tt := range tests {
@@ -162,4 +201,83 @@ func TestDedupeKey(t *testing.T) {
 			assert.Equal(t, tt.want, tt.ev.DedupeKey())
 		})
 	}
+}
+
+// A Delivery decodes on its own as it does inside an Event, and keeps its
+// unknown fields.
+func TestDeliveryDecode(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in   string
+		want webhook.Delivery
+		err  bool
+	}{
+		{in: `{"id":7,"channel":"sms","error":"rejected","attempt":2}`, want: webhook.Delivery{UUID: "7", Channel: "sms", Error: &webhook.DeliveryError{Message: "rejected"}}},
+		{in: `{"uuid":"d1","error":{"code":131047,"message":"x"}}`, want: webhook.Delivery{UUID: "d1", Error: &webhook.DeliveryError{Code: "131047", Message: "x"}}},
+		{in: `{"uuid":"d1","sent_at":"2026-03-30T12:00:00.000Z"}`, want: webhook.Delivery{UUID: "d1", SentAt: time.Date(2026, 3, 30, 12, 0, 0, 0, time.UTC)}},
+		{in: `"d1"`, err: true},
+		{in: `[1]`, err: true},
+		{in: `{"uuid":`, err: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			t.Parallel()
+			var d webhook.Delivery
+			err := json.Unmarshal([]byte(tt.in), &d)
+			if tt.err {
+				assert.Error(t, err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want.UUID, d.UUID)
+			assert.Equal(t, tt.want.Channel, d.Channel)
+			assert.Equal(t, tt.want.Error, d.Error)
+			assert.True(t, tt.want.SentAt.Equal(d.SentAt))
+			out, err := json.Marshal(d)
+			require.NoError(t, err)
+			var back map[string]any
+			require.NoError(t, json.Unmarshal(out, &back))
+			var in map[string]any
+			require.NoError(t, json.Unmarshal([]byte(tt.in), &in))
+			for k := range in {
+				if k != "id" { // read as uuid, written as uuid
+					assert.Contains(t, back, k, "field %q lost", k)
+				}
+			}
+		})
+	}
+}
+
+// FuzzEventDecode checks that any JSON object decodes (the reading is
+// lenient), that the event marshals to valid JSON, and that decoding that
+// again gives the same known fields (times to the millisecond, the
+// service's precision, which MarshalJSON writes).
+func FuzzEventDecode(f *testing.F) {
+	for _, s := range []string{payload, `{}`, `{"timestamp":"2026-03-30T12:00:00.123456Z"}`, `{"event":1,"delivery":"x"}`, `{"delivery":{"error":"e","ID":2}}`, `{"EVENT":"a","event":"b"}`, `[1]`, `null`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var ev webhook.Event
+		err := json.Unmarshal(b, &ev)
+		var probe map[string]json.RawMessage
+		isObject := json.Unmarshal(b, &probe) == nil && probe != nil
+		if isObject != (err == nil) && string(bytes.TrimSpace(b)) != "null" {
+			t.Fatalf("Unmarshal(%q) = %v; an object: %v", b, err, isObject)
+		}
+		if err != nil {
+			return
+		}
+		out, err := json.Marshal(&ev)
+		if err != nil || !json.Valid(out) {
+			t.Fatalf("Marshal of %q = %q, %v", b, out, err)
+		}
+		var again webhook.Event
+		if err := json.Unmarshal(out, &again); err != nil {
+			t.Fatalf("decoding %q again: %v", out, err)
+		}
+		if again.Type != ev.Type || again.RequestID != ev.RequestID || again.Delivery.UUID != ev.Delivery.UUID ||
+			!reflect.DeepEqual(again.Delivery.Error, ev.Delivery.Error) || !again.Timestamp.Equal(ev.Timestamp.Truncate(time.Millisecond)) {
+			t.Fatalf("%q decoded, marshalled to %q and decoded again differs", b, out)
+		}
+	})
 }

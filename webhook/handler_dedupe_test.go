@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -104,7 +105,7 @@ func TestHandlerBusyAnswerHasRetryAfter(t *testing.T) {
 	body := event(webhook.DeliverySent, "d1")
 	ev, err := webhook.Verify(body, headers(signature(secret, now, body)), secret, at(now))
 	require.NoError(t, err)
-	res, err := d.Claim(context.Background(), ev.DedupeKey())
+	res, _, err := d.Claim(context.Background(), ev.DedupeKey())
 	require.NoError(t, err)
 	require.Equal(t, webhook.Acquired, res)
 
@@ -116,47 +117,56 @@ func TestHandlerBusyAnswerHasRetryAfter(t *testing.T) {
 }
 
 // storeSpy is a Deduper over a MemoryDeduper that can fail each step and
-// records whether the contexts it got were live.
+// records whether the leases' steps got live contexts.
 type storeSpy struct {
 	webhook.MemoryDeduper
 	claimErr, completeErr, releaseErr error
 
 	mu        sync.Mutex
 	steps     []string
-	deadCtxts int
+	deadCtxts int // of Complete and Release
 }
 
 func (s *storeSpy) note(ctx context.Context, step string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.steps = append(s.steps, step)
-	if ctx.Err() != nil {
+	if ctx.Err() != nil && step != "claim" {
 		s.deadCtxts++
 	}
 }
 
-func (s *storeSpy) Claim(ctx context.Context, key string) (webhook.ClaimResult, error) {
+func (s *storeSpy) Claim(ctx context.Context, key string) (webhook.ClaimResult, webhook.Lease, error) {
 	s.note(ctx, "claim")
 	if s.claimErr != nil {
-		return 0, s.claimErr
+		return 0, nil, s.claimErr
 	}
-	return s.MemoryDeduper.Claim(ctx, key)
+	res, lease, err := s.MemoryDeduper.Claim(ctx, key)
+	if lease != nil {
+		lease = spyLease{s, lease}
+	}
+	return res, lease, err
 }
 
-func (s *storeSpy) Complete(ctx context.Context, key string) error {
-	s.note(ctx, "complete")
-	if s.completeErr != nil {
-		return s.completeErr
-	}
-	return s.MemoryDeduper.Complete(ctx, key)
+type spyLease struct {
+	s *storeSpy
+	webhook.Lease
 }
 
-func (s *storeSpy) Release(ctx context.Context, key string) error {
-	s.note(ctx, "release")
-	if s.releaseErr != nil {
-		return s.releaseErr
+func (l spyLease) Complete(ctx context.Context) error {
+	l.s.note(ctx, "complete")
+	if l.s.completeErr != nil {
+		return l.s.completeErr
 	}
-	return s.MemoryDeduper.Release(ctx, key)
+	return l.Lease.Complete(ctx)
+}
+
+func (l spyLease) Release(ctx context.Context) error {
+	l.s.note(ctx, "release")
+	if l.s.releaseErr != nil {
+		return l.s.releaseErr
+	}
+	return l.Lease.Release(ctx)
 }
 
 func TestHandlerStore(t *testing.T) {
@@ -171,8 +181,9 @@ func TestHandlerStore(t *testing.T) {
 		steps  string
 		logged string
 	}{
-		{"claim fails: retry later, fn not called", &storeSpy{claimErr: storeDown}, nil, http.StatusInternalServerError, 0, "claim", "store down"},
+		{"claim fails: 503, retry later, fn not called", &storeSpy{claimErr: storeDown}, nil, http.StatusServiceUnavailable, 0, "claim", "store down"},
 		{"complete fails: the event was handled", &storeSpy{completeErr: storeDown}, nil, http.StatusNoContent, 1, "claim complete", "handled but not recorded"},
+		{"complete finds the claim lapsed", &storeSpy{completeErr: fmt.Errorf("%w: taken by another", webhook.ErrClaimLost)}, nil, http.StatusNoContent, 1, "claim complete", "another delivery may have run it too"},
 		{"release fails: fn's failure still answered", &storeSpy{releaseErr: storeDown}, errors.New("fn failed"), http.StatusInternalServerError, 1, "claim release", "store down"},
 		{"fn fails: released", &storeSpy{}, errors.New("fn failed"), http.StatusInternalServerError, 1, "claim release", "fn failed"},
 	}
@@ -190,6 +201,9 @@ func TestHandlerStore(t *testing.T) {
 			assert.Equal(t, tt.steps, strings.Join(tt.store.steps, " "))
 			assert.Contains(t, logs.String(), tt.logged)
 			assert.NotContains(t, w.Body.String(), "store down")
+			if tt.want == http.StatusServiceUnavailable {
+				assert.NotEmpty(t, w.Header().Get("Retry-After"))
+			}
 		})
 	}
 }
@@ -219,4 +233,57 @@ func TestHandlerPeerHangsUp(t *testing.T) {
 
 	fails = false
 	assert.Equal(t, http.StatusNoContent, post(h, body, signature(secret, now, body)).Code)
+}
+
+// deduperFunc is a Deduper whose Claim is a function.
+type deduperFunc func(ctx context.Context, key string) (webhook.ClaimResult, webhook.Lease, error)
+
+func (f deduperFunc) Claim(ctx context.Context, key string) (webhook.ClaimResult, webhook.Lease, error) {
+	return f(ctx, key)
+}
+
+// A Deduper that breaks its contract, or whose Claim ends with the peer,
+// never gets the function called.
+func TestHandlerDeduperMisbehaves(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		claim  deduperFunc
+		hangUp bool
+		want   int
+		logged string
+	}{
+		{"Acquired without a lease", func(context.Context, string) (webhook.ClaimResult, webhook.Lease, error) {
+			return webhook.Acquired, nil, nil
+		}, false, http.StatusServiceUnavailable, "without a Lease"},
+		{"an unknown result", func(context.Context, string) (webhook.ClaimResult, webhook.Lease, error) {
+			return 0, nil, nil
+		}, false, http.StatusServiceUnavailable, "being handled"},
+		{"the peer left during the claim", func(ctx context.Context, _ string) (webhook.ClaimResult, webhook.Lease, error) {
+			<-ctx.Done()
+			return 0, nil, ctx.Err()
+		}, true, http.StatusServiceUnavailable, "peer left"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var c calls
+			var logs bytes.Buffer
+			h := webhook.Handler(secret, c.fn, at(now), webhook.WithDeduper(tt.claim),
+				webhook.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+			body := event(webhook.DeliverySent, "d1")
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if tt.hangUp {
+				cancel()
+			}
+			r := httptest.NewRequestWithContext(ctx, http.MethodPost, "/webhook", bytes.NewReader(body))
+			r.Header.Set(webhook.SignatureHeader, signature(secret, now, body))
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			assert.Equal(t, tt.want, w.Code)
+			assert.Contains(t, logs.String(), tt.logged)
+			assert.Zero(t, c.n())
+		})
+	}
 }

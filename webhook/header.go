@@ -9,11 +9,17 @@ import (
 	"strings"
 )
 
-// sigHeader is a parsed X-Sendivent-Signature value.
+// MaxSignatureHeaderBytes caps the X-Sendivent-Signature header, all its
+// lines together. The service sends one signature (two while it rotates a
+// secret), about 80 bytes each; a longer header is refused as malformed
+// before any signature is computed, so that its cost stays bounded.
+const MaxSignatureHeaderBytes = 8 << 10
+
+// sigHeader is a parsed X-Sendivent-Signature header.
 type sigHeader struct {
-	t    string // the timestamp as sent: it is part of the signed string
-	unix int64
-	v1   [][sha256.Size]byte // the v1 values that can be a signature at all
+	t     string // the timestamp as sent: it is part of the signed string
+	unix  int64
+	lines []string // the header's values, read again for the v1 elements
 }
 
 // Parse errors. They name the element's key at most, never a value.
@@ -23,27 +29,31 @@ var (
 	errBadTimestamp = errors.New("t= is not a number of seconds")
 	errNoV1         = errors.New("no v1= element")
 	errNoEquals     = errors.New("an element has no key=value form")
+	errTooLong      = errors.New("over MaxSignatureHeaderBytes")
 )
 
-// parseHeader reads "t=<unix>,v1=<hex>[,v1=<hex>…]". It is lenient where
-// leniency costs nothing: whitespace around commas and equals signs, any
-// order, empty elements, and schemes other than v1 (v0=, v2=…), which are
-// skipped. A v1 value that is not 64 hex digits cannot match and is dropped;
-// a header whose v1 values are all dropped fails verification as unsigned.
-func parseHeader(s string) (sigHeader, error) {
-	var h sigHeader
+// parseHeader reads "t=<unix>,v1=<hex>[,v1=<hex>…]". A header sent as
+// several lines is one comma-separated list, as HTTP defines it. It is
+// lenient where leniency costs nothing: whitespace around commas and equals
+// signs, any order, empty elements, and schemes other than v1 (v0=, v2=…),
+// which are skipped. The v1 values are read later, by eachV1.
+func parseHeader(lines []string) (sigHeader, error) {
+	n := 0
+	for _, l := range lines {
+		n += len(l)
+	}
+	if n > MaxSignatureHeaderBytes {
+		return sigHeader{}, errTooLong
+	}
+	h := sigHeader{lines: lines}
 	sawT, sawV1 := false, false
-	for len(s) > 0 {
-		var elem string
-		elem, s, _ = strings.Cut(s, ",")
-		elem = strings.TrimSpace(elem)
-		if elem == "" {
-			continue
+	for e := (elements{lines: lines}); ; {
+		key, val, ok, err := e.next()
+		if err != nil {
+			return sigHeader{}, err
 		}
-		key, val, ok := strings.Cut(elem, "=")
-		key, val = strings.TrimSpace(key), strings.TrimSpace(val)
-		if !ok || key == "" {
-			return sigHeader{}, errNoEquals
+		if !ok {
+			break
 		}
 		switch key {
 		case "t":
@@ -51,19 +61,12 @@ func parseHeader(s string) (sigHeader, error) {
 				return sigHeader{}, errTwoTimestamp
 			}
 			sawT = true
-			n, err := parseUnix(val)
-			if err != nil {
+			if h.unix, err = parseUnix(val); err != nil {
 				return sigHeader{}, err
 			}
-			h.t, h.unix = val, n
+			h.t = val
 		case "v1":
 			sawV1 = true
-			var sum [sha256.Size]byte
-			if len(val) == hex.EncodedLen(len(sum)) {
-				if _, err := hex.Decode(sum[:], []byte(val)); err == nil {
-					h.v1 = append(h.v1, sum)
-				}
-			}
 		}
 	}
 	if !sawT {
@@ -73,6 +76,52 @@ func parseHeader(s string) (sigHeader, error) {
 		return sigHeader{}, errNoV1
 	}
 	return h, nil
+}
+
+// eachV1 calls fn with each v1 value that can be a signature at all (64
+// hex digits, either case), decoded; others cannot match and are skipped.
+func (h sigHeader) eachV1(fn func(sum [sha256.Size]byte)) {
+	var sum [sha256.Size]byte
+	for e := (elements{lines: h.lines}); ; {
+		key, val, ok, _ := e.next() // parseHeader found no error
+		if !ok {
+			return
+		}
+		if key == "v1" && len(val) == hex.EncodedLen(len(sum)) {
+			if _, err := hex.Decode(sum[:], []byte(val)); err == nil {
+				fn(sum)
+			}
+		}
+	}
+}
+
+// elements walks the key=value elements of a header's lines.
+type elements struct {
+	lines []string
+	rest  string
+}
+
+func (e *elements) next() (key, val string, ok bool, err error) {
+	for {
+		if e.rest == "" {
+			if len(e.lines) == 0 {
+				return "", "", false, nil
+			}
+			e.rest, e.lines = e.lines[0], e.lines[1:]
+			continue
+		}
+		var elem string
+		elem, e.rest, _ = strings.Cut(e.rest, ",")
+		if elem = strings.TrimSpace(elem); elem == "" {
+			continue
+		}
+		key, val, ok = strings.Cut(elem, "=")
+		key, val = strings.TrimSpace(key), strings.TrimSpace(val)
+		if !ok || key == "" {
+			return "", "", false, errNoEquals
+		}
+		return key, val, true, nil
+	}
 }
 
 // parseUnix accepts decimal digits only: no sign, no fraction, no exponent.
@@ -87,17 +136,25 @@ func parseUnix(s string) (int64, error) {
 	return n, nil
 }
 
-// headerValue is h.Get(name), falling back to a case-insensitive look-up
-// for headers copied from places that lowercase them (serverless events,
-// hand-built maps).
-func headerValue(h http.Header, name string) string {
-	if v := h.Get(name); v != "" {
-		return v
+// headerValues is h.Values(name), falling back to a case-insensitive
+// look-up for headers copied from places that lowercase them (serverless
+// events, hand-built maps).
+func headerValues(h http.Header, name string) []string {
+	if vs := h.Values(name); len(vs) > 0 {
+		return vs
 	}
 	for k, vs := range h {
 		if len(vs) > 0 && strings.EqualFold(k, name) {
-			return vs[0]
+			return vs
 		}
+	}
+	return nil
+}
+
+// headerValue is the first of headerValues.
+func headerValue(h http.Header, name string) string {
+	if vs := headerValues(h, name); len(vs) > 0 {
+		return vs[0]
 	}
 	return ""
 }

@@ -1,7 +1,9 @@
 package webhook
 
 import (
+	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -38,11 +40,13 @@ func TestParseHeader(t *testing.T) {
 		{in: "t=1;v1=" + a, fail: errBadTimestamp},
 		{in: "t:1,v1=" + a, fail: errNoEquals},
 		{in: "=1,t=1,v1=" + a, fail: errNoEquals},
+		{in: "t=1," + strings.Repeat("v1="+a+",", MaxSignatureHeaderBytes/68), t: "1", v1: slices.Repeat([]string{a}, MaxSignatureHeaderBytes/68)},
+		{in: "t=1," + strings.Repeat("v1="+a+",", MaxSignatureHeaderBytes/68+1), fail: errTooLong},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
 			t.Parallel()
-			h, err := parseHeader(tt.in)
+			h, err := parseHeader([]string{tt.in})
 			if tt.fail != nil {
 				assert.ErrorIs(t, err, tt.fail)
 				return
@@ -50,7 +54,7 @@ func TestParseHeader(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tt.t, h.t)
 			var v1 []string
-			for _, s := range h.v1 {
+			for _, s := range h.sigs() {
 				v1 = append(v1, hex.EncodeToString(s[:]))
 			}
 			want := make([]string, len(tt.v1))
@@ -61,6 +65,44 @@ func TestParseHeader(t *testing.T) {
 				want = nil
 			}
 			assert.Equal(t, want, v1)
+		})
+	}
+}
+
+// sigs collects what eachV1 yields.
+func (h sigHeader) sigs() [][sha256.Size]byte {
+	var out [][sha256.Size]byte
+	h.eachV1(func(sum [sha256.Size]byte) { out = append(out, sum) })
+	return out
+}
+
+// A header sent as several lines is one list; its size cap counts them all.
+func TestParseHeaderLines(t *testing.T) {
+	t.Parallel()
+	a, b := strings.Repeat("ab", 32), strings.Repeat("cd", 32)
+	tests := []struct {
+		name  string
+		lines []string
+		v1    int
+		fail  error
+	}{
+		{"t and v1 on two lines", []string{"t=1", "v1=" + a}, 1, nil},
+		{"v1 on each of three lines", []string{"t=1,v1=" + a, "v1=" + b, " v1=" + a + " "}, 3, nil},
+		{"an empty line", []string{"t=1,v1=" + a, ""}, 1, nil},
+		{"t on two lines", []string{"t=1,v1=" + a, "t=2"}, 0, errTwoTimestamp},
+		{"no t on any line", []string{"v1=" + a, "v1=" + b}, 0, errNoTimestamp},
+		{"lines over the cap together", slices.Repeat([]string{"t=1,v1=" + a}, MaxSignatureHeaderBytes/68+1), 0, errTooLong},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h, err := parseHeader(tt.lines)
+			if tt.fail != nil {
+				assert.ErrorIs(t, err, tt.fail)
+				return
+			}
+			require.NoError(t, err)
+			assert.Len(t, h.sigs(), tt.v1)
 		})
 	}
 }
@@ -87,33 +129,37 @@ func FuzzParseHeader(f *testing.F) {
 		f.Add(s, []byte(`{"event":"delivery.sent"}`))
 	}
 	f.Fuzz(func(t *testing.T, s string, body []byte) {
-		h, err := parseHeader(s)
+		h, err := parseHeader([]string{s})
 		if err == nil {
 			if h.unix < 0 || h.t == "" {
 				t.Fatalf("parseHeader(%q) accepted t=%q (%d)", s, h.t, h.unix)
 			}
+			sigs := h.sigs()
 			again := "t=" + h.t
-			for _, v := range h.v1 {
+			for _, v := range sigs {
 				again += ",v1=" + hex.EncodeToString(v[:])
 			}
-			if len(h.v1) == 0 {
+			if len(sigs) == 0 {
 				again += ",v1="
 			}
-			h2, err := parseHeader(again)
-			if err != nil || h2.t != h.t || h2.unix != h.unix || len(h2.v1) != len(h.v1) {
+			h2, err := parseHeader([]string{again})
+			if err != nil || h2.t != h.t || h2.unix != h.unix || !slices.Equal(h2.sigs(), sigs) {
 				t.Fatalf("parseHeader(%q) = %+v, but its rewrite %q gives %+v, %v", s, h, again, h2, err)
 			}
-			for i := range h.v1 {
-				if h.v1[i] != h2.v1[i] {
-					t.Fatalf("v1[%d] differs after rewriting %q", i, s)
+			// Cut anywhere between elements, as several lines, it reads
+			// the same.
+			if i := strings.IndexByte(s, ','); i >= 0 {
+				h3, err := parseHeader([]string{s[:i], s[i+1:]})
+				if err != nil || h3.t != h.t || !slices.Equal(h3.sigs(), sigs) {
+					t.Fatalf("parseHeader(%q) as two lines = %+v, %v; want %+v", s, h3, err, h)
 				}
 			}
 		}
 		// Whatever the body, a header made by Sign parses to its time and
 		// signature.
 		ts := time.Unix(int64(len(s))*1e6, 0)
-		signed, err := parseHeader(Sign(body, s, ts))
-		if err != nil || signed.unix != ts.Unix() || len(signed.v1) != 1 || signed.v1[0] != mac([]byte(s), signed.t, body) {
+		signed, err := parseHeader([]string{Sign(body, s, ts)})
+		if err != nil || signed.unix != ts.Unix() || len(signed.sigs()) != 1 || signed.sigs()[0] != mac([]byte(s), signed.t, body) {
 			t.Fatalf("Sign's header for %q does not parse back: %+v, %v", s, signed, err)
 		}
 	})

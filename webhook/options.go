@@ -79,8 +79,10 @@ func WithNow(now func() time.Time) Option {
 
 // WithMaxBodyBytes caps a delivery's body (default [DefaultMaxBodyBytes]).
 // A larger body fails with [ErrBodyTooLarge] before its signature is
-// computed; [Handler] answers it 413 without reading past the cap. A value
-// of zero or less keeps the default.
+// computed; [Handler] answers it 413 without reading past the cap. Any
+// positive value works, math.MaxInt64 included: [Handler]'s memory grows
+// with the bytes received, whatever the cap. A value of zero or less keeps
+// the default.
 func WithMaxBodyBytes(n int64) Option {
 	return func(c *config) {
 		if n > 0 {
@@ -92,7 +94,8 @@ func WithMaxBodyBytes(n int64) Option {
 // WithDeduper sets the store [Handler] uses to call its function once per
 // event (default: a [MemoryDeduper] of [DefaultDedupeSize] events kept for
 // [DefaultDedupeTTL]). Pass a shared store when several processes receive
-// deliveries, or nil to call the function for every verified delivery.
+// deliveries (sendiventredis.NewDeduper, on Redis), or nil to call the
+// function for every verified delivery.
 // [Verify] ignores it.
 func WithDeduper(d Deduper) Option {
 	return func(c *config) { c.deduper, c.dedupeSet = d, true }

@@ -2,8 +2,10 @@ package webhook
 
 import (
 	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"time"
 )
@@ -39,11 +41,13 @@ var (
 // Pass the body exactly as received, before any parsing: the signature
 // covers its raw bytes. In order, Verify refuses a body over the size cap
 // ([ErrBodyTooLarge]), a missing or malformed header ([ErrMissingHeader],
-// [ErrMalformedHeader]), a header none of whose v1 values matches
+// [ErrMalformedHeader]; a header over [MaxSignatureHeaderBytes] is
+// malformed, and one sent as several lines is read as one list, as HTTP
+// defines it), a header none of whose v1 values matches
 // ([ErrNoValidSignature]; signatures are compared in constant time), and a
 // valid signature whose timestamp is off by more than the tolerance
-// ([ErrTimestampOutOfRange]). Only then is the body decoded; one that is
-// not a JSON object gives [ErrInvalidPayload].
+// ([ErrTimestampOutOfRange]). Only then is the body decoded, once; one
+// that is not a JSON object gives [ErrInvalidPayload].
 //
 // The event's Raw is body itself, not a copy, and its WebhookID is the
 // X-Sendivent-Webhook-Id header.
@@ -56,7 +60,7 @@ func Verify(body []byte, header http.Header, secret string, opts ...Option) (*Ev
 }
 
 func (c *config) verify(body []byte, header http.Header) (*Event, error) {
-	if err := c.check(body, headerValue(header, SignatureHeader)); err != nil {
+	if err := c.check(body, headerValues(header, SignatureHeader)); err != nil {
 		return nil, err
 	}
 	ev := &Event{Raw: body, WebhookID: headerValue(header, WebhookIDHeader)}
@@ -67,24 +71,24 @@ func (c *config) verify(body []byte, header http.Header) (*Event, error) {
 }
 
 // check is the verification proper: size, header, signature, timestamp.
-func (c *config) check(body []byte, sig string) error {
+func (c *config) check(body []byte, sig []string) error {
 	if int64(len(body)) > c.maxBody {
 		return fmt.Errorf("%w: %d bytes, over the cap of %d", ErrBodyTooLarge, len(body), c.maxBody)
 	}
-	if sig == "" {
+	if len(sig) == 0 || len(sig) == 1 && sig[0] == "" {
 		return ErrMissingHeader
 	}
 	h, err := parseHeader(sig)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrMalformedHeader, err)
 	}
-	if !c.signed(h, body) {
-		return fmt.Errorf("%w: %d v1 value(s) checked against %d secret(s)", ErrNoValidSignature, len(h.v1), len(c.secrets))
+	if n, ok := c.signed(h, body); !ok {
+		return fmt.Errorf("%w: %d v1 value(s) checked against %d secret(s)", ErrNoValidSignature, n, len(c.secrets))
 	}
 	// Signature first: a stale timestamp on a genuine signature points at
 	// a replay or a skewed clock, which is worth knowing; on a forged one
 	// it would mislead.
-	switch age := c.now().Sub(time.Unix(h.unix, 0)); {
+	switch age := age(c.now(), h.unix); {
 	case age > c.tolerance:
 		return fmt.Errorf("%w: signed %s ago, tolerance %s", ErrTimestampOutOfRange, age.Round(time.Second), c.tolerance)
 	case age < -c.tolerance:
@@ -93,18 +97,36 @@ func (c *config) check(body []byte, sig string) error {
 	return nil
 }
 
-// signed reports whether any v1 value matches body under any secret. Every
-// pair is compared, each in constant time, so the time taken tells nothing
-// about which one (if any) matched.
-func (c *config) signed(h sigHeader, body []byte) bool {
-	ok := false
-	for _, secret := range c.secrets {
-		want := mac(secret, h.t, body)
-		for i := range h.v1 {
-			if hmac.Equal(want[:], h.v1[i][:]) {
+// age is how long before now the Unix time t was, saturated to the range
+// of a Duration. time.Unix itself would wrap for the largest t, a time in
+// the far future becoming one in the far past.
+func age(now time.Time, t int64) time.Duration {
+	const maxSec = int64(math.MaxInt64 / time.Second)
+	switch sec := now.Unix(); {
+	case t > sec+maxSec:
+		return math.MinInt64
+	case t < sec-maxSec:
+		return math.MaxInt64
+	}
+	return now.Sub(time.Unix(t, 0))
+}
+
+// signed reports whether any v1 value matches body under any secret, and
+// how many v1 values could be signatures. Every pair is compared, each in
+// constant time, so the time taken tells nothing about which one (if any)
+// matched. The header's size cap bounds the pairs.
+func (c *config) signed(h sigHeader, body []byte) (n int, ok bool) {
+	want := make([][sha256.Size]byte, len(c.secrets))
+	for i, secret := range c.secrets {
+		want[i] = mac(secret, h.t, body)
+	}
+	h.eachV1(func(got [sha256.Size]byte) {
+		n++
+		for i := range want {
+			if hmac.Equal(want[i][:], got[:]) {
 				ok = true
 			}
 		}
-	}
-	return ok
+	})
+	return n, ok
 }

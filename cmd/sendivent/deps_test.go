@@ -102,7 +102,7 @@ func TestFake(t *testing.T) { sendiventtest.NewServer().Close() }
 }
 
 // commandOnly are module path prefixes that the SDK's importers must not get:
-// the command's dependencies, redislimit's, the template engine's (the
+// the command's dependencies, sendiventredis's, the template engine's (the
 // module templates, raymond and what raymond requires) and sendiventotel's.
 var commandOnly = []string{
 	"github.com/spf13/cobra", "github.com/spf13/pflag", "github.com/inconshreveable/mousetrap",
@@ -116,7 +116,7 @@ func checkNone(t *testing.T, where string, mods []string) {
 	for _, m := range mods {
 		for _, banned := range commandOnly {
 			if strings.HasPrefix(m, banned) {
-				t.Errorf("importing the SDK adds %s to %s: a dependency of the command, of redislimit, of the template engine or of sendiventotel leaked into the SDK's module", m, where)
+				t.Errorf("importing the SDK adds %s to %s: a dependency of the command, of sendiventredis, of the template engine or of sendiventotel leaked into the SDK's module", m, where)
 			}
 		}
 	}

@@ -1,4 +1,4 @@
-package redislimit
+package sendiventredis
 
 import (
 	"fmt"
@@ -10,10 +10,10 @@ import (
 // again unless WithProbeInterval says otherwise.
 const DefaultProbeInterval = time.Second
 
-// Option configures a Limiter; pass options to New.
-type Option func(*config)
+// LimiterOption configures a Limiter; pass options to NewLimiter.
+type LimiterOption func(*limiterConfig)
 
-type config struct {
+type limiterConfig struct {
 	replicas int // 0: fail closed; n > 0: fail open at rps/n
 	logger   *slog.Logger
 	probe    time.Duration
@@ -26,15 +26,15 @@ type config struct {
 // sendivent.Client returns it from the call without sending. This is the
 // default: the service's limit is never exceeded, and the outage is seen by
 // the caller instead of turning into 429s.
-func FailClosed() Option { return func(c *config) { c.replicas = 0 } }
+func FailClosed() LimiterOption { return func(c *limiterConfig) { c.replicas = 0 } }
 
 // FailOpen makes Wait pace requests on its own while Redis cannot be reached,
 // at rps/expectedReplicas with a burst of burst/expectedReplicas (at least
 // 1), so that expectedReplicas processes together stay at the shared rate.
 // Sending goes on through the outage; if more processes run than expected,
 // the service answers the excess with 429, which the SDK retries.
-func FailOpen(expectedReplicas int) Option {
-	return func(c *config) {
+func FailOpen(expectedReplicas int) LimiterOption {
+	return func(c *limiterConfig) {
 		if expectedReplicas < 1 {
 			c.errs = append(c.errs, fmt.Errorf("FailOpen(%d): want at least 1 replica", expectedReplicas))
 		}
@@ -46,8 +46,8 @@ func FailOpen(expectedReplicas int) Option {
 // stops answering) and the recovery (Info, once when it answers again).
 // Default slog.Default(); nil logs nothing. It logs the Redis key (a hash,
 // see KeyFor) and Redis's error, never an API key.
-func WithLogger(l *slog.Logger) Option {
-	return func(c *config) {
+func WithLogger(l *slog.Logger) LimiterOption {
+	return func(c *limiterConfig) {
 		if l == nil {
 			l = slog.New(discard{})
 		}
@@ -58,8 +58,8 @@ func WithLogger(l *slog.Logger) Option {
 // WithProbeInterval sets how long, after Redis failed to answer, the limiter
 // acts on the failure policy without asking Redis; then one Wait asks again
 // (default DefaultProbeInterval).
-func WithProbeInterval(d time.Duration) Option {
-	return func(c *config) {
+func WithProbeInterval(d time.Duration) LimiterOption {
+	return func(c *limiterConfig) {
 		if d <= 0 {
 			c.errs = append(c.errs, fmt.Errorf("WithProbeInterval: %v is not positive", d))
 		}

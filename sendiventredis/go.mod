@@ -1,4 +1,4 @@
-module github.com/sendivent/sendivent-go/redislimit
+module github.com/sendivent/sendivent-go/sendiventredis
 
 go 1.23.0
 

@@ -1,4 +1,4 @@
-package redislimit_test
+package sendiventredis_test
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package redislimit_test
+package sendiventredis_test
 
 import (
 	"bufio"
@@ -156,7 +156,7 @@ func (r *redisServer) Stop() {
 // Client returns a go-redis client for the server set up as the package doc
 // advises; it is closed when the test ends.
 func (r *redisServer) Client() *redis.Client {
-	rdb := redis.NewClient(limiterOptions(r.Addr))
+	rdb := redis.NewClient(clientOptions(r.Addr))
 	r.t.Cleanup(func() { _ = rdb.Close() })
 	return rdb
 }
@@ -193,10 +193,10 @@ func (w syncWriter) Write(p []byte) (int, error) {
 	return w.b.Write(p)
 }
 
-// limiterOptions are the package doc's advice for a limiter's Redis client:
-// an outage is seen after one short try, not after go-redis's default of
-// five dials times four tries (about 2 s).
-func limiterOptions(addr string) *redis.Options {
+// clientOptions are the package doc's advice for the Redis client of a
+// Limiter or a Deduper: an outage is seen after one short try, not after
+// go-redis's default of five dials times four tries (about 2 s).
+func clientOptions(addr string) *redis.Options {
 	return &redis.Options{Addr: addr,
 		DialTimeout: 500 * time.Millisecond, DialerRetries: 1,
 		ReadTimeout: 500 * time.Millisecond, WriteTimeout: 500 * time.Millisecond,
@@ -209,7 +209,7 @@ func TestMissingRedisServer(t *testing.T) {
 	t.Parallel()
 	for _, ci := range []string{"", "true"} {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestFailClosed$", "-test.v")
-		cmd.Env = append(withoutEnv(os.Environ(), "CI", "PATH", workerEnv), "PATH="+t.TempDir())
+		cmd.Env = append(withoutEnv(os.Environ(), "CI", "PATH", workerEnv, receiverEnv), "PATH="+t.TempDir())
 		if ci != "" {
 			cmd.Env = append(cmd.Env, "CI="+ci)
 		}

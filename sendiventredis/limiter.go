@@ -1,4 +1,4 @@
-package redislimit
+package sendiventredis
 
 import (
 	"context"
@@ -21,7 +21,7 @@ import (
 // ErrUnavailable is matched (errors.Is) by the error Wait returns under
 // FailClosed while Redis cannot be reached. The error also wraps Redis's
 // own error, the cause.
-var ErrUnavailable = errors.New("redislimit: Redis unavailable")
+var ErrUnavailable = errors.New("sendiventredis: Redis unavailable")
 
 // keyPrefix namespaces the keys KeyFor makes. redis_rate adds its own
 // prefix, "rate:", in front.
@@ -36,11 +36,13 @@ func KeyFor(apiKey string) string {
 	if apiKey == "" {
 		apiKey = os.Getenv("SENDIVENT_API_KEY")
 	}
+	// The label keeps the module's first name: processes of every version
+	// must share one budget.
 	sum := sha256.Sum256([]byte("sendivent-go/redislimit\x00" + apiKey))
 	return keyPrefix + hex.EncodeToString(sum[:16])
 }
 
-// Rate bounds New accepts.
+// Rate bounds NewLimiter accepts.
 const (
 	// MaxRPS is the highest rate: one request a microsecond, Redis's clock
 	// resolution.
@@ -62,17 +64,17 @@ type Limiter struct {
 	gate  chan struct{} // held by the one Wait that talks to Redis
 }
 
-// New makes a limiter that allows rps requests a second with bursts of
+// NewLimiter makes a limiter that allows rps requests a second with bursts of
 // burst, counted in rdb under key (use KeyFor). rps may be fractional (0.5 is
 // one request every 2 s) and lies between MinRPS and MaxRPS; burst is at
 // least 1. A burst of a few requests lets the full rate through when a
 // process's turn comes a little late; burst 1 loses that lateness.
 //
-// New does not contact Redis: a Redis that is down at start is an outage
+// NewLimiter does not contact Redis: a Redis that is down at start is an outage
 // like any other. By default the limiter fails closed (see FailClosed) and
 // logs to slog.Default().
-func New(rdb redis.UniversalClient, key string, rps float64, burst int, opts ...Option) (*Limiter, error) {
-	cfg := config{logger: slog.Default(), probe: DefaultProbeInterval}
+func NewLimiter(rdb redis.UniversalClient, key string, rps float64, burst int, opts ...LimiterOption) (*Limiter, error) {
+	cfg := limiterConfig{logger: slog.Default(), probe: DefaultProbeInterval}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -94,7 +96,7 @@ func New(rdb redis.UniversalClient, key string, rps float64, burst int, opts ...
 		errs = append(errs, fmt.Errorf("burst %d is less than 1", burst))
 	}
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("redislimit.New: %w", errors.Join(errs...))
+		return nil, fmt.Errorf("sendiventredis.NewLimiter: %w", errors.Join(errs...))
 	}
 	l := &Limiter{
 		rl:    redis_rate.NewLimiter(rdb),
@@ -135,10 +137,16 @@ func isNilPointer(v any) bool {
 // the failure policy: under FailClosed an error matching ErrUnavailable,
 // under FailOpen the in-process pace.
 //
+// Wait returns when ctx ends, whatever Redis does: stalled, paused, or
+// answering half a reply. A call to Redis that ctx gave up on goes on in
+// the background until the Redis client's own timeouts end it, and its
+// outcome counts (a failure starts an outage, as for any call).
+//
 // One Wait per Limiter talks to Redis at a time; the others queue in
 // arrival order, so Redis sees one request per process per slot, however
-// many goroutines wait. A queued Wait returns ctx's error when ctx ends
-// before its turn.
+// many goroutines wait, and a Redis that stalls holds one connection per
+// Limiter, not one per Wait. A queued Wait returns ctx's error when ctx
+// ends before its turn.
 func (l *Limiter) Wait(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -148,8 +156,10 @@ func (l *Limiter) Wait(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	cause, err := l.ask(ctx)
-	<-l.gate
+	cause, err, held := l.ask(ctx)
+	if held {
+		<-l.gate
+	}
 	if cause != nil {
 		return l.fallback(ctx, cause)
 	}
@@ -157,31 +167,49 @@ func (l *Limiter) Wait(ctx context.Context) error {
 }
 
 // ask asks Redis for a slot until it grants one (nil, nil), ctx forbids
-// waiting more (nil, err), or Redis cannot be reached (cause, nil).
-func (l *Limiter) ask(ctx context.Context) (cause, err error) {
+// waiting more (nil, err), or Redis cannot be reached (cause, nil). held is
+// false when ctx ended during a call to Redis: the call goes on, holding
+// the gate, and its outcome is recorded when it ends (see late).
+func (l *Limiter) ask(ctx context.Context) (cause, err error, held bool) {
 	for {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, err, true
 		}
 		if ask, cause := l.h.shouldAsk(time.Now()); !ask {
-			return cause, nil
+			return cause, nil, true
 		}
-		res, err := l.rl.Allow(ctx, l.key, l.limit)
+		res, err, ok := bounded(ctx, l.allow, l.late)
+		if !ok {
+			return nil, err, false
+		}
 		if err != nil {
-			if cerr := ctx.Err(); cerr != nil {
-				return nil, cerr // the caller gave up; Redis is not at fault
-			}
 			l.h.failed(l, err)
-			return err, nil
+			return err, nil, true
 		}
 		l.h.answered(l)
 		if res.Allowed > 0 {
-			return nil, nil
+			return nil, nil, true
 		}
 		if err := sleep(ctx, max(res.RetryAfter, 0)); err != nil {
-			return nil, err
+			return nil, err, true
 		}
 	}
+}
+
+func (l *Limiter) allow(ctx context.Context) (*redis_rate.Result, error) {
+	return l.rl.Allow(ctx, l.key, l.limit)
+}
+
+// late records the outcome of a call to Redis that a Wait gave up on, and
+// passes the gate on. A slot it was granted goes unused: the budget is
+// under-spent, never over.
+func (l *Limiter) late(_ *redis_rate.Result, err error) {
+	if err != nil {
+		l.h.failed(l, err)
+	} else {
+		l.h.answered(l)
+	}
+	<-l.gate
 }
 
 // fallback applies the failure policy while Redis is unreachable.
@@ -205,7 +233,7 @@ func (l *Limiter) fallback(ctx context.Context, cause error) error {
 // deadline fails at once.
 func sleep(ctx context.Context, d time.Duration) error {
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
-		return fmt.Errorf("redislimit: the next request may go in %v, after the context's deadline: %w",
+		return fmt.Errorf("sendiventredis: the next request may go in %v, after the context's deadline: %w",
 			d.Round(time.Millisecond), context.DeadlineExceeded)
 	}
 	if d <= 0 {

@@ -1,4 +1,4 @@
-package redislimit_test
+package sendiventredis_test
 
 import (
 	"context"
@@ -12,20 +12,20 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/sendivent/sendivent-go/redislimit"
+	"github.com/sendivent/sendivent-go/sendiventredis"
 )
 
 func TestFailClosed(t *testing.T) {
 	t.Parallel()
 	rs := startRedis(t)
-	l, logs := newLimiter(t, rs.Client(), 1000, 10, redislimit.WithProbeInterval(100*time.Millisecond))
+	l, logs := newLimiter(t, rs.Client(), 1000, 10, sendiventredis.WithProbeInterval(100*time.Millisecond))
 	if err := l.Wait(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	rs.Stop()
 	for i := range 50 {
 		err := l.Wait(context.Background())
-		if !errors.Is(err, redislimit.ErrUnavailable) {
+		if !errors.Is(err, sendiventredis.ErrUnavailable) {
 			t.Fatalf("Wait %d with Redis stopped = %v; want ErrUnavailable", i, err)
 		}
 		if !errors.Is(err, syscall.ECONNREFUSED) {
@@ -57,13 +57,13 @@ func TestFailOpen(t *testing.T) {
 	t.Parallel()
 	rs := startRedis(t)
 	// 40/s shared by an expected 4 replicas: 10/s each alone.
-	l, logs := newLimiter(t, rs.Client(), 40, 4, redislimit.FailOpen(4),
-		redislimit.WithProbeInterval(time.Hour))
+	l, logs := newLimiter(t, rs.Client(), 40, 4, sendiventredis.FailOpen(4),
+		sendiventredis.WithProbeInterval(time.Hour))
 	if err := l.Wait(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	rs.Stop()
-	got := waitAll(t, []*redislimit.Limiter{l}, 11, 4) // burst 1, then 10 at 10/s
+	got := waitAll(t, []*sendiventredis.Limiter{l}, 11, 4) // burst 1, then 10 at 10/s
 	t.Logf("11 waits with Redis stopped: %v", got)
 	if got < 950*time.Millisecond || got > 3*time.Second {
 		t.Errorf("11 waits alone took %v; want about 1 s (10/s)", got)
@@ -88,8 +88,8 @@ func TestFailOpen(t *testing.T) {
 func TestFailOpenRecovers(t *testing.T) {
 	t.Parallel()
 	rs := startRedis(t)
-	l, logs := newLimiter(t, rs.Client(), 1000, 10, redislimit.FailOpen(2),
-		redislimit.WithProbeInterval(50*time.Millisecond))
+	l, logs := newLimiter(t, rs.Client(), 1000, 10, sendiventredis.FailOpen(2),
+		sendiventredis.WithProbeInterval(50*time.Millisecond))
 	rs.Stop()
 	for range 30 {
 		if err := l.Wait(context.Background()); err != nil {
@@ -118,9 +118,9 @@ func TestOutageProbesOncePerInterval(t *testing.T) {
 	rdb := rs.Client()
 	var calls atomic.Int64
 	rdb.AddHook(countHook{&calls})
-	l, _ := newLimiter(t, rdb, 1e5, 100, redislimit.FailOpen(1), redislimit.WithProbeInterval(time.Hour))
+	l, _ := newLimiter(t, rdb, 1e5, 100, sendiventredis.FailOpen(1), sendiventredis.WithProbeInterval(time.Hour))
 	rs.Stop()
-	waitAll(t, []*redislimit.Limiter{l}, 500, 8)
+	waitAll(t, []*sendiventredis.Limiter{l}, 500, 8)
 	if n := calls.Load(); n != 1 {
 		t.Errorf("500 Waits during an outage asked Redis %d times; want once", n)
 	}
@@ -132,16 +132,16 @@ func TestKeyOfAnotherType(t *testing.T) {
 	t.Parallel()
 	rs := startRedis(t)
 	rdb := rs.Client()
-	key := redislimit.KeyFor(secretKey + t.Name())
+	key := sendiventredis.KeyFor(secretKey + t.Name())
 	if err := rdb.HSet(context.Background(), "rate:"+key, "f", "v").Err(); err != nil {
 		t.Fatal(err)
 	}
-	l, err := redislimit.New(rdb, key, 10, 1, redislimit.WithLogger(nil))
+	l, err := sendiventredis.NewLimiter(rdb, key, 10, 1, sendiventredis.WithLogger(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
 	err = l.Wait(context.Background())
-	if !errors.Is(err, redislimit.ErrUnavailable) || !strings.Contains(err.Error(), "WRONGTYPE") {
+	if !errors.Is(err, sendiventredis.ErrUnavailable) || !strings.Contains(err.Error(), "WRONGTYPE") {
 		t.Errorf("Wait = %v; want ErrUnavailable with Redis's WRONGTYPE", err)
 	}
 }

@@ -1,4 +1,4 @@
-package redislimit_test
+package sendiventredis_test
 
 import (
 	"context"
@@ -12,19 +12,19 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sendivent/sendivent-go"
-	"github.com/sendivent/sendivent-go/redislimit"
+	"github.com/sendivent/sendivent-go/sendiventredis"
 )
 
-var _ sendivent.Limiter = (*redislimit.Limiter)(nil)
+var _ sendivent.Limiter = (*sendiventredis.Limiter)(nil)
 
 const secretKey = "live_Sup3rSecretKeyThatMustNeverShow"
 
 // newLimiter makes a limiter on rs with its log captured.
-func newLimiter(t *testing.T, rdb redis.UniversalClient, rps float64, burst int, opts ...redislimit.Option) (*redislimit.Limiter, *logCapture) {
+func newLimiter(t *testing.T, rdb redis.UniversalClient, rps float64, burst int, opts ...sendiventredis.LimiterOption) (*sendiventredis.Limiter, *logCapture) {
 	t.Helper()
 	logs := newLogCapture(nil)
-	opts = append([]redislimit.Option{redislimit.WithLogger(slog.New(logs))}, opts...)
-	l, err := redislimit.New(rdb, redislimit.KeyFor(secretKey+t.Name()), rps, burst, opts...)
+	opts = append([]sendiventredis.LimiterOption{sendiventredis.WithLogger(slog.New(logs))}, opts...)
+	l, err := sendiventredis.NewLimiter(rdb, sendiventredis.KeyFor(secretKey+t.Name()), rps, burst, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func newLimiter(t *testing.T, rdb redis.UniversalClient, rps float64, burst int,
 
 // waitAll runs n Waits from goroutines goroutines and returns how long they
 // took in all; any error fails t.
-func waitAll(t *testing.T, ls []*redislimit.Limiter, n, goroutines int) time.Duration {
+func waitAll(t *testing.T, ls []*sendiventredis.Limiter, n, goroutines int) time.Duration {
 	t.Helper()
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -71,7 +71,7 @@ func TestPacing(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			var ls []*redislimit.Limiter
+			var ls []*sendiventredis.Limiter
 			for range tc.limiter {
 				l, _ := newLimiter(t, rs.Client(), tc.rps, tc.burst)
 				ls = append(ls, l)

@@ -1,4 +1,4 @@
-package redislimit_test
+package sendiventredis_test
 
 import (
 	"math"
@@ -7,7 +7,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/sendivent/sendivent-go/redislimit"
+	"github.com/sendivent/sendivent-go/sendiventredis"
 )
 
 func TestNewRejectsBadArguments(t *testing.T) {
@@ -15,14 +15,14 @@ func TestNewRejectsBadArguments(t *testing.T) {
 	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}) // never contacted
 	t.Cleanup(func() { _ = rdb.Close() })
 	var nilClient *redis.Client
-	key := redislimit.KeyFor(secretKey)
+	key := sendiventredis.KeyFor(secretKey)
 	tests := []struct {
 		name  string
 		rdb   redis.UniversalClient
 		key   string
 		rps   float64
 		burst int
-		opts  []redislimit.Option
+		opts  []sendiventredis.LimiterOption
 		want  string
 	}{
 		{"nil client", nil, key, 10, 1, nil, "nil Redis client"},
@@ -38,18 +38,18 @@ func TestNewRejectsBadArguments(t *testing.T) {
 		{"rps over a million", rdb, key, 2e6, 1, nil, "is outside"},
 		{"zero burst", rdb, key, 10, 0, nil, "burst 0 is less than 1"},
 		{"negative burst", rdb, key, 10, -1, nil, "burst -1 is less than 1"},
-		{"zero replicas", rdb, key, 10, 1, []redislimit.Option{redislimit.FailOpen(0)}, "FailOpen(0)"},
-		{"zero probe interval", rdb, key, 10, 1, []redislimit.Option{redislimit.WithProbeInterval(0)}, "WithProbeInterval: 0s"},
+		{"zero replicas", rdb, key, 10, 1, []sendiventredis.LimiterOption{sendiventredis.FailOpen(0)}, "FailOpen(0)"},
+		{"zero probe interval", rdb, key, 10, 1, []sendiventredis.LimiterOption{sendiventredis.WithProbeInterval(0)}, "WithProbeInterval: 0s"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			l, err := redislimit.New(tc.rdb, tc.key, tc.rps, tc.burst, tc.opts...)
+			l, err := sendiventredis.NewLimiter(tc.rdb, tc.key, tc.rps, tc.burst, tc.opts...)
 			if err == nil || l != nil {
-				t.Fatalf("New = %v, %v; want an error", l, err)
+				t.Fatalf("NewLimiter = %v, %v; want an error", l, err)
 			}
-			if !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "redislimit.New: ") {
-				t.Errorf("error %q; want it to start with redislimit.New: and say %q", err, tc.want)
+			if !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "sendiventredis.NewLimiter: ") {
+				t.Errorf("error %q; want it to start with sendiventredis.NewLimiter: and say %q", err, tc.want)
 			}
 			if strings.Contains(err.Error(), "Sup3rSecret") || strings.Contains(err.Error(), "test_abc") {
 				t.Errorf("error %q shows the API key", err)
@@ -59,7 +59,7 @@ func TestNewRejectsBadArguments(t *testing.T) {
 
 	t.Run("every error at once", func(t *testing.T) {
 		t.Parallel()
-		_, err := redislimit.New(nil, "", 0, 0)
+		_, err := sendiventredis.NewLimiter(nil, "", 0, 0)
 		for _, want := range []string{"nil Redis client", "empty key", "rps 0", "burst 0"} {
 			if err == nil || !strings.Contains(err.Error(), want) {
 				t.Errorf("error %v; want it to say %q", err, want)
@@ -68,9 +68,9 @@ func TestNewRejectsBadArguments(t *testing.T) {
 	})
 	t.Run("good arguments", func(t *testing.T) {
 		t.Parallel()
-		for _, rps := range []float64{redislimit.MinRPS, 0.5, 2.5, 10, 100, redislimit.MaxRPS} {
-			if _, err := redislimit.New(rdb, key, rps, 1, redislimit.FailOpen(3), redislimit.WithLogger(nil)); err != nil {
-				t.Errorf("New(rps %v): %v", rps, err)
+		for _, rps := range []float64{sendiventredis.MinRPS, 0.5, 2.5, 10, 100, sendiventredis.MaxRPS} {
+			if _, err := sendiventredis.NewLimiter(rdb, key, rps, 1, sendiventredis.FailOpen(3), sendiventredis.WithLogger(nil)); err != nil {
+				t.Errorf("NewLimiter(rps %v): %v", rps, err)
 			}
 		}
 	})
@@ -78,18 +78,18 @@ func TestNewRejectsBadArguments(t *testing.T) {
 
 func TestKeyFor(t *testing.T) {
 	t.Parallel()
-	k := redislimit.KeyFor(secretKey)
+	k := sendiventredis.KeyFor(secretKey)
 	// Pinned: processes running different versions must agree on the key.
 	if want := "sendivent:ratelimit:66a03e0646e480badfe0cc8bf7a4877a"; k != want {
 		t.Errorf("KeyFor = %q; want %q", k, want)
 	}
-	if k != redislimit.KeyFor(secretKey) {
+	if k != sendiventredis.KeyFor(secretKey) {
 		t.Error("KeyFor is not deterministic")
 	}
 	if strings.Contains(k, "Sup3r") || strings.Contains(k, "live_") {
 		t.Errorf("KeyFor = %q contains a piece of the API key", k)
 	}
-	if other := redislimit.KeyFor(secretKey + "x"); other == k {
+	if other := sendiventredis.KeyFor(secretKey + "x"); other == k {
 		t.Error("two API keys share a Redis key")
 	}
 	if l := len(k) - len("sendivent:ratelimit:"); l != 32 {
@@ -99,7 +99,7 @@ func TestKeyFor(t *testing.T) {
 
 func TestKeyForReadsTheEnvironment(t *testing.T) { // not parallel: Setenv
 	t.Setenv("SENDIVENT_API_KEY", secretKey)
-	if got, want := redislimit.KeyFor(""), redislimit.KeyFor(secretKey); got != want {
+	if got, want := sendiventredis.KeyFor(""), sendiventredis.KeyFor(secretKey); got != want {
 		t.Errorf("KeyFor(\"\") = %q; want KeyFor($SENDIVENT_API_KEY) = %q", got, want)
 	}
 }

@@ -1,4 +1,4 @@
-package redislimit
+package sendiventredis
 
 import (
 	"context"
@@ -56,9 +56,9 @@ func (h *health) failed(l *Limiter, err error) {
 	h.mu.Unlock()
 
 	attrs := []slog.Attr{slog.String("key", l.key), slog.String("error", err.Error())}
-	msg := "redislimit: Redis unreachable; refusing requests until it answers (fail closed)"
+	msg := "sendiventredis: Redis unreachable; refusing requests until it answers (fail closed)"
 	if h.replicas > 0 {
-		msg = "redislimit: Redis unreachable; pacing this process alone until it answers (fail open)"
+		msg = "sendiventredis: Redis unreachable; pacing this process alone until it answers (fail open)"
 		attrs = append(attrs, slog.Float64("rps", float64(l.local.Limit())),
 			slog.Int("expected_replicas", h.replicas))
 	}
@@ -80,7 +80,7 @@ func (h *health) answered(l *Limiter) {
 	if h.replicas > 0 {
 		what = "paced_locally"
 	}
-	l.log.LogAttrs(context.Background(), slog.LevelInfo, "redislimit: Redis answers again; shared pacing resumed",
+	l.log.LogAttrs(context.Background(), slog.LevelInfo, "sendiventredis: Redis answers again; shared pacing resumed",
 		slog.String("key", l.key), slog.Duration("outage", outage.Round(time.Millisecond)), slog.Int(what, n))
 }
 

@@ -1,4 +1,4 @@
-package redislimit_test
+package sendiventredis_test
 
 import (
 	"context"
@@ -13,12 +13,12 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sendivent/sendivent-go"
-	"github.com/sendivent/sendivent-go/redislimit"
+	"github.com/sendivent/sendivent-go/sendiventredis"
 )
 
 // workerEnv holds a worker's JSON config when the scaling test re-executes
 // the test binary as one of its sending processes.
-const workerEnv = "REDISLIMIT_TEST_WORKER"
+const workerEnv = "SENDIVENTREDIS_TEST_WORKER"
 
 // workerConfig is what one worker process does.
 type workerConfig struct {
@@ -83,13 +83,13 @@ func work(cfg workerConfig) (*workerResult, error) {
 	logs := newLogCapture(os.Stderr)
 	opts := []sendivent.Option{sendivent.WithBaseURL(cfg.BaseURL)}
 	if cfg.Shared {
-		rdb := redis.NewClient(limiterOptions(cfg.RedisAddr))
+		rdb := redis.NewClient(clientOptions(cfg.RedisAddr))
 		defer rdb.Close()
-		lopts := []redislimit.Option{redislimit.WithLogger(slog.New(logs)), redislimit.WithProbeInterval(cfg.ProbeInterval)}
+		lopts := []sendiventredis.LimiterOption{sendiventredis.WithLogger(slog.New(logs)), sendiventredis.WithProbeInterval(cfg.ProbeInterval)}
 		if cfg.FailOpen > 0 {
-			lopts = append(lopts, redislimit.FailOpen(cfg.FailOpen))
+			lopts = append(lopts, sendiventredis.FailOpen(cfg.FailOpen))
 		}
-		lim, err := redislimit.New(rdb, redislimit.KeyFor(cfg.APIKey), cfg.RPS, cfg.Burst, lopts...)
+		lim, err := sendiventredis.NewLimiter(rdb, sendiventredis.KeyFor(cfg.APIKey), cfg.RPS, cfg.Burst, lopts...)
 		if err != nil {
 			return nil, err
 		}
@@ -179,7 +179,7 @@ func sendOnce(ctx context.Context, c *sendivent.Client, key string, i int) sendO
 		case ctx.Err() != nil:
 			o.failure = key + ": " + err.Error()
 			return o
-		case errors.Is(err, redislimit.ErrUnavailable):
+		case errors.Is(err, sendiventredis.ErrUnavailable):
 			o.refused++
 			time.Sleep(100 * time.Millisecond)
 		case errors.As(err, &apiErr) && apiErr.StatusCode == 429:
