@@ -175,12 +175,18 @@ func (r *Repo) tidyDiff(m Module) error {
 	}
 	var errs []error
 	if !bytes.Equal(bytes.TrimSpace(gotMod), bytes.TrimSpace(origMod)) {
-		errs = append(errs, fmt.Errorf("go.mod is not tidy; tidy makes it:\n%s", gotMod))
+		errs = append(errs, fmt.Errorf("go.mod is not tidy:\n%s", udiff(filepath.Join(dir, "go.mod"), tmpMod)))
 	}
 	if !bytes.Equal(gotSum, origSum) {
-		errs = append(errs, fmt.Errorf("go.sum is not tidy; tidy makes it:\n%s", gotSum))
+		errs = append(errs, fmt.Errorf("go.sum is not tidy:\n%s", udiff(filepath.Join(dir, "go.sum"), tmpSum)))
 	}
 	return errors.Join(errs...)
+}
+
+// udiff is diff -u of two files, or what diff said.
+func udiff(a, b string) string {
+	out, _ := exec.Command("diff", "-u", a, b).CombinedOutput()
+	return string(out)
 }
 
 // goCmd runs the go command in dir outside any workspace, with the
