@@ -6,6 +6,7 @@
 //
 //	go -C .ci/release run . modules        the released modules, one "dir path" a line
 //	go -C .ci/release run . sync           write each module's go.work
+//	go -C .ci/release run . bump           require the others at the version being prepared; sync
 //	go -C .ci/release run . check          go.mod requirements, replace directives, go.work files
 //	go -C .ci/release run . tidy           go mod tidy -diff for every module
 //	go -C .ci/release run . gate           the compatibility gate against .ci/release-base
@@ -29,7 +30,7 @@ func main() {
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: releasetools modules|sync|check|tidy|gate|proxy DIR")
+		return fmt.Errorf("usage: releasetools modules|sync|bump|check|tidy|gate|proxy DIR")
 	}
 	r, err := OpenRepo(".")
 	if err != nil {
@@ -43,6 +44,8 @@ func run(args []string) error {
 		return nil
 	case "sync":
 		return r.Sync()
+	case "bump":
+		return r.Bump()
 	case "check":
 		return r.Check()
 	case "tidy":

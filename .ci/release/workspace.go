@@ -71,6 +71,25 @@ func (r *Repo) Sync() error {
 	return nil
 }
 
+// Bump makes every module require the repository's other modules at the
+// version being prepared, and writes the go.work files.
+func (r *Repo) Bump() error {
+	want, err := r.PreparedVersion()
+	if err != nil {
+		return err
+	}
+	for _, m := range r.Modules {
+		for _, req := range m.File.Require {
+			if _, ours := r.Module(req.Mod.Path); ours && req.Mod.Version != want {
+				if _, err := goCmd(r.Abs(m), "mod", "edit", "-require="+req.Mod.Path+"@"+want); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return r.Sync()
+}
+
 // Check reports every way the modules' files differ from what a release
 // needs: a replace or exclude directive (go install pkg@version refuses
 // the module, and users' builds ignore it), a requirement on another
