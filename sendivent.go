@@ -93,7 +93,7 @@ package sendivent
 import "github.com/sendivent/sendivent-go/internal/idem"
 
 // Version is this SDK's release, sent in the User-Agent header.
-const Version = "0.2.0"
+const Version = "0.3.0"
 
 // The service's base URLs. A key starting with live_ goes to ProductionURL,
 // one starting with test_ to SandboxURL.

@@ -2,10 +2,8 @@ module github.com/sendivent/sendivent-go/sendiventotel
 
 go 1.26.0
 
-replace github.com/sendivent/sendivent-go => ../
-
 require (
-	github.com/sendivent/sendivent-go v0.0.0-00010101000000-000000000000
+	github.com/sendivent/sendivent-go v0.3.0
 	github.com/stretchr/testify v1.12.1
 	go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp v0.72.0
 	go.opentelemetry.io/otel v1.47.0

@@ -2,12 +2,10 @@ module github.com/sendivent/sendivent-go/sendiventredis
 
 go 1.23.0
 
-replace github.com/sendivent/sendivent-go => ../
-
 require (
 	github.com/go-redis/redis_rate/v10 v10.0.1
 	github.com/redis/go-redis/v9 v9.18.0
-	github.com/sendivent/sendivent-go v0.0.0-00010101000000-000000000000
+	github.com/sendivent/sendivent-go v0.3.0
 	golang.org/x/time v0.12.0
 )
 

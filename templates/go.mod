@@ -2,11 +2,9 @@ module github.com/sendivent/sendivent-go/templates
 
 go 1.23.0
 
-replace github.com/sendivent/sendivent-go => ../
-
 require (
 	github.com/mailgun/raymond/v2 v2.0.48
-	github.com/sendivent/sendivent-go v0.0.0-00010101000000-000000000000
+	github.com/sendivent/sendivent-go v0.3.0
 	github.com/stretchr/testify v1.12.1
 )
 

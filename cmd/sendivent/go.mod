@@ -2,14 +2,10 @@ module github.com/sendivent/sendivent-go/cmd/sendivent
 
 go 1.23.0
 
-replace github.com/sendivent/sendivent-go => ../..
-
-replace github.com/sendivent/sendivent-go/templates => ../../templates
-
 require (
 	github.com/rogpeppe/go-internal v1.14.1
-	github.com/sendivent/sendivent-go v0.0.0-00010101000000-000000000000
-	github.com/sendivent/sendivent-go/templates v0.0.0-00010101000000-000000000000
+	github.com/sendivent/sendivent-go v0.3.0
+	github.com/sendivent/sendivent-go/templates v0.3.0
 	github.com/spf13/cobra v1.10.2
 	github.com/spf13/pflag v1.0.9
 )

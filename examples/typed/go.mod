@@ -9,9 +9,9 @@ replace (
 )
 
 require (
-	github.com/sendivent/sendivent-go v0.0.0-00010101000000-000000000000
-	github.com/sendivent/sendivent-go/cmd/sendivent v0.0.0-00010101000000-000000000000
-	github.com/sendivent/sendivent-go/templates v0.0.0-00010101000000-000000000000
+	github.com/sendivent/sendivent-go v0.3.0
+	github.com/sendivent/sendivent-go/cmd/sendivent v0.3.0
+	github.com/sendivent/sendivent-go/templates v0.3.0
 )
 
 require (
