@@ -1,5 +1,6 @@
 // Package sendiventotel sends the traces and metrics of a sendivent.Client
-// to OpenTelemetry, named by the semantic conventions for HTTP clients.
+// to OpenTelemetry, named by the semantic conventions for HTTP clients,
+// and those of a webhook.Handler (see Webhooks below).
 //
 //	client, err := sendivent.NewClient(key, sendiventotel.Observe())
 //
@@ -48,16 +49,54 @@
 //   - sendivent.client.wait.polls ({poll}): the polls of each Wait and
 //     Watch, by sendivent.operation and error.type.
 //
+// # Webhooks
+//
+//	http.Handle("/webhooks/sendivent", webhook.Handler(secret, fn, sendiventotel.ObserveWebhooks()))
+//
+// Each delivery is an INTERNAL span named "sendivent webhook" and the
+// event's type ("sendivent webhook delivery.bounced"; "sendivent webhook"
+// alone for a refused request, whose type is not to be trusted), and the
+// handler's function runs under it: its ctx carries the span. A verified
+// delivery has sendivent.webhook.event_type, sendivent.event,
+// sendivent.channel and sendivent.delivery.id (the delivery's UUID); every
+// one has sendivent.webhook.outcome ("handled", "duplicate",
+// "in_progress", "refused", "failed"), http.response.status_code, and
+// error.type when refused or failed, the span's status then Error with the
+// class as its description: "no_valid_signature",
+// "timestamp_out_of_range", "callback_error", "dedupe_store"… (those of
+// webhook.Observer). sendivent.webhook.dedupe_error says when the Deduper
+// failed after the function ran ("not_recorded": a later delivery of the
+// event would run it again).
+//
+// The span is INTERNAL, not SERVER: the HTTP request belongs to the
+// application's server, whose own instrumentation (otelhttp.NewHandler
+// around the mux) makes the SERVER span, named by the route the handler is
+// mounted on. A second SERVER span would count the request twice, and the
+// HTTP server conventions' url.path would export the endpoint's path,
+// which often holds a token. Under otelhttp the delivery's span is a child
+// of its SERVER span; without it, of the trace context the propagator
+// finds in the request's header (the service sends none; a proxy may), or
+// the root of a trace. To start a new trace at a public endpoint instead,
+// as any peer can send a traceparent, wrap the handler in
+// otelhttp.NewHandler with otelhttp.WithPublicEndpoint.
+//
+// Metrics: sendivent.webhook.deliveries ({delivery}, a counter) and
+// sendivent.webhook.delivery.duration (s, from the request's arrival to
+// the answer), by sendivent.webhook.outcome, sendivent.webhook.event_type
+// (of a verified delivery) and error.type.
+//
 // # Personal data
 //
 // None is exported: the SDK hands its observers no address, phone number,
 // push token, contact identifier, payload, key, secret or error message,
-// and this package exports only what it is handed.
+// nor a webhook's body, signature or signing secret, and this package
+// exports only what it is handed.
 //
 // # Try it
 //
 // go -C sendiventotel run ./example runs a send, with a retry, and a Wait
-// against the fake server and prints the spans as JSON.
+// against the fake server, which delivers the notification's webhook
+// events to a handler, and prints the spans as JSON.
 package sendiventotel
 
 import (
@@ -98,7 +137,8 @@ const (
 	PollNumberKey         = attribute.Key("sendivent.poll.number")
 )
 
-// Option configures Observe and NewObserver.
+// Option configures Observe, NewObserver, ObserveWebhooks and
+// NewWebhookObserver.
 type Option func(*config)
 
 type config struct {
@@ -107,30 +147,9 @@ type config struct {
 	prop propagation.TextMapPropagator
 }
 
-// WithTracerProvider sets where spans go (default: otel.GetTracerProvider()).
-func WithTracerProvider(tp trace.TracerProvider) Option {
-	return func(c *config) { c.tp = tp }
-}
-
-// WithMeterProvider sets where metrics go (default: otel.GetMeterProvider()).
-func WithMeterProvider(mp metric.MeterProvider) Option {
-	return func(c *config) { c.mp = mp }
-}
-
-// WithPropagators sets the propagator that puts each attempt's trace
-// context on its request (default: otel.GetTextMapPropagator(); set one
-// there, such as propagation.TraceContext{}, or here).
-func WithPropagators(p propagation.TextMapPropagator) Option {
-	return func(c *config) { c.prop = p }
-}
-
-// Observe returns the client option that sends the client's traces and
-// metrics to OpenTelemetry.
-func Observe(opts ...Option) sendivent.Option { return sendivent.WithObserver(NewObserver(opts...)) }
-
-// NewObserver returns the hooks Observe installs, for a program that
-// combines them with its own.
-func NewObserver(opts ...Option) sendivent.Observer {
+// newConfig applies opts to the defaults: the global providers and
+// propagator.
+func newConfig(opts []Option) config {
 	cfg := config{}
 	for _, o := range opts {
 		o(&cfg)
@@ -144,6 +163,35 @@ func NewObserver(opts ...Option) sendivent.Observer {
 	if cfg.prop == nil {
 		cfg.prop = otel.GetTextMapPropagator()
 	}
+	return cfg
+}
+
+// WithTracerProvider sets where spans go (default: otel.GetTracerProvider()).
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(c *config) { c.tp = tp }
+}
+
+// WithMeterProvider sets where metrics go (default: otel.GetMeterProvider()).
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return func(c *config) { c.mp = mp }
+}
+
+// WithPropagators sets the propagator that puts each attempt's trace
+// context on its request, and reads a webhook delivery's from its header
+// (default: otel.GetTextMapPropagator(); set one there, such as
+// propagation.TraceContext{}, or here).
+func WithPropagators(p propagation.TextMapPropagator) Option {
+	return func(c *config) { c.prop = p }
+}
+
+// Observe returns the client option that sends the client's traces and
+// metrics to OpenTelemetry.
+func Observe(opts ...Option) sendivent.Option { return sendivent.WithObserver(NewObserver(opts...)) }
+
+// NewObserver returns the hooks Observe installs, for a program that
+// combines them with its own.
+func NewObserver(opts ...Option) sendivent.Observer {
+	cfg := newConfig(opts)
 	o := &observer{
 		routes: map[routeKey]*routeInfo{},
 		ops:    map[string]metric.MeasurementOption{},
