@@ -37,9 +37,9 @@ const (
 
 // TestNoPersonalDataExported runs every public call, and webhook
 // deliveries, with inputs full of personal data and secrets, on their
-// happy paths and on their failures, and
-// fails if any of them (or a telling piece of one) appears in a span name,
-// an attribute, an event, a status message or a metric attribute.
+// happy paths and on their failures, and fails if any of them (or a
+// telling piece of one) appears in a span name, an attribute, an event, a
+// status message or a metric attribute.
 func TestNoPersonalDataExported(t *testing.T) {
 	t.Parallel()
 	tel := newTelemetry(t)
