@@ -231,13 +231,13 @@ func BenchmarkSend(b *testing.B) {
 	}
 }
 
-// BenchmarkWebhookTracingCost reports the cost of ObserveWebhooks on an
+// BenchmarkWebhookObserverCost reports the cost of ObserveWebhooks on an
 // SDK tracer and meter provider that export nothing, as the ratio of an
 // observed handler's time to the same handler's without an observer, in
 // alternating blocks of 32 deliveries, each a new event:
 //
-//	go -C sendiventotel test -run '^$' -bench 'WebhookTracingCost$' -benchmem -count 6 -cpu 1 .
-func BenchmarkWebhookTracingCost(b *testing.B) {
+//	go -C sendiventotel test -run '^$' -bench 'WebhookObserverCost$' -benchmem -count 6 -cpu 1 .
+func BenchmarkWebhookObserverCost(b *testing.B) {
 	tp := sdktrace.NewTracerProvider()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
 	b.Cleanup(func() { _ = tp.Shutdown(context.Background()); _ = mp.Shutdown(context.Background()) })
