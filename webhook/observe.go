@@ -163,7 +163,8 @@ const (
 
 // DeliveryEnd is how a delivery ended.
 type DeliveryEnd struct {
-	// Duration runs from DeliveryStart to the answer's status written.
+	// Duration runs from DeliveryStart to DeliveryEnd: the whole
+	// delivery, the Deduper's last step included.
 	Duration time.Duration
 	// StatusCode is the status answered; 0 when none was (a panic).
 	StatusCode int
