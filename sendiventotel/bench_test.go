@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/sendivent/sendivent-go"
 	"github.com/sendivent/sendivent-go/sendiventotel"
+	"github.com/sendivent/sendivent-go/webhook"
 )
 
 // The cost of tracing a send, as the root package's BenchmarkSendVsFloor
@@ -227,4 +229,64 @@ func BenchmarkSend(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkWebhookObserverCost reports the cost of ObserveWebhooks on an
+// SDK tracer and meter provider that export nothing, as the ratio of an
+// observed handler's time to the same handler's without an observer, in
+// alternating blocks of 32 deliveries, each a new event:
+//
+//	go -C sendiventotel test -run '^$' -bench 'WebhookObserverCost$' -benchmem -count 6 -cpu 1 .
+func BenchmarkWebhookObserverCost(b *testing.B) {
+	tp := sdktrace.NewTracerProvider()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+	b.Cleanup(func() { _ = tp.Shutdown(context.Background()); _ = mp.Shutdown(context.Background()) })
+	observe := sendiventotel.ObserveWebhooks(sendiventotel.WithTracerProvider(tp), sendiventotel.WithMeterProvider(mp),
+		sendiventotel.WithPropagators(propagation.TraceContext{}))
+	fn := func(context.Context, *webhook.Event) error { return nil }
+	const events, block = 4096, 32
+	bodies := make([][]byte, events)
+	sigs := make([]string, events)
+	for i := range bodies {
+		bodies[i] = delivery(webhook.DeliveryDelivered, fmt.Sprintf("d-%08d", i))
+		sigs[i] = webhook.Sign(bodies[i], hookSecret, time.Now())
+	}
+	requests := func(first, n int) ([]*http.Request, []*httptest.ResponseRecorder) {
+		rs, ws := make([]*http.Request, n), make([]*httptest.ResponseRecorder, n)
+		for i := range n {
+			k := (first + i) % events
+			rs[i] = httptest.NewRequest(http.MethodPost, "/webhooks", bytes.NewReader(bodies[k]))
+			rs[i].Header.Set(webhook.SignatureHeader, sigs[k])
+			ws[i] = httptest.NewRecorder()
+		}
+		return rs, ws
+	}
+	var plain, traced http.Handler
+	var spent [2]time.Duration
+	b.ResetTimer()
+	for done := 0; done < b.N; {
+		n := min(block, b.N-done)
+		if done%events == 0 { // new dedupers before the bodies come round again
+			plain, traced = webhook.Handler(hookSecret, fn), webhook.Handler(hookSecret, fn, observe)
+		}
+		for k, h := range []http.Handler{plain, traced} {
+			rs, ws := requests(done, n) // outside the timing
+			t0 := time.Now()
+			for i := range n {
+				h.ServeHTTP(ws[i], rs[i])
+			}
+			spent[k] += time.Since(t0)
+			for i := range n {
+				if ws[i].Code != http.StatusNoContent {
+					b.Fatalf("answered %d", ws[i].Code)
+				}
+			}
+		}
+		done += n
+	}
+	b.StopTimer()
+	per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(b.N) }
+	b.ReportMetric(per(spent[0]), "plain-ns/op")
+	b.ReportMetric(per(spent[1]), "otel-ns/op")
+	b.ReportMetric(per(spent[1])/per(spent[0]), "otel-ratio")
 }

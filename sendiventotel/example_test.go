@@ -1,7 +1,9 @@
 package sendiventotel_test
 
 import (
+	"context"
 	"log"
+	"net/http"
 	"os"
 
 	"go.opentelemetry.io/otel"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/sendivent/sendivent-go"
 	"github.com/sendivent/sendivent-go/sendiventotel"
+	"github.com/sendivent/sendivent-go/webhook"
 )
 
 // A program sets its OpenTelemetry providers and propagator once, at
@@ -26,4 +29,14 @@ func ExampleObserve() {
 		log.Fatal(err)
 	}
 	_ = client
+}
+
+// A webhook handler observed with the global providers: each delivery is a
+// span, and the function runs under it.
+func ExampleObserveWebhooks() {
+	secret := os.Getenv("SENDIVENT_WEBHOOK_SECRET")
+	fn := func(ctx context.Context, ev *webhook.Event) error {
+		return nil // ctx carries the delivery's span: what fn traces is its child
+	}
+	http.Handle("/webhooks/sendivent", webhook.Handler(secret, fn, sendiventotel.ObserveWebhooks()))
 }

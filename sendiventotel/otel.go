@@ -1,63 +1,3 @@
-// Package sendiventotel sends the traces and metrics of a sendivent.Client
-// to OpenTelemetry, named by the semantic conventions for HTTP clients.
-//
-//	client, err := sendivent.NewClient(key, sendiventotel.Observe())
-//
-// uses the global tracer and meter providers and propagator (otel.SetTracerProvider
-// and the like); WithTracerProvider, WithMeterProvider and WithPropagators
-// give others.
-//
-// # Spans
-//
-// Each call is an INTERNAL span named "sendivent " and the operation
-// ("sendivent send", "sendivent contacts.get"), with attributes
-// sendivent.operation, sendivent.event and sendivent.channel (a send's),
-// sendivent.notification.id and sendivent.notification.status (as the
-// service answered), sendivent.attempt_count, and error.type when it
-// failed. Each HTTP attempt is a CLIENT span under it, named
-// "{method} {url.template}" ("POST /v1/send/{event}"), with
-// http.request.method, url.template, url.full (its identifiers redacted:
-// "https://api.sendivent.com/v1/contacts/REDACTED"), server.address,
-// server.port, http.response.status_code, http.request.resend_count from
-// the second attempt on, error.type on failure, and the retry policy's
-// decision: sendivent.retry.reason and sendivent.retry.wait (seconds). The
-// attempt's request carries its trace context through the propagator, so
-// the service's own spans join the trace. Wait and Watch are spans whose
-// polls (each a get_notification span) are their children, and each poll
-// an event; SendBatch is a span over its sends. A rate-limiter wait of a
-// millisecond or more is an event on its operation's span.
-//
-// A span's status is Error when its call or attempt failed (a 4xx or 5xx
-// answer included); its description is the error's class, never its
-// message. The classes (error.type) are those of sendivent.Observer:
-// the HTTP status ("503"), "rejected", "malformed", "too_large",
-// "timeout", "canceled", "rate_limiter", "connection", "tls",
-// "validation", "_OTHER".
-//
-// # Metrics
-//
-//   - http.client.request.duration (s, the conventions' advised buckets):
-//     each attempt, by http.request.method, url.template, server.address,
-//     server.port, http.response.status_code and error.type;
-//   - sendivent.client.operation.duration (s): each call, by
-//     sendivent.operation and error.type;
-//   - sendivent.client.operation.attempts ({attempt}): the attempts of
-//     each call that makes HTTP requests, by the same;
-//   - sendivent.client.rate_limiter.wait_time (s): each wait for the rate
-//     limiter, by sendivent.operation;
-//   - sendivent.client.wait.polls ({poll}): the polls of each Wait and
-//     Watch, by sendivent.operation and error.type.
-//
-// # Personal data
-//
-// None is exported: the SDK hands its observers no address, phone number,
-// push token, contact identifier, payload, key, secret or error message,
-// and this package exports only what it is handed.
-//
-// # Try it
-//
-// go -C sendiventotel run ./example runs a send, with a retry, and a Wait
-// against the fake server and prints the spans as JSON.
 package sendiventotel
 
 import (
@@ -98,7 +38,8 @@ const (
 	PollNumberKey         = attribute.Key("sendivent.poll.number")
 )
 
-// Option configures Observe and NewObserver.
+// Option configures Observe, NewObserver, ObserveWebhooks and
+// NewWebhookObserver.
 type Option func(*config)
 
 type config struct {
@@ -107,30 +48,9 @@ type config struct {
 	prop propagation.TextMapPropagator
 }
 
-// WithTracerProvider sets where spans go (default: otel.GetTracerProvider()).
-func WithTracerProvider(tp trace.TracerProvider) Option {
-	return func(c *config) { c.tp = tp }
-}
-
-// WithMeterProvider sets where metrics go (default: otel.GetMeterProvider()).
-func WithMeterProvider(mp metric.MeterProvider) Option {
-	return func(c *config) { c.mp = mp }
-}
-
-// WithPropagators sets the propagator that puts each attempt's trace
-// context on its request (default: otel.GetTextMapPropagator(); set one
-// there, such as propagation.TraceContext{}, or here).
-func WithPropagators(p propagation.TextMapPropagator) Option {
-	return func(c *config) { c.prop = p }
-}
-
-// Observe returns the client option that sends the client's traces and
-// metrics to OpenTelemetry.
-func Observe(opts ...Option) sendivent.Option { return sendivent.WithObserver(NewObserver(opts...)) }
-
-// NewObserver returns the hooks Observe installs, for a program that
-// combines them with its own.
-func NewObserver(opts ...Option) sendivent.Observer {
+// newConfig applies opts to the defaults: the global providers and
+// propagator.
+func newConfig(opts []Option) config {
 	cfg := config{}
 	for _, o := range opts {
 		o(&cfg)
@@ -144,6 +64,35 @@ func NewObserver(opts ...Option) sendivent.Observer {
 	if cfg.prop == nil {
 		cfg.prop = otel.GetTextMapPropagator()
 	}
+	return cfg
+}
+
+// WithTracerProvider sets where spans go (default: otel.GetTracerProvider()).
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(c *config) { c.tp = tp }
+}
+
+// WithMeterProvider sets where metrics go (default: otel.GetMeterProvider()).
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return func(c *config) { c.mp = mp }
+}
+
+// WithPropagators sets the propagator that puts each attempt's trace
+// context on its request, and reads a webhook delivery's from its header
+// (default: otel.GetTextMapPropagator(); set one there, such as
+// propagation.TraceContext{}, or here).
+func WithPropagators(p propagation.TextMapPropagator) Option {
+	return func(c *config) { c.prop = p }
+}
+
+// Observe returns the client option that sends the client's traces and
+// metrics to OpenTelemetry.
+func Observe(opts ...Option) sendivent.Option { return sendivent.WithObserver(NewObserver(opts...)) }
+
+// NewObserver returns the hooks Observe installs, for a program that
+// combines them with its own.
+func NewObserver(opts ...Option) sendivent.Observer {
+	cfg := newConfig(opts)
 	o := &observer{
 		routes: map[routeKey]*routeInfo{},
 		ops:    map[string]metric.MeasurementOption{},

@@ -1,8 +1,11 @@
 package sendiventotel_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -32,10 +35,11 @@ const (
 	piiHookToken = "hookpathsecretpii77"
 )
 
-// TestNoPersonalDataExported runs every public call with inputs full of
-// personal data and secrets, on its happy path and on its failures, and
-// fails if any of them (or a telling piece of one) appears in a span name,
-// an attribute, an event, a status message or a metric attribute.
+// TestNoPersonalDataExported runs every public call, and webhook
+// deliveries, with inputs full of personal data and secrets, on their
+// happy paths and on their failures, and fails if any of them (or a
+// telling piece of one) appears in a span name, an attribute, an event, a
+// status message or a metric attribute.
 func TestNoPersonalDataExported(t *testing.T) {
 	t.Parallel()
 	tel := newTelemetry(t)
@@ -103,6 +107,51 @@ func TestNoPersonalDataExported(t *testing.T) {
 	_, _ = c.Deliveries.Trace(ctx, piiEmail)
 	_, _ = c.Integrations.List(ctx, sendivent.ChannelEmail)
 
+	// Webhook deliveries whose bodies hold personal data and the signing
+	// secret: verified (the function fails with all of it in its error,
+	// then succeeds, then a repeat comes), forged with the secret's bytes
+	// as the signature, stale, of a type that is an address, with
+	// credentials in their headers and a token in their URL.
+	hookCalls := 0
+	hooks := webhook.Handler(secret, func(context.Context, *webhook.Event) error {
+		if hookCalls++; hookCalls == 1 {
+			return fmt.Errorf("cannot suppress %s (%s, %s): %s", piiEmail, piiPhone, piiName, secret)
+		}
+		return nil
+	}, tel.webhookOption())
+	piiBody := func(typ string) []byte {
+		return []byte(`{"event":"` + typ + `","delivery":{"uuid":"` + res.ID + `","channel":"email","status":"bounced",` +
+			`"event_name":"welcome","message_id":"` + piiPhone + `","to":"` + piiEmail + `","error":{"code":"HARD_BOUNCE",` +
+			`"message":"550 ` + piiEmail + ` ` + piiName + ` ` + secret + `"}},"request_id":"` + piiUserID + `",` +
+			`"payload":{"order":"` + piiPayload + `","token":"` + piiToken + `","slack":"` + piiSlack + `"}}`)
+	}
+	secretSig := func(t time.Time) string { // the secret's bytes where a signature goes
+		return fmt.Sprintf("t=%d,v1=%x,v1=%s", t.Unix(), []byte(strings.Repeat(secret, 2))[:32], secret)
+	}
+	for _, d := range []struct {
+		method, typ string
+		sig         func(body []byte) string
+	}{
+		{"POST", "delivery.bounced", func(b []byte) string { return webhook.Sign(b, secret, time.Now()) }}, // fn fails
+		{"POST", "delivery.bounced", func(b []byte) string { return webhook.Sign(b, secret, time.Now()) }}, // handled
+		{"POST", "delivery.bounced", func(b []byte) string { return webhook.Sign(b, secret, time.Now()) }}, // a repeat
+		{"POST", "delivery.bounced", func([]byte) string { return secretSig(time.Now()) }},
+		{"POST", piiEmail, func([]byte) string { return secretSig(time.Now()) }},
+		{"POST", piiEmail, func(b []byte) string { return webhook.Sign(b, secret, time.Now().Add(-time.Hour)) }},
+		{"POST", "delivery.bounced", func([]byte) string { return "t=" + piiPhone + ",v1=" + piiEmail }},
+		{"GET", "delivery.bounced", func(b []byte) string { return webhook.Sign(b, secret, time.Now()) }},
+	} {
+		body := piiBody(d.typ)
+		r := httptest.NewRequest(d.method, "https://receiver.example/hooks/"+piiHookToken+"?to="+url.QueryEscape(piiEmail), bytes.NewReader(body))
+		r.Header.Set(webhook.SignatureHeader, d.sig(body))
+		r.Header.Set(webhook.WebhookIDHeader, piiUserID)
+		r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(piiEmail+":"+secret)))
+		r.Header.Set("Cookie", "session="+piiUserID)
+		r.Header.Set("X-Forwarded-For", piiEmail)
+		hooks.ServeHTTP(httptest.NewRecorder(), r)
+	}
+	require.Equal(t, 2, hookCalls)
+
 	forbidden := []string{piiEmail, piiEmail2, piiPhone, piiUserID, piiName, piiToken, piiSlack, piiPayload,
 		piiAPIKey, piiHookToken, secret, secret[len(secret)-10:]}
 	// Telling pieces: the local part of an address, its escaped form, the
@@ -128,7 +177,10 @@ func TestNoPersonalDataExported(t *testing.T) {
 	// The scan saw what it should: a span of each kind of call.
 	for _, want := range []string{"sendivent send", "sendivent send_batch", "sendivent wait", "sendivent watch",
 		"sendivent cancel", "sendivent contacts.get", "sendivent webhooks.create", "GET /v1/contacts/{identifier}",
-		"url.full=" + srv.URL + "/v1/contacts/REDACTED"} {
+		"url.full=" + srv.URL + "/v1/contacts/REDACTED", "sendivent webhook delivery.bounced",
+		"error.type=callback_error", "sendivent.webhook.outcome=duplicate", "error.type=no_valid_signature",
+		"error.type=timestamp_out_of_range", "error.type=malformed_header", "error.type=method_not_allowed",
+		"sendivent.webhook.deliveries sendivent.webhook.outcome=refused"} {
 		require.Contains(t, seen, want)
 	}
 }

@@ -58,6 +58,19 @@
 // genuine deliveries fail with [ErrNoValidSignature] while the secret is
 // right, that inference is the suspect: please report it.
 //
+// # Observing
+//
+// [WithObserver] calls an [Observer]'s hooks as each delivery arrives, is
+// verified or refused, and ends (how the [Deduper] took it, what the
+// function returned, the status answered, the durations), for traces,
+// metrics or logs. They get the event's type, channel and delivery UUID,
+// and failures as classes ("no_valid_signature", "callback_error"), never
+// a body, a signature, a secret or an error message. The function runs
+// under the context the observer started the delivery with, so its spans
+// are the delivery's children. sendiventotel.ObserveWebhooks, in module
+// github.com/sendivent/sendivent-go/sendiventotel, turns them into
+// OpenTelemetry spans and metrics.
+//
 // # Testing
 //
 // [Sign] and [NewRequest] make deliveries that [Verify] and [Handler]

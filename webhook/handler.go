@@ -38,8 +38,9 @@ import (
 // serve the handler from an http.Server with ReadHeaderTimeout and
 // ReadTimeout set.
 //
-// fn gets the request's context, which ends when the peer hangs up. The
-// event's Raw is the body, which fn may keep.
+// fn gets the request's context, which ends when the peer hangs up (with
+// [WithObserver], the context the observer's DeliveryStart returned, a
+// child of it). The event's Raw is the body, which fn may keep.
 //
 // Handler panics if it has no non-empty secret or fn is nil: those are
 // mistakes in the program, better found at start-up than as 500s.
@@ -70,26 +71,46 @@ type handler struct {
 const retryAfter = "5"
 
 // ServeHTTP receives, then delivers: each step decides its own answer.
+// Without an observer it does nothing more.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ev, code := h.receive(w, r)
+	if h.c.observer != nil {
+		h.serveObserved(w, r)
+		return
+	}
+	h.serve(r.Context(), w, r, nil)
+}
+
+// serveObserved is serve between the observer's hooks.
+func (h *handler) serveObserved(w http.ResponseWriter, r *http.Request) {
+	ctx, ob := h.startDelivery(r)
+	defer ob.finish() // deferred, to report a panic too
+	h.serve(ctx, w, r, ob)
+	ob.returned = true
+}
+
+// serve receives, then delivers, under ctx: the request's, or the
+// observer's (ob is nil without one).
+func (h *handler) serve(ctx context.Context, w http.ResponseWriter, r *http.Request, ob *observation) {
+	ev, code, err := h.receive(ctx, w, r)
+	ob.verified(ev, code, err)
 	if ev == nil {
 		reply(w, code)
 		return
 	}
-	h.deliver(w, r, ev)
+	h.deliver(ctx, w, ev, ob)
 }
 
-// receive reads and verifies the request. It returns the event, or nil and
-// the status to answer; it logs why it refused.
-func (h *handler) receive(w http.ResponseWriter, r *http.Request) (*Event, int) {
+// receive reads and verifies the request. It returns the event, or nil,
+// the status to answer and why; it logs why it refused.
+func (h *handler) receive(ctx context.Context, w http.ResponseWriter, r *http.Request) (*Event, int, error) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		return nil, http.StatusMethodNotAllowed
+		return nil, http.StatusMethodNotAllowed, errMethod
 	}
 	log := h.c.logger
 	if r.ContentLength > h.c.maxBody {
-		log.Warn("webhook: body too large", "content_length", r.ContentLength, "cap", h.c.maxBody)
-		return nil, readNoFurther(w)
+		log.WarnContext(ctx, "webhook: body too large", "content_length", r.ContentLength, "cap", h.c.maxBody)
+		return nil, readNoFurther(w), ErrBodyTooLarge
 	}
 	// io.ReadAll grows its buffer with what arrives. MaxBytesReader stops
 	// at the cap and has net/http close the connection unread.
@@ -97,18 +118,18 @@ func (h *handler) receive(w http.ResponseWriter, r *http.Request) (*Event, int) 
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			log.Warn("webhook: body too large", "cap", h.c.maxBody)
-			return nil, readNoFurther(w)
+			log.WarnContext(ctx, "webhook: body too large", "cap", h.c.maxBody)
+			return nil, readNoFurther(w), ErrBodyTooLarge
 		}
-		log.Warn("webhook: reading the body", "err", err)
-		return nil, http.StatusBadRequest
+		log.WarnContext(ctx, "webhook: reading the body", "err", err)
+		return nil, http.StatusBadRequest, errUnreadable
 	}
 	ev, err := h.c.verify(body, r.Header)
 	if err != nil {
-		log.Warn("webhook: refused", "err", err, "webhook_id", headerValue(r.Header, WebhookIDHeader))
-		return nil, http.StatusBadRequest
+		log.WarnContext(ctx, "webhook: refused", "err", err, "webhook_id", headerValue(r.Header, WebhookIDHeader))
+		return nil, http.StatusBadRequest, err
 	}
-	return ev, 0
+	return ev, 0, nil
 }
 
 // readNoFurther closes the connection of a body over the cap after the
@@ -121,17 +142,17 @@ func readNoFurther(w http.ResponseWriter) int {
 }
 
 // deliver calls fn once per event, as the Deduper allows, and answers.
-func (h *handler) deliver(w http.ResponseWriter, r *http.Request, ev *Event) {
+func (h *handler) deliver(ctx context.Context, w http.ResponseWriter, ev *Event, ob *observation) {
 	key := ev.DedupeKey()
 	if h.c.deduper == nil || key == "" {
-		h.call(w, r, ev)
+		h.call(ctx, w, ev, ob)
 		return
 	}
-	ctx := r.Context()
 	res, lease, err := h.c.deduper.Claim(ctx, key)
 	switch {
 	case err != nil && ctx.Err() != nil:
 		h.log(ctx, slog.LevelInfo, "webhook: the peer left while the event was claimed", ev, "err", err)
+		ob.answered(http.StatusServiceUnavailable, OutcomeFailed, "canceled")
 		reply(w, http.StatusServiceUnavailable)
 		return
 	case err == nil && res == Acquired && lease == nil:
@@ -139,15 +160,21 @@ func (h *handler) deliver(w http.ResponseWriter, r *http.Request, ev *Event) {
 		fallthrough
 	case err != nil:
 		h.log(ctx, slog.LevelError, "webhook: dedupe store unreachable; answered 503 so that the service retries", ev, "err", err)
+		ob.answered(http.StatusServiceUnavailable, OutcomeFailed, "dedupe_store")
 		w.Header().Set("Retry-After", retryAfter)
 		reply(w, http.StatusServiceUnavailable)
 		return
+	}
+	ob.claimed(res)
+	switch {
 	case res == AlreadyDone:
 		h.log(ctx, slog.LevelDebug, "webhook: repeat of a handled event", ev)
+		ob.answered(http.StatusOK, OutcomeDuplicate, "")
 		reply(w, http.StatusOK)
 		return
 	case res != Acquired:
 		h.log(ctx, slog.LevelInfo, "webhook: repeat of an event being handled", ev)
+		ob.answered(http.StatusServiceUnavailable, OutcomeInProgress, "")
 		w.Header().Set("Retry-After", retryAfter)
 		reply(w, http.StatusServiceUnavailable)
 		return
@@ -159,15 +186,18 @@ func (h *handler) deliver(w http.ResponseWriter, r *http.Request, ev *Event) {
 	defer func() { // deferred, to run when fn panics too
 		if !handled {
 			if err := lease.Release(store); err != nil {
+				ob.dedupeFailed("not_released")
 				h.log(ctx, slog.LevelError, "webhook: dedupe store: the event stays claimed until its lease ends", ev, "err", err)
 			}
 		}
 	}()
-	if handled = h.call(w, r, ev); handled {
+	if handled = h.call(ctx, w, ev, ob); handled {
 		switch err := lease.Complete(store); {
 		case errors.Is(err, ErrClaimLost):
+			ob.dedupeFailed("claim_lost")
 			h.log(ctx, slog.LevelError, "webhook: event handled, but its claim had lapsed: another delivery may have run it too", ev, "err", err)
 		case err != nil:
+			ob.dedupeFailed("not_recorded")
 			h.log(ctx, slog.LevelError, "webhook: event handled but not recorded: a later delivery of it would run it again", ev, "err", err)
 		}
 	}
@@ -175,12 +205,17 @@ func (h *handler) deliver(w http.ResponseWriter, r *http.Request, ev *Event) {
 
 // call runs fn and answers (the answer leaves when ServeHTTP returns); it
 // reports whether fn succeeded.
-func (h *handler) call(w http.ResponseWriter, r *http.Request, ev *Event) bool {
-	if err := h.fn(r.Context(), ev); err != nil {
-		h.log(r.Context(), slog.LevelError, "webhook: handler failed", ev, "err", err)
+func (h *handler) call(ctx context.Context, w http.ResponseWriter, ev *Event, ob *observation) bool {
+	ob.calling()
+	err := h.fn(ctx, ev)
+	ob.called()
+	if err != nil {
+		h.log(ctx, slog.LevelError, "webhook: handler failed", ev, "err", err)
+		ob.answered(http.StatusInternalServerError, OutcomeFailed, "callback_error")
 		reply(w, http.StatusInternalServerError)
 		return false
 	}
+	ob.answered(http.StatusNoContent, OutcomeHandled, "")
 	w.WriteHeader(http.StatusNoContent)
 	return true
 }

@@ -26,6 +26,7 @@ type config struct {
 	deduper   Deduper
 	dedupeSet bool
 	logger    *slog.Logger
+	observer  *Observer // nil: no hooks to call
 }
 
 func newConfig(secret string, opts []Option) *config {

@@ -8,8 +8,8 @@ import (
 	"testing"
 )
 
-// The README's command prints the spans of a send retried once and of a
-// Wait, as JSON, and no recipient.
+// The README's command prints the spans of a send retried once, of a Wait
+// and of a webhook delivery, as JSON, and no recipient.
 func TestExamplePrintsTheSpans(t *testing.T) {
 	out, err := os.CreateTemp(t.TempDir(), "spans")
 	if err != nil {
@@ -41,7 +41,8 @@ func TestExamplePrintsTheSpans(t *testing.T) {
 		names = append(names, span.Name)
 	}
 	got := strings.Join(names, ",")
-	for _, want := range []string{"POST /v1/send/{event},POST /v1/send/{event},sendivent send", "sendivent get_notification", "sendivent wait"} {
+	for _, want := range []string{"POST /v1/send/{event},POST /v1/send/{event},sendivent send", "sendivent get_notification",
+		"sendivent wait", "record delivery.sent,sendivent webhook delivery.sent"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("spans %s: no %s", got, want)
 		}
