@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net/url"
 
 	"github.com/sendivent/sendivent-go/internal/idem"
 )
@@ -36,7 +35,7 @@ func (c *Client) Cancel(ctx context.Context, event string, to Recipient) (*Cance
 	if err != nil {
 		return nil, &ValidationError{Field: "to", Reason: "cannot be encoded as JSON: " + err.Error(), Err: err}
 	}
-	r := request{event: event, method: "POST", route: "/v1/cancel/{event}", path: "/v1/cancel/" + url.PathEscape(event),
+	r := request{event: event, method: "POST", route: "/v1/cancel/{event}", path: "/v1/cancel/" + pathSegment(event),
 		body: enc, key: idem.New()}
 	return do(ctx, c, r, decodeCancel)
 }

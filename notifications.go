@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/url"
 	"time"
 
 	"github.com/sendivent/sendivent-go/internal/wire"
@@ -261,7 +260,7 @@ func (c *Client) GetNotification(ctx context.Context, id string) (*Notification,
 	if err := checkIdentifier("id", id); err != nil {
 		return nil, err
 	}
-	r := request{method: "GET", route: "/v1/notifications/{id}", path: "/v1/notifications/" + url.PathEscape(id)}
+	r := request{method: "GET", route: "/v1/notifications/{id}", path: "/v1/notifications/" + pathSegment(id)}
 	return do(ctx, c, r, decodeNotification)
 }
 

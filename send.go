@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"strconv"
 	"strings"
 	"unicode"
@@ -104,10 +103,10 @@ func sendRequest(event string, req SendRequest) (request, error) {
 	if err != nil {
 		return request{}, err
 	}
-	r := request{event: event, method: "POST", route: "/v1/send/{event}", path: "/v1/send/" + url.PathEscape(event),
+	r := request{event: event, method: "POST", route: "/v1/send/{event}", path: "/v1/send/" + pathSegment(event),
 		body: enc, key: req.IdempotencyKey}
 	if req.Channel != "" {
-		r.route, r.path = "/v1/send/{event}/{channel}", r.path+"/"+string(req.Channel)
+		r.route, r.path = "/v1/send/{event}/{channel}", r.path+"/"+pathSegment(string(req.Channel))
 	}
 	if r.key == "" {
 		r.key = idem.New()
