@@ -158,8 +158,11 @@ func (s *WebhooksService) Update(ctx context.Context, uuid string, u WebhookUpda
 
 // Delete removes the endpoint uuid: DELETE /v1/webhooks/{uuid}. Deliveries
 // stop, and Create may make a new one. An unknown uuid is an error matching
-// ErrNotFound, except after a retry: the attempt whose answer was lost may
-// have deleted it, and then Delete returns nil.
+// ErrNotFound, as for contacts, with one exception: a 404 to a retry whose
+// earlier attempt got no answer (a broken connection, a time-out) or a 2xx
+// cut short. That attempt may have deleted the endpoint, and then Delete
+// returns nil. A 404 after an attempt the service answered with an error
+// (a 503) is ErrNotFound: the service said it had not deleted it.
 func (s *WebhooksService) Delete(ctx context.Context, uuid string) error {
 	if err := checkIdentifier("uuid", uuid); err != nil {
 		return err
@@ -167,10 +170,22 @@ func (s *WebhooksService) Delete(ctx context.Context, uuid string) error {
 	r := request{method: "DELETE", route: webhooksPath + "/{uuid}", path: webhooksPath + "/" + pathSegment(uuid)}
 	_, err := do(ctx, s.client(), r, doneAnswer)
 	var ae *APIError
-	if errors.As(err, &ae) && ae.StatusCode == 404 && len(ae.Attempts) > 1 {
+	if errors.As(err, &ae) && ae.StatusCode == 404 && mayHaveDone(ae.Attempts[:len(ae.Attempts)-1]) {
 		return nil
 	}
 	return err
+}
+
+// mayHaveDone reports whether one of the attempts may have done what the
+// request asked without the SDK learning it: it got no answer at all, or a
+// 2xx whose body was cut short.
+func mayHaveDone(attempts []Attempt) bool {
+	for _, a := range attempts {
+		if a.StatusCode == 0 || a.StatusCode >= 200 && a.StatusCode < 300 {
+			return true
+		}
+	}
+	return false
 }
 
 // encodeJSON is json.Marshal without HTML escaping, so that a URL's & is
