@@ -186,3 +186,6 @@ func lenientTimeOf(f map[string]json.RawMessage, keys ...string) time.Time {
 	}
 	return time.Time{}
 }
+
+// listKey names the contact in a listing: its UUID, or its JSON.
+func (s *StoredContact) listKey() string { return uuidOrRaw(s.UUID, s.Raw) }
