@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"time"
 
@@ -27,6 +28,10 @@ type request struct {
 	query  url.Values
 	body   []byte // JSON; nil for none
 	key    string // X-Idempotency-Key; "" for none
+	// salvage decodes a 2xx body that broke off midway or passed the size
+	// cap too, for what it holds (the signing secret of Webhooks.Create,
+	// shown once); the attempt fails all the same.
+	salvage bool
 }
 
 // answer is a response with its body read whole, and the request it
@@ -243,10 +248,16 @@ func (cl *call[T]) handle(resp *http.Response) error {
 	}
 	var err error
 	switch {
-	case rerr == wire.ErrTooLarge:
+	case rerr != nil:
 		err = ErrTooLarge
-	case rerr != nil: // the connection broke mid-body
-		err, cl.failure.Cut = rerr, true
+		if rerr != wire.ErrTooLarge { // the connection broke mid-body
+			err, cl.failure.Cut = rerr, true
+		}
+		if cl.r.salvage { // what the body holds so far
+			if v, _ := cl.decode(ans); !isZero(v) {
+				cl.value = v
+			}
+		}
 	default:
 		var v T
 		v, err = cl.decode(ans)
@@ -266,6 +277,9 @@ func (cl *call[T]) handle(resp *http.Response) error {
 	}
 	return err
 }
+
+// isZero reports whether v is its type's zero value (a nil pointer).
+func isZero[T any](v T) bool { return reflect.ValueOf(&v).Elem().IsZero() }
 
 // readBody reads the body, up to limit bytes, into one buffer sized by the
 // Content-Length when there is one. The attempt's bound covers the read: the
@@ -349,16 +363,20 @@ func (c *Client) logAttempt(ctx context.Context, r *request, n int, a Attempt, r
 	c.log.LogAttrs(ctx, slog.LevelDebug, "sendivent request", attrs...)
 }
 
-// scrub removes any piece of the key from what the server echoed into an
-// error.
-// The text fields are cut to a readable length and lose control characters,
-// so that a hostile answer can neither flood nor forge a log line.
+// scrub removes any piece of the key, and every webhook signing secret
+// (a 409 may echo the existing endpoint's), from what the server echoed
+// into an error. The text fields are cut to a readable length and lose
+// control characters, so that a hostile answer can neither flood nor forge
+// a log line.
 func (c *Client) scrub(e *APIError) {
 	k := c.cred.key
 	e.Body = c.scrubBytes(e.Body)
-	e.Message = redact.Secret(printable(e.Message, 1024), k)
+	if s := redact.SigningSecrets(string(e.Body)); s != string(e.Body) {
+		e.Body = []byte(s)
+	}
+	e.Message = redact.SigningSecrets(redact.Secret(printable(e.Message, 1024), k))
 	for _, s := range []*string{&e.Code, &e.Field, &e.Channel, &e.RequestID} {
-		*s = redact.Secret(printable(*s, 256), k)
+		*s = redact.SigningSecrets(redact.Secret(printable(*s, 256), k))
 	}
 }
 

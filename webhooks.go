@@ -63,11 +63,13 @@ type Webhook struct {
 	// SigningSecret verifies the deliveries (webhook.Handler, webhook.Verify).
 	// The service returns it once, in Create's answer: store it then, in
 	// your secret store. Elsewhere it is empty unless the service sends it.
-	// It prints masked; string(w.SigningSecret) is the secret.
+	// It prints and encodes masked; string(w.SigningSecret) is the secret.
+	// json.Marshal of a Webhook leaves it out, and Raw too.
 	SigningSecret WebhookSecret `json:"-"`
 
-	// Raw is the body as received, with the signing secret's value masked
-	// (nil, should the secret not be found in it as sent).
+	// Raw is the body as received, with every signing secret in it masked
+	// (whsec_… values, and this one however it is written); nil, should
+	// the secret still be found in it.
 	Raw json.RawMessage `json:"-"`
 }
 
@@ -81,6 +83,12 @@ const webhooksPath = "/v1/webhooks"
 // retried; Get it, then Update or Delete it. The request carries an
 // idempotency key, so a retry after a lost answer is not taken for a
 // second endpoint.
+//
+// The answer is read leniently, as StoredContact is: a field of an
+// unexpected type is left empty. Whenever an answer held the secret (a
+// 2xx, even one whose other fields cannot be read, or one whose body broke
+// off after the secret), Create returns the Webhook with it, beside the
+// error, if any: keep the secret even then, as it is not shown again.
 func (s *WebhooksService) Create(ctx context.Context, cfg WebhookConfig) (*Webhook, error) {
 	if err := checkWebhookURL("url", cfg.URL); err != nil {
 		return nil, err
@@ -96,10 +104,13 @@ func (s *WebhooksService) Create(ctx context.Context, cfg WebhookConfig) (*Webho
 	if err != nil { // strings only: cannot happen
 		return nil, &ValidationError{Field: "webhook", Reason: "cannot be encoded as JSON", Err: err}
 	}
-	r := request{method: "POST", route: webhooksPath, path: webhooksPath, body: body, key: idem.New()}
+	r := request{method: "POST", route: webhooksPath, path: webhooksPath, body: body, key: idem.New(), salvage: true}
 	w, err := do(ctx, s.client(), r, decodeWebhookAnswer)
+	if err != nil && (w == nil || w.SigningSecret == "") {
+		w = nil
+	}
 	if errors.Is(err, ErrConflict) {
-		return nil, &webhookExistsError{err: err}
+		return w, &webhookExistsError{err: err}
 	}
 	return w, err
 }
