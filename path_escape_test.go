@@ -103,7 +103,9 @@ func escapeMethods() []escapeMethod {
 		{"Contacts.AddPushToken", func(e string) string { return "/v1/contacts/" + e + "/push-tokens" }, ok,
 			func(ctx context.Context, c *Client, id string) error { return c.Contacts.AddPushToken(ctx, id, "tok") }},
 		{"Contacts.RemovePushToken", func(e string) string { return "/v1/contacts/" + e + "/push-tokens" }, ok,
-			func(ctx context.Context, c *Client, id string) error { return c.Contacts.RemovePushToken(ctx, id, "tok") }},
+			func(ctx context.Context, c *Client, id string) error {
+				return c.Contacts.RemovePushToken(ctx, id, "tok")
+			}},
 		{"Deliveries.Trace", func(e string) string { return "/v1/deliveries/" + e + "/trace" }, `{"delivery":{"uuid":"d-1"}}`,
 			func(ctx context.Context, c *Client, id string) error {
 				_, err := c.Deliveries.Trace(ctx, id)

@@ -70,7 +70,9 @@ func TestWebhookSecretKeptWhateverTheAnswer(t *testing.T) {
 				assert.Equal(t, []webhook.EventType{webhook.DeliverySent, webhook.DeliveryFailed}, w.EnabledEvents)
 			}},
 		{"enabled_events an object, mixed list", 201, `{"webhook":{"uuid":"wh-1","enabled_events":{"a":1},"events":[1,"delivery.sent",null],` + s + `}}`, nil,
-			func(t *testing.T, w *sendivent.Webhook) { assert.Equal(t, []webhook.EventType{webhook.DeliverySent}, w.EnabledEvents) }},
+			func(t *testing.T, w *sendivent.Webhook) {
+				assert.Equal(t, []webhook.EventType{webhook.DeliverySent}, w.EnabledEvents)
+			}},
 		{"every other field mistyped", 201, `{"webhook":{"uuid":"wh-1","url":7,"description":{},"created_at":12,"is_active":[],` + s + `}}`, nil,
 			func(t *testing.T, w *sendivent.Webhook) { assert.Equal(t, "wh-1", w.UUID) }},
 		{"the secret beside the webhook", 201, `{"success":true,"webhook":{"uuid":"wh-1"},` + s + `}`, nil, nil},
