@@ -104,7 +104,17 @@ type SendResponse struct {
 	// Notifications has one entry per recipient, in request order, when the
 	// service lists them; for one recipient it holds that one.
 	Notifications []SentNotification
-	Raw           json.RawMessage // the body as received
+	// RequestID is the service's id for the request that created the
+	// notifications (the answer's X-Request-Id). Every webhook event about
+	// their messages carries it as request_id (webhook.Event.RequestID):
+	// keep it with your record of the send to find that record again. On a
+	// replay the service's answer is the stored one; the fake answers the
+	// first request's id, so that the two agree (the service does not
+	// document which it gives). "" when the answer has none.
+	RequestID string
+	// Raw is the body as received; on a rejection (returned with an
+	// error), with any piece of the API key removed, as from the error.
+	Raw json.RawMessage
 
 	one  [1]SentNotification // Notifications' storage for one recipient
 	wire sendWire            // what the answer was decoded into

@@ -369,16 +369,27 @@ func (c *Client) logAttempt(ctx context.Context, r *request, n int, a Attempt, r
 // control characters, so that a hostile answer can neither flood nor forge
 // a log line.
 func (c *Client) scrub(e *APIError) {
-	k := c.cred.key
 	e.Body = c.scrubBytes(e.Body)
 	if s := redact.SigningSecrets(string(e.Body)); s != string(e.Body) {
 		e.Body = []byte(s)
 	}
-	e.Message = redact.SigningSecrets(redact.Secret(printable(e.Message, 1024), k))
+	e.Message = c.scrubText(e.Message, 1024)
 	for _, s := range []*string{&e.Code, &e.Field, &e.Channel, &e.RequestID} {
-		*s = redact.SigningSecrets(redact.Secret(printable(*s, 256), k))
+		*s = c.scrubText(*s, 256)
 	}
 }
+
+// scrubText is s as the SDK keeps a server's words: printable, at most
+// max bytes, without any piece of the key or a signing secret.
+func (c *Client) scrubText(s string, max int) string {
+	if s == "" {
+		return s
+	}
+	return redact.SigningSecrets(redact.Secret(printable(s, max), c.cred.key))
+}
+
+// requestID is the answer's X-Request-Id, scrubbed as an error's is.
+func (a *answer) requestID() string { return a.c.scrubText(a.header.Get("X-Request-Id"), 256) }
 
 // scrubBytes is b without any piece of the key.
 func (c *Client) scrubBytes(b []byte) []byte {

@@ -208,7 +208,7 @@ type sendWire struct {
 // {success, deliveries} object. It returns the response with an error when
 // the answer does not accept the send or names no notification.
 func decodeSend(a *answer) (*SendResponse, error) {
-	res := &SendResponse{IdempotencyKey: a.req.key, Raw: json.RawMessage(a.body)}
+	res := &SendResponse{IdempotencyKey: a.req.key, RequestID: a.requestID(), Raw: json.RawMessage(a.body)}
 	res.Replayed = a.header.Get("X-Idempotent-Replay") == "true"
 	if i := firstByte(a.body); i >= 0 && a.body[i] == '[' {
 		if err := json.Unmarshal(a.body, &res.Notifications); err != nil {
@@ -257,7 +257,7 @@ func decodeSend(a *answer) (*SendResponse, error) {
 		}
 	}
 	if res.Status != "" && res.Status != SendAccepted {
-		e := &APIError{StatusCode: a.status, RequestID: a.header.Get("X-Request-Id")}
+		e := &APIError{StatusCode: a.status, RequestID: res.RequestID}
 		e.decodeBody(cmpOrBytes(body, a.body))
 		e.Body = a.body
 		if e.Message == "" {
