@@ -27,6 +27,11 @@ type Contact struct {
 	Slack      string   `json:"slack_id,omitempty"`
 	Telegram   string   `json:"telegram,omitempty"`
 	Discord    string   `json:"discord,omitempty"` // user or channel snowflake
+	// PushTokens are the contact's devices' push tokens. One is sent as
+	// push_token, the spelling the service's docs use (the push channel
+	// page, the API guide); several as push_tokens, the official SDKs'
+	// field and the only spelling the sources give for more than one. The
+	// SDK reads either in an answer (StoredContact).
 	PushTokens []string `json:"push_tokens,omitempty"`
 	Language   string   `json:"language,omitempty"` // ISO 639-1, used when the send has none
 	// Meta is your own data, available to templates as {{contact.meta.…}}.
