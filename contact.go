@@ -24,9 +24,9 @@ type Contact struct {
 	Username string `json:"username,omitempty"`
 	// Slack is a Slack member id ("U…"). It is sent as slack_id, the name in
 	// the contacts API and the newest official SDK types.
-	Slack      string   `json:"slack_id,omitempty"`
-	Telegram   string   `json:"telegram,omitempty"`
-	Discord    string   `json:"discord,omitempty"` // user or channel snowflake
+	Slack    string `json:"slack_id,omitempty"`
+	Telegram string `json:"telegram,omitempty"`
+	Discord  string `json:"discord,omitempty"` // user or channel snowflake
 	// PushTokens are the contact's devices' push tokens. One is sent as
 	// push_token, the spelling the service's docs use (the push channel
 	// page, the API guide); several as push_tokens, the official SDKs'

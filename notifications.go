@@ -115,9 +115,6 @@ type SendResponse struct {
 	// Raw is the body as received; on a rejection (returned with an
 	// error), with any piece of the API key removed, as from the error.
 	Raw json.RawMessage
-
-	one  [1]SentNotification // Notifications' storage for one recipient
-	wire sendWire            // what the answer was decoded into
 }
 
 // SentNotification is one recipient's notification in a send's answer.

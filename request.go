@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -58,13 +59,12 @@ func do[T any](ctx context.Context, c *Client, r request, decode func(*answer) (
 		return zero, err
 	}
 	cl := &call[T]{ctx: ctx, c: c, r: r, decode: decode}
-	cl.attempts = cl.first[:0]
 	req, err := c.newRequest(ctx, &cl.r)
 	if err != nil {
 		return zero, &TransportError{Method: r.method, Path: r.route, IdempotencyKey: r.key, Err: c.scrubErr(err)}
 	}
 	req.SetResponseHandler(cl.handle)
-	cl.rc = retryablehttp.Client{
+	cl.rc = &retryablehttp.Client{
 		HTTPClient:   c.hc,
 		Logger:       nil, // its default logger writes every request to stderr
 		RetryMax:     c.maxRetries,
@@ -100,32 +100,27 @@ func (c *Client) newRequest(ctx context.Context, r *request) (*retryablehttp.Req
 	if err != nil {
 		return nil, err
 	}
-	// The header's values share one array of this request's own: nothing a
-	// transport changes in one request reaches another.
-	v := [...]string{c.cred.auth, c.userAgent, "application/json", r.key}
 	h := req.Header
-	h["Authorization"] = v[0:1:1]
-	h["User-Agent"] = v[1:2:2]
+	h.Set("Authorization", c.cred.auth)
+	h.Set("User-Agent", c.userAgent)
 	if r.body != nil {
-		h["Content-Type"] = v[2:3:3]
+		h.Set("Content-Type", "application/json")
 	}
 	if r.key != "" {
-		h["X-Idempotency-Key"] = v[3:4:4]
+		h.Set("X-Idempotency-Key", r.key)
 	}
 	return req, nil
 }
 
 // call is one request's retry loop and what its attempts found.
 type call[T any] struct {
-	rc       retryablehttp.Client // with this call's hooks
-	ctx      context.Context      // the caller's
+	rc       *retryablehttp.Client // with this call's hooks
+	ctx      context.Context       // the caller's
 	c        *Client
 	r        request
 	decode   func(*answer) (T, error)
-	value    T      // the decoded answer
-	answer   answer // the last one read
+	value    T // the decoded answer
 	attempts []Attempt
-	first    [3]Attempt    // attempts' storage for the usual number
 	last     error         // the last attempt's failure
 	failure  retry.Failure // the same, as the policy sees it
 	wait     time.Duration // the wait checkRetry chose, for backoff
@@ -235,8 +230,7 @@ func (cl *call[T]) handle(resp *http.Response) error {
 	if rerr != nil && rerr != wire.ErrTooLarge {
 		rerr = cl.c.scrubErr(cl.cut(rerr))
 	}
-	ans := &cl.answer
-	*ans = answer{c: cl.c, req: &cl.r, status: resp.StatusCode, header: resp.Header, body: body}
+	ans := &answer{c: cl.c, req: &cl.r, status: resp.StatusCode, header: resp.Header, body: body}
 	if resp.StatusCode >= 300 {
 		e := cl.c.apiError(ans, cl.r.key)
 		if rerr != nil && rerr != wire.ErrTooLarge { // an error answer is judged by its status, even cut short
@@ -281,15 +275,15 @@ func (cl *call[T]) handle(resp *http.Response) error {
 // isZero reports whether v is its type's zero value (a nil pointer).
 func isZero[T any](v T) bool { return reflect.ValueOf(&v).Elem().IsZero() }
 
-// readBody reads the body, up to limit bytes, into one buffer sized by the
-// Content-Length when there is one. The attempt's bound covers the read: the
-// transport ends it when the attempt's context ends.
+// readBody reads the body, up to limit bytes; a longer one is cut there,
+// with wire.ErrTooLarge. The attempt's bound covers the read: the transport
+// ends it when the attempt's context ends.
 func readBody(resp *http.Response, limit int64) ([]byte, error) {
-	size := int64(512)
-	if resp.ContentLength >= 0 { // what the server says, believed up to the cap
-		size = min(resp.ContentLength, limit) + 1 // +1: room for the read that finds EOF
+	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if int64(len(b)) > limit {
+		return b[:limit], wire.ErrTooLarge
 	}
-	return wire.ReadAll(make([]byte, 0, size), resp.Body, limit)
+	return b, err
 }
 
 // fail builds the call's error from its last attempt and why it stopped.

@@ -215,13 +215,13 @@ func decodeSend(a *answer) (*SendResponse, error) {
 			return nil, malformed(err, a.body)
 		}
 	} else {
-		w := &res.wire
+		var w sendWire
 		var v [3][]byte
 		if wire.DecodeFlat(a.body, flatSendKeys, v[:]) {
 			// The usual answer: a flat object of plain strings, read without
 			// reflection; anything else goes to encoding/json.
-			w.ID, w.Event, w.Status = string(v[0]), same(v[1], a.req.event), SendStatus(same(v[2], string(SendAccepted)))
-		} else if err := json.Unmarshal(a.body, w); err != nil {
+			w.ID, w.Event, w.Status = string(v[0]), string(v[1]), SendStatus(v[2])
+		} else if err := json.Unmarshal(a.body, &w); err != nil {
 			return nil, malformed(err, a.body)
 		}
 		res.ID, res.Event, res.Status, res.Notifications = w.ID, w.Event, w.Status, w.Notifications
@@ -235,8 +235,7 @@ func decodeSend(a *answer) (*SendResponse, error) {
 			}
 		}
 		if len(res.Notifications) == 0 && res.ID != "" {
-			res.one[0] = SentNotification{ID: res.ID, Event: res.Event, Status: res.Status}
-			res.Notifications = res.one[:]
+			res.Notifications = []SentNotification{{ID: res.ID, Event: res.Event, Status: res.Status}}
 		}
 	}
 	if len(res.Notifications) > 0 {
@@ -280,14 +279,6 @@ func decodeSend(a *answer) (*SendResponse, error) {
 // flatSendKeys are the members of the usual send answer, which
 // wire.DecodeFlat reads.
 var flatSendKeys = []string{"id", "event", "status"}
-
-// same returns s when b spells it, sparing a copy.
-func same(b []byte, s string) string {
-	if string(b) == s {
-		return s
-	}
-	return string(b)
-}
 
 // firstDelivery is the id of the first delivery of the older answer shape,
 // [{"<channel>": "<delivery id>"}].
