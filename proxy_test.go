@@ -27,9 +27,8 @@ const liveProxyKey = "live_proxytest0123456789"
 
 // recorder is an HTTP server that counts what reaches it.
 type recorder struct {
-	mu    sync.Mutex
-	seen  []string // "<host> <authorization>"
-	addrs []string
+	mu   sync.Mutex
+	seen []string // "<host> <authorization>"
 }
 
 func (rc *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
