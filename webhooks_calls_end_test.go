@@ -100,7 +100,7 @@ func TestWebhooksAgainstStatusSequences(t *testing.T) {
 		t.Run(fmt.Sprintf("%s/%d", tt.call, i), func(t *testing.T) {
 			t.Parallel()
 			srv := keptServer(t, tt.answers...)
-			c := atkClient(t, srv.url, sendivent.WithMaxRetries(2), sendivent.WithMaxRetryWait(time.Second))
+			c := hookClient(t, srv.url, sendivent.WithMaxRetries(2), sendivent.WithMaxRetryWait(time.Second))
 			_, err := atkCall(t, 10*time.Second, func(ctx context.Context) error { return hookCalls[tt.call].call(ctx, c) })
 			if tt.want == nil {
 				require.NoError(t, err)
@@ -125,7 +125,7 @@ func TestWebhooksAgainstInformationalAnswers(t *testing.T) {
 				_, _ = io.WriteString(conn, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: evil\r\nConnection: Upgrade\r\n\r\n")
 				s.hang()
 			})
-			c := atkClient(t, srv.url, sendivent.WithMaxRetries(2))
+			c := hookClient(t, srv.url, sendivent.WithMaxRetries(2))
 			took, err := atkCall(t, 10*time.Second, func(ctx context.Context) error { return hc.call(ctx, c) })
 			require.Error(t, err)
 			assert.False(t, errors.Is(err, context.DeadlineExceeded), "ended by the SDK, not the context: %v", err)
@@ -143,7 +143,7 @@ func TestWebhooksAgainstInformationalAnswers(t *testing.T) {
 				_, _ = io.WriteString(conn, "HTTP/1.1 103 Early Hints\r\nLink: </x>; rel=preload\r\n\r\n")
 				status(code, body)(nil, conn, r)
 			})
-			c := atkClient(t, srv.url)
+			c := hookClient(t, srv.url)
 			_, err := atkCall(t, 10*time.Second, func(ctx context.Context) error { return hc.call(ctx, c) })
 			require.NoError(t, err)
 		})
@@ -179,7 +179,7 @@ func TestWebhooksAgainstHugeBodies(t *testing.T) {
 			t.Run(name+"/"+tt.what, func(t *testing.T) {
 				t.Parallel()
 				srv := keptServer(t, tt.answer)
-				c := atkClient(t, srv.url, sendivent.WithMaxResponseBytes(limit), sendivent.WithTimeout(5*time.Second))
+				c := hookClient(t, srv.url, sendivent.WithMaxResponseBytes(limit))
 				_, err := atkCall(t, 20*time.Second, func(ctx context.Context) error { return hc.call(ctx, c) })
 				require.ErrorIs(t, err, tt.want)
 				assert.EqualValues(t, 1, srv.n.Load(), "not retried")

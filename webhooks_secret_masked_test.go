@@ -65,7 +65,7 @@ func TestWebhookSecretEchoedIsMasked(t *testing.T) {
 			t.Parallel()
 			srv := keptServer(t, atkWrite(httpAnswer(201, tt.body)))
 			var logs bytes.Buffer
-			c := atkClient(t, srv.url, sendivent.WithLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+			c := hookClient(t, srv.url, sendivent.WithLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 			w, err := c.Webhooks.Create(context.Background(), keptConfig)
 			require.NoError(t, err)
 			assert.Equal(t, tt.secret, string(w.SigningSecret), "the caller gets it")
@@ -104,7 +104,7 @@ func TestWebhookSecretInErrorsIsMasked(t *testing.T) {
 			t.Parallel()
 			srv := keptServer(t, atkWrite(httpAnswer(tt.status, tt.body)))
 			var logs bytes.Buffer
-			c := atkClient(t, srv.url, sendivent.WithMaxRetries(0),
+			c := hookClient(t, srv.url, sendivent.WithMaxRetries(0),
 				sendivent.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 			w, err := c.Webhooks.Create(context.Background(), keptConfig)
 			assert.Nil(t, w, "an error answer gives no endpoint")
