@@ -4,16 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net/url"
 
 	"github.com/sendivent/sendivent-go/internal/idem"
 )
 
 // CancelResponse is the answer to Cancel.
 type CancelResponse struct {
-	Success   bool            `json:"success"`
-	Cancelled int             `json:"cancelled"` // notifications stopped
-	Raw       json.RawMessage `json:"-"`
+	Success   bool `json:"success"`
+	Cancelled int  `json:"cancelled"` // notifications stopped
+	// RequestID is the service's id for the request (X-Request-Id), to
+	// quote to support; "" when the answer has none.
+	RequestID string          `json:"-"`
+	Raw       json.RawMessage `json:"-"` // the body as received
 }
 
 // Cancel stops the notifications of event for to that have not finished:
@@ -36,13 +38,13 @@ func (c *Client) Cancel(ctx context.Context, event string, to Recipient) (*Cance
 	if err != nil {
 		return nil, &ValidationError{Field: "to", Reason: "cannot be encoded as JSON: " + err.Error(), Err: err}
 	}
-	r := request{event: event, method: "POST", route: "/v1/cancel/{event}", path: "/v1/cancel/" + url.PathEscape(event),
+	r := request{event: event, method: "POST", route: "/v1/cancel/{event}", path: "/v1/cancel/" + pathSegment(event),
 		body: enc, key: idem.New()}
 	return do(ctx, c, r, decodeCancel)
 }
 
 func decodeCancel(a *answer) (*CancelResponse, error) {
-	res := &CancelResponse{Success: true} // an empty 2xx (a 204) says no more than that
+	res := &CancelResponse{Success: true, RequestID: a.requestID()} // an empty 2xx (a 204) says no more than that
 	if firstByte(a.body) < 0 {
 		return res, nil
 	}

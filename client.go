@@ -102,7 +102,13 @@ func WithBaseURL(u string) Option { return func(c *config) { c.baseURL = u } }
 // for the bound to hold. hc's own Timeout, if any, applies too. A
 // CheckRedirect of hc's runs after the SDK has removed the key from a
 // redirect to another origin. The SDK closes hc's transport's idle
-// connections only when Client.CloseIdleConnections is called.
+// connections only when Client.CloseIdleConnections is called. An hc
+// without a Transport gets the SDK's default one, whose proxy never sees a
+// loopback host. The SDK does not change a caller's transport: with a
+// live_ key over plain http to a loopback URL, NewClient refuses an
+// *http.Transport whose Proxy would send the request to a proxy (the key
+// would cross it in clear); a RoundTripper that wraps another cannot be
+// looked into, and its proxy is the caller's to set.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) {
 		if hc == nil {
@@ -265,8 +271,9 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	if cfg.httpClient != nil {
 		cp := *cfg.httpClient
 		hc = &cp
-		if hc.Transport == nil {
-			hc.Transport = http.DefaultTransport
+		hc.Transport = callerTransport(hc.Transport, cfg.timeout)
+		if err := checkCallerProxy(key, base, hc.Transport); err != nil {
+			return nil, err
 		}
 	} else {
 		hc = &http.Client{Transport: defaultTransport(cfg.timeout)}

@@ -376,7 +376,14 @@ func TestWithHTTPClientNilTransport(t *testing.T) {
 	c, err := NewClient(testKey, WithBaseURL("https://api.test"), WithHTTPClient(&http.Client{}))
 	require.NoError(t, err)
 	tr := c.hc.Transport.(*transport)
-	assert.Equal(t, http.DefaultTransport, tr.base)
+	base, ok := tr.base.(*http.Transport)
+	require.True(t, ok)
+	assert.NotSame(t, http.DefaultTransport, base, "the SDK's default, whose proxy never sees a loopback host")
+	assert.Equal(t, DefaultMaxConnsPerHost, base.MaxConnsPerHost)
+	r, _ := http.NewRequest("GET", "http://LOCALHOST:8787/", nil)
+	u, err := base.Proxy(r)
+	require.NoError(t, err)
+	assert.Nil(t, u)
 }
 
 func TestWithTimeout(t *testing.T) {

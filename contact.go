@@ -24,9 +24,14 @@ type Contact struct {
 	Username string `json:"username,omitempty"`
 	// Slack is a Slack member id ("U…"). It is sent as slack_id, the name in
 	// the contacts API and the newest official SDK types.
-	Slack      string   `json:"slack_id,omitempty"`
-	Telegram   string   `json:"telegram,omitempty"`
-	Discord    string   `json:"discord,omitempty"` // user or channel snowflake
+	Slack    string `json:"slack_id,omitempty"`
+	Telegram string `json:"telegram,omitempty"`
+	Discord  string `json:"discord,omitempty"` // user or channel snowflake
+	// PushTokens are the contact's devices' push tokens. One is sent as
+	// push_token, the spelling the service's docs use (the push channel
+	// page, the API guide); several as push_tokens, the official SDKs'
+	// field and the only spelling the sources give for more than one. The
+	// SDK reads either in an answer (StoredContact).
 	PushTokens []string `json:"push_tokens,omitempty"`
 	Language   string   `json:"language,omitempty"` // ISO 639-1, used when the send has none
 	// Meta is your own data, available to templates as {{contact.meta.…}}.
@@ -186,3 +191,6 @@ func lenientTimeOf(f map[string]json.RawMessage, keys ...string) time.Time {
 	}
 	return time.Time{}
 }
+
+// listKey names the contact in a listing: its UUID, or its JSON.
+func (s *StoredContact) listKey() string { return uuidOrRaw(s.UUID, s.Raw) }

@@ -126,9 +126,14 @@ func (s *ContactsService) ListPage(ctx context.Context, p ContactListParams) (*P
 
 // List yields every contact that p matches, from p.Offset on, reading the
 // next page only when the loop asks for more. It ends after the last
-// contact (by the listing's total), when the loop breaks (no request is
-// then in flight), or after yielding an error: bad params, or a page that
-// failed (a typed error, as everywhere).
+// contact (by the listing's total: the smallest any page gave), when the
+// loop breaks (no request is then in flight), or after yielding an error:
+// bad params, a page that failed (a typed error, as everywhere), or a
+// *PagingError when the pages do not add up (a service that ignores the
+// offset, or contradicts its total), rather than repeat or skip contacts.
+// Each contact is yielded once: one that offset paging serves again (a
+// contact added before it meanwhile) is left out. The listing remembers a
+// few bytes per contact for that.
 //
 //	for c, err := range client.Contacts.List(ctx, sendivent.ContactListParams{Search: "ada"}) {
 //		if err != nil {

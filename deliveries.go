@@ -132,7 +132,8 @@ func (s *DeliveriesService) ListPage(ctx context.Context, p DeliveryListParams) 
 // List yields every delivery that p matches, from p.Offset on, reading the
 // next page only when the loop asks for more, as Contacts.List does: it
 // ends after the last one, when the loop breaks, or after yielding an
-// error.
+// error, a *PagingError when the pages do not add up; each delivery is
+// yielded once.
 func (s *DeliveriesService) List(ctx context.Context, p DeliveryListParams) iter.Seq2[*Delivery, error] {
 	return paginate(p.Offset, p.Limit, func(offset int) (*Page[Delivery], error) {
 		q := p
@@ -169,3 +170,6 @@ func (s *DeliveriesService) Trace(ctx context.Context, uuid string) (*DeliveryTr
 		return t, nil
 	})
 }
+
+// listKey names the delivery in a listing: its UUID, or its JSON.
+func (d *Delivery) listKey() string { return uuidOrRaw(d.UUID, d.Raw) }

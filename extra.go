@@ -120,10 +120,19 @@ func (o BrandOverrides) MarshalJSON() ([]byte, error) {
 	return marshalExtra(plain(o), o.Extra, brandFields, "overrides.brand")
 }
 
-// MarshalJSON encodes the contact with its Extra fields.
+// MarshalJSON encodes the contact with its Extra fields. One push token
+// goes as push_token, the spelling the service documents; several as
+// push_tokens (see Contact.PushTokens).
 func (c Contact) MarshalJSON() ([]byte, error) {
 	type plain Contact
-	return marshalExtra(plain(c), c.Extra, contactFields, "contact")
+	w := struct {
+		plain
+		PushToken string `json:"push_token,omitempty"`
+	}{plain: plain(c)}
+	if len(c.PushTokens) == 1 {
+		w.PushToken, w.PushTokens = c.PushTokens[0], nil
+	}
+	return marshalExtra(w, c.Extra, contactFields, "contact")
 }
 
 // marshalExtra encodes v (a type without a MarshalJSON method) with extra's

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/url"
 	"time"
 
 	"github.com/sendivent/sendivent-go/internal/wire"
@@ -105,10 +104,17 @@ type SendResponse struct {
 	// Notifications has one entry per recipient, in request order, when the
 	// service lists them; for one recipient it holds that one.
 	Notifications []SentNotification
-	Raw           json.RawMessage // the body as received
-
-	one  [1]SentNotification // Notifications' storage for one recipient
-	wire sendWire            // what the answer was decoded into
+	// RequestID is the service's id for the request that created the
+	// notifications (the answer's X-Request-Id). Every webhook event about
+	// their messages carries it as request_id (webhook.Event.RequestID):
+	// keep it with your record of the send to find that record again. On a
+	// replay the service's answer is the stored one; the fake answers the
+	// first request's id, so that the two agree (the service does not
+	// document which it gives). "" when the answer has none.
+	RequestID string
+	// Raw is the body as received; on a rejection (returned with an
+	// error), with any piece of the API key removed, as from the error.
+	Raw json.RawMessage
 }
 
 // SentNotification is one recipient's notification in a send's answer.
@@ -261,7 +267,7 @@ func (c *Client) GetNotification(ctx context.Context, id string) (*Notification,
 	if err := checkIdentifier("id", id); err != nil {
 		return nil, err
 	}
-	r := request{method: "GET", route: "/v1/notifications/{id}", path: "/v1/notifications/" + url.PathEscape(id)}
+	r := request{method: "GET", route: "/v1/notifications/{id}", path: "/v1/notifications/" + pathSegment(id)}
 	return do(ctx, c, r, decodeNotification)
 }
 

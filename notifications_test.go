@@ -116,7 +116,9 @@ func TestSendBody(t *testing.T) {
 		{"every contact field", SendRequest{To: []Recipient{Contact{ID: "u1", Email: "e@example.com", Phone: "+46701234567", Name: "N",
 			Slack: "U1", Telegram: "t1", Discord: "d1", PushTokens: []string{"p1"}, Language: "sv", Meta: map[string]any{"plan": "pro"}}}},
 			`{"to":{"id":"u1","email":"e@example.com","phone":"+46701234567","name":"N","slack_id":"U1","telegram":"t1","discord":"d1",
-			"push_tokens":["p1"],"language":"sv","meta":{"plan":"pro"}},"payload":{}}`},
+			"push_token":"p1","language":"sv","meta":{"plan":"pro"}},"payload":{}}`},
+		{"several push tokens", SendRequest{To: []Recipient{Contact{PushTokens: []string{"p1", "p2"}}}},
+			`{"to":{"push_tokens":["p1","p2"]},"payload":{}}`},
 		{"language", SendRequest{To: []Recipient{Address("alice@example.com")}, Language: "sv"},
 			`{"to":"alice@example.com","payload":{},"language":"sv"}`},
 		{"overrides", SendRequest{To: []Recipient{Address("alice@example.com")}, Overrides: &Overrides{

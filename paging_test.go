@@ -165,18 +165,49 @@ func TestListWithoutTotal(t *testing.T) {
 	}
 }
 
-func TestListStopsAtAnEmptyPageBeforeTheTotal(t *testing.T) {
+// TestListEmptyPageBeforeTheTotal: an empty page ends the listing, with
+// no error when its own total says nothing more remains (items were
+// deleted meanwhile), and with a *PagingError when a total still says more
+// remain: the rest would be skipped silently.
+func TestListEmptyPageBeforeTheTotal(t *testing.T) {
 	t.Parallel()
-	h := newMockHarness(t)
-	h.script(reply(200, `{"success":true,"data":{"contacts":[{"uuid":"c-0"}],"total":9,"limit":1}}`),
-		reply(200, `{"success":true,"data":{"contacts":[],"total":9}}`))
-	got := 0
-	for _, err := range h.c.Contacts.List(context.Background(), ContactListParams{Limit: 1}) {
-		require.NoError(t, err)
-		got++
+	tests := []struct {
+		name  string
+		empty string
+		fails bool
+	}{
+		{"the total still says 9", `{"success":true,"data":{"contacts":[],"total":9}}`, true},
+		{"no total on the empty page: the first one's holds", `{"success":true,"data":{"contacts":[]}}`, true},
+		{"the total fell to what was read", `{"success":true,"data":{"contacts":[],"total":1}}`, false},
 	}
-	assert.Equal(t, 1, got)
-	assert.Len(t, h.requests(), 2, "an empty page ends the listing, whatever the total says")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newMockHarness(t)
+			h.script(reply(200, `{"success":true,"data":{"contacts":[{"uuid":"c-0"}],"total":9,"limit":1}}`),
+				reply(200, tt.empty))
+			got := 0
+			var errs []error
+			for _, err := range h.c.Contacts.List(context.Background(), ContactListParams{Limit: 1}) {
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				got++
+			}
+			assert.Equal(t, 1, got)
+			assert.Len(t, h.requests(), 2)
+			if !tt.fails {
+				assert.Empty(t, errs)
+				return
+			}
+			require.Len(t, errs, 1)
+			var pe *PagingError
+			require.ErrorAs(t, errs[0], &pe)
+			assert.Equal(t, 1, pe.Offset)
+			assert.ErrorIs(t, errs[0], ErrMalformed)
+		})
+	}
 }
 
 func TestListEndsWithTheContext(t *testing.T) {

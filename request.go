@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
+	"reflect"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -27,6 +28,10 @@ type request struct {
 	query  url.Values
 	body   []byte // JSON; nil for none
 	key    string // X-Idempotency-Key; "" for none
+	// salvage decodes a 2xx body that broke off midway or passed the size
+	// cap too, for what it holds (the signing secret of Webhooks.Create,
+	// shown once); the attempt fails all the same.
+	salvage bool
 }
 
 // answer is a response with its body read whole, and the request it
@@ -61,13 +66,12 @@ func perform[T any](ctx context.Context, c *Client, r request, decode func(*answ
 		return zero, err
 	}
 	cl := &call[T]{ctx: ctx, c: c, r: r, decode: decode, ob: ob}
-	cl.attempts = cl.first[:0]
 	req, err := c.newRequest(ctx, &cl.r)
 	if err != nil {
 		return zero, &TransportError{Method: r.method, Path: r.route, IdempotencyKey: r.key, Err: c.scrubErr(err)}
 	}
 	req.SetResponseHandler(cl.handle)
-	cl.rc = retryablehttp.Client{
+	cl.rc = &retryablehttp.Client{
 		HTTPClient:   c.hc,
 		Logger:       nil, // its default logger writes every request to stderr
 		RetryMax:     c.maxRetries,
@@ -103,32 +107,27 @@ func (c *Client) newRequest(ctx context.Context, r *request) (*retryablehttp.Req
 	if err != nil {
 		return nil, err
 	}
-	// The header's values share one array of this request's own: nothing a
-	// transport changes in one request reaches another.
-	v := [...]string{c.cred.auth, c.userAgent, "application/json", r.key}
 	h := req.Header
-	h["Authorization"] = v[0:1:1]
-	h["User-Agent"] = v[1:2:2]
+	h.Set("Authorization", c.cred.auth)
+	h.Set("User-Agent", c.userAgent)
 	if r.body != nil {
-		h["Content-Type"] = v[2:3:3]
+		h.Set("Content-Type", "application/json")
 	}
 	if r.key != "" {
-		h["X-Idempotency-Key"] = v[3:4:4]
+		h.Set("X-Idempotency-Key", r.key)
 	}
 	return req, nil
 }
 
 // call is one request's retry loop and what its attempts found.
 type call[T any] struct {
-	rc       retryablehttp.Client // with this call's hooks
-	ctx      context.Context      // the caller's
+	rc       *retryablehttp.Client // with this call's hooks
+	ctx      context.Context       // the caller's
 	c        *Client
 	r        request
 	decode   func(*answer) (T, error)
-	value    T      // the decoded answer
-	answer   answer // the last one read
+	value    T // the decoded answer
 	attempts []Attempt
-	first    [3]Attempt    // attempts' storage for the usual number
 	last     error         // the last attempt's failure
 	failure  retry.Failure // the same, as the policy sees it
 	wait     time.Duration // the wait checkRetry chose, for backoff
@@ -249,8 +248,7 @@ func (cl *call[T]) handle(resp *http.Response) error {
 	if rerr != nil && rerr != wire.ErrTooLarge {
 		rerr = cl.c.scrubErr(cl.cut(rerr))
 	}
-	ans := &cl.answer
-	*ans = answer{c: cl.c, req: &cl.r, status: resp.StatusCode, header: resp.Header, body: body}
+	ans := &answer{c: cl.c, req: &cl.r, status: resp.StatusCode, header: resp.Header, body: body}
 	if resp.StatusCode >= 300 {
 		e := cl.c.apiError(ans, cl.r.key)
 		if rerr != nil && rerr != wire.ErrTooLarge { // an error answer is judged by its status, even cut short
@@ -262,10 +260,16 @@ func (cl *call[T]) handle(resp *http.Response) error {
 	}
 	var err error
 	switch {
-	case rerr == wire.ErrTooLarge:
+	case rerr != nil:
 		err = ErrTooLarge
-	case rerr != nil: // the connection broke mid-body
-		err, cl.failure.Cut = rerr, true
+		if rerr != wire.ErrTooLarge { // the connection broke mid-body
+			err, cl.failure.Cut = rerr, true
+		}
+		if cl.r.salvage { // what the body holds so far
+			if v, _ := cl.decode(ans); !isZero(v) {
+				cl.value = v
+			}
+		}
 	default:
 		var v T
 		v, err = cl.decode(ans)
@@ -286,15 +290,18 @@ func (cl *call[T]) handle(resp *http.Response) error {
 	return err
 }
 
-// readBody reads the body, up to limit bytes, into one buffer sized by the
-// Content-Length when there is one. The attempt's bound covers the read: the
-// transport ends it when the attempt's context ends.
+// isZero reports whether v is its type's zero value (a nil pointer).
+func isZero[T any](v T) bool { return reflect.ValueOf(&v).Elem().IsZero() }
+
+// readBody reads the body, up to limit bytes; a longer one is cut there,
+// with wire.ErrTooLarge. The attempt's bound covers the read: the transport
+// ends it when the attempt's context ends.
 func readBody(resp *http.Response, limit int64) ([]byte, error) {
-	size := int64(512)
-	if resp.ContentLength >= 0 { // what the server says, believed up to the cap
-		size = min(resp.ContentLength, limit) + 1 // +1: room for the read that finds EOF
+	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if int64(len(b)) > limit {
+		return b[:limit], wire.ErrTooLarge
 	}
-	return wire.ReadAll(make([]byte, 0, size), resp.Body, limit)
+	return b, err
 }
 
 // fail builds the call's error from its last attempt and why it stopped.
@@ -366,82 +373,6 @@ func (c *Client) logAttempt(ctx context.Context, r *request, n int, a Attempt, r
 		attrs = append(attrs, slog.Bool("retrying", true), slog.Duration("wait", a.Wait))
 	}
 	c.log.LogAttrs(ctx, slog.LevelDebug, "sendivent request", attrs...)
-}
-
-// scrub removes any piece of the key from what the server echoed into an
-// error.
-// The text fields are cut to a readable length and lose control characters,
-// so that a hostile answer can neither flood nor forge a log line.
-func (c *Client) scrub(e *APIError) {
-	k := c.cred.key
-	e.Body = c.scrubBytes(e.Body)
-	e.Message = redact.Secret(printable(e.Message, 1024), k)
-	for _, s := range []*string{&e.Code, &e.Field, &e.Channel, &e.RequestID} {
-		*s = redact.Secret(printable(*s, 256), k)
-	}
-}
-
-// scrubBytes is b without any piece of the key.
-func (c *Client) scrubBytes(b []byte) []byte {
-	if s := redact.Secret(string(b), c.cred.key); s != string(b) {
-		return []byte(s)
-	}
-	return b
-}
-
-// printable is s as valid UTF-8 without control characters, cut to at most
-// max bytes.
-func printable(s string, max int) string {
-	s = strings.Map(dropControl, strings.ToValidUTF8(s, "\uFFFD"))
-	if len(s) > max {
-		s = strings.ToValidUTF8(s[:max], "") + "…"
-	}
-	return s
-}
-
-// scrubErr returns err, or, when its message holds a piece of the key (a
-// redirect's Location that carried it), an error with that piece removed.
-// Nothing it wraps holds the key: the URL of a *url.Error is scrubbed too,
-// and a cause that cannot be cleaned is dropped, though the result still
-// matches the context's errors when the cause did.
-func (c *Client) scrubErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	clean := redact.Secret(msg, c.cred.key)
-	if clean == msg {
-		return err
-	}
-	e := &scrubbedError{msg: clean}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		e.err = &url.Error{Op: ue.Op, URL: redact.Secret(ue.URL, c.cred.key), Err: c.scrubErr(ue.Err)}
-	}
-	for _, target := range []error{context.DeadlineExceeded, context.Canceled} {
-		if errors.Is(err, target) {
-			e.is = append(e.is, target)
-		}
-	}
-	return e
-}
-
-// scrubbedError is an error whose message had a piece of the key removed.
-type scrubbedError struct {
-	msg string
-	err error   // the cleaned cause, if it could be cleaned
-	is  []error // the context errors the cause matched
-}
-
-func (e *scrubbedError) Error() string { return e.msg }
-func (e *scrubbedError) Unwrap() error { return e.err }
-func (e *scrubbedError) Is(target error) bool {
-	for _, t := range e.is {
-		if t == target {
-			return true
-		}
-	}
-	return false
 }
 
 // sleep waits d on the client's clock, or until ctx ends.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"strconv"
 	"strings"
 	"unicode"
@@ -104,10 +103,10 @@ func sendRequest(event string, req SendRequest) (request, error) {
 	if err != nil {
 		return request{}, err
 	}
-	r := request{event: event, method: "POST", route: "/v1/send/{event}", path: "/v1/send/" + url.PathEscape(event),
+	r := request{event: event, method: "POST", route: "/v1/send/{event}", path: "/v1/send/" + pathSegment(event),
 		body: enc, key: req.IdempotencyKey}
 	if req.Channel != "" {
-		r.route, r.path = "/v1/send/{event}/{channel}", r.path+"/"+string(req.Channel)
+		r.route, r.path = "/v1/send/{event}/{channel}", r.path+"/"+pathSegment(string(req.Channel))
 	}
 	if r.key == "" {
 		r.key = idem.New()
@@ -209,20 +208,20 @@ type sendWire struct {
 // {success, deliveries} object. It returns the response with an error when
 // the answer does not accept the send or names no notification.
 func decodeSend(a *answer) (*SendResponse, error) {
-	res := &SendResponse{IdempotencyKey: a.req.key, Raw: json.RawMessage(a.body)}
+	res := &SendResponse{IdempotencyKey: a.req.key, RequestID: a.requestID(), Raw: json.RawMessage(a.body)}
 	res.Replayed = a.header.Get("X-Idempotent-Replay") == "true"
 	if i := firstByte(a.body); i >= 0 && a.body[i] == '[' {
 		if err := json.Unmarshal(a.body, &res.Notifications); err != nil {
 			return nil, malformed(err, a.body)
 		}
 	} else {
-		w := &res.wire
+		var w sendWire
 		var v [3][]byte
 		if wire.DecodeFlat(a.body, flatSendKeys, v[:]) {
 			// The usual answer: a flat object of plain strings, read without
 			// reflection; anything else goes to encoding/json.
-			w.ID, w.Event, w.Status = string(v[0]), same(v[1], a.req.event), SendStatus(same(v[2], string(SendAccepted)))
-		} else if err := json.Unmarshal(a.body, w); err != nil {
+			w.ID, w.Event, w.Status = string(v[0]), string(v[1]), SendStatus(v[2])
+		} else if err := json.Unmarshal(a.body, &w); err != nil {
 			return nil, malformed(err, a.body)
 		}
 		res.ID, res.Event, res.Status, res.Notifications = w.ID, w.Event, w.Status, w.Notifications
@@ -236,8 +235,7 @@ func decodeSend(a *answer) (*SendResponse, error) {
 			}
 		}
 		if len(res.Notifications) == 0 && res.ID != "" {
-			res.one[0] = SentNotification{ID: res.ID, Event: res.Event, Status: res.Status}
-			res.Notifications = res.one[:]
+			res.Notifications = []SentNotification{{ID: res.ID, Event: res.Event, Status: res.Status}}
 		}
 	}
 	if len(res.Notifications) > 0 {
@@ -258,7 +256,7 @@ func decodeSend(a *answer) (*SendResponse, error) {
 		}
 	}
 	if res.Status != "" && res.Status != SendAccepted {
-		e := &APIError{StatusCode: a.status, RequestID: a.header.Get("X-Request-Id")}
+		e := &APIError{StatusCode: a.status, RequestID: res.RequestID}
 		e.decodeBody(cmpOrBytes(body, a.body))
 		e.Body = a.body
 		if e.Message == "" {
@@ -281,14 +279,6 @@ func decodeSend(a *answer) (*SendResponse, error) {
 // flatSendKeys are the members of the usual send answer, which
 // wire.DecodeFlat reads.
 var flatSendKeys = []string{"id", "event", "status"}
-
-// same returns s when b spells it, sparing a copy.
-func same(b []byte, s string) string {
-	if string(b) == s {
-		return s
-	}
-	return string(b)
-}
 
 // firstDelivery is the id of the first delivery of the older answer shape,
 // [{"<channel>": "<delivery id>"}].

@@ -46,17 +46,19 @@
 // Instead of polling, let the service push delivery events to your server:
 // make the endpoint once with [WebhooksService] (Create returns its signing
 // secret), and receive the events with package webhook, whose Handler
-// verifies each signature and calls your function once per event.
+// verifies each signature and calls your function once per event. An event
+// carries the request id of the send it is about ([SendResponse].RequestID):
+// keep it with your record when you send.
 //
 //	hook, err := client.Webhooks.Create(ctx, sendivent.WebhookConfig{
-//		URL:           "https://example.com/webhooks/sendivent", // https; plain http only for localhost
+//		URL:           publicURL + "/webhooks/sendivent", // https; plain http only for localhost
 //		EnabledEvents: []webhook.EventType{webhook.DeliveryDelivered, webhook.DeliveryFailed, webhook.DeliveryBounced},
 //	})
 //	secret := string(hook.SigningSecret) // the service shows it once: keep it in your secret store
 //
 // # Errors
 //
-// A call's error is one of five types:
+// A call's error is one of six types:
 //   - [*ValidationError]: bad input, found before anything was sent;
 //   - [*APIError]: the service answered with an error, or with a 2xx that
 //     did not accept the send; match it with [errors.Is] against
@@ -67,7 +69,9 @@
 //   - [*WaitTimeoutError]: Wait ran out of time, with the last state seen;
 //   - [*BatchError]: SendBatch's items that did not succeed, each with its
 //     own error of the types above, or matching [ErrNotAttempted] when the
-//     context ended before the item was sent.
+//     context ended before the item was sent;
+//   - [*PagingError]: a listing (Contacts.List, Deliveries.List) whose pages
+//     do not add up, ended rather than repeat or skip items.
 //
 // A call on a nil *Client, or one not made by [NewClient], returns an error
 // saying so rather than panicking.

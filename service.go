@@ -3,13 +3,12 @@ package sendivent
 import (
 	"encoding/json"
 	"errors"
-	"net/url"
 	"strconv"
 	"strings"
 )
 
 // service is what every service of a Client (Contacts, Events, Deliveries,
-// Integrations) holds: the client. One value serves them all, as in
+// Integrations, Webhooks) holds: the client. One value serves them all, as in
 // go-github, so the services cost the client nothing.
 type service struct{ c *Client }
 
@@ -22,14 +21,44 @@ func (s *service) client() *Client {
 	return s.c
 }
 
-// pathSegment escapes s as one path segment the way the official SDKs do
-// (JavaScript's encodeURIComponent): everything but letters, digits and
-// -._~ is percent-encoded, so "user+tag@example.com" becomes
-// "user%2Btag%40example.com" and "+46701234567" becomes "%2B46701234567".
-// url.PathEscape leaves + and @ as they are, and a server may read a + in a
-// path as a space.
+// pathSegment escapes s as one path segment, the one rule for every
+// identifier in every path: the official SDKs' (JavaScript's
+// encodeURIComponent). Every byte but letters, digits and - _ . ! ~ * ' ( )
+// is percent-encoded, so "user+tag@example.com" becomes
+// "user%2Btag%40example.com", "+46701234567" "%2B46701234567" and "a b"
+// "a%20b". url.PathEscape leaves + and @ as they are (a server may read a +
+// as a space), and url.QueryEscape encodes ! * ' ( ), which the official
+// SDKs send as they are. A segment with nothing to escape is returned as it
+// is, without a copy.
 func pathSegment(s string) string {
-	return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if !uriComponentSafe(s[i]) {
+			n++
+		}
+	}
+	if n == 0 {
+		return s
+	}
+	const hex = "0123456789ABCDEF"
+	b := make([]byte, 0, len(s)+2*n)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; uriComponentSafe(c) {
+			b = append(b, c)
+		} else {
+			b = append(b, '%', hex[c>>4], hex[c&15])
+		}
+	}
+	return string(b)
+}
+
+// uriComponentSafe reports whether encodeURIComponent leaves c as it is.
+func uriComponentSafe(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("-_.!~*'()", c) >= 0
 }
 
 // checkIdentifier refuses an identifier that cannot name anything: empty,

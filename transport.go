@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -40,12 +41,12 @@ func redirectPolicy(next func(*http.Request, []*http.Request) error) func(*http.
 	}
 }
 
-// defaultTransport is net/http's default with a bounded dial and handshake
-// and a connection pool sized for a busy client. Its proxy is
-// http.ProxyFromEnvironment's, which never proxies localhost or a loopback
-// address, the only plain-http hosts a live_ key may go to.
+// defaultTransport is net/http's default with a bounded dial and handshake,
+// a connection pool sized for a busy client, and a proxy that never sees a
+// loopback host (loopbackBypass).
 func defaultTransport(timeout time.Duration) *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Proxy = loopbackBypass(http.ProxyFromEnvironment)
 	t.DialContext = (&net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}).DialContext
 	t.TLSHandshakeTimeout = min(timeout, 10*time.Second)
 	// Keep a connection per concurrent caller: the default of 2 idle
@@ -58,14 +59,62 @@ func defaultTransport(timeout time.Duration) *http.Transport {
 	return t
 }
 
-// isLoopback reports whether host is "localhost" or a literal loopback
-// address. Other names, "*.localhost" among them, go to DNS and to proxies.
+// loopbackBypass wraps a Proxy function so that a request to a host
+// isLoopback accepts never goes through a proxy, whatever the environment
+// says. net/http's own bypass knows "localhost" in lower case only, so
+// HTTP_PROXY=… with a base URL of http://LOCALHOST:8787 would hand a live_
+// key, in clear, to the proxy.
+func loopbackBypass(next func(*http.Request) (*url.URL, error)) func(*http.Request) (*url.URL, error) {
+	return func(r *http.Request) (*url.URL, error) {
+		if isLoopback(r.URL.Hostname()) {
+			return nil, nil
+		}
+		return next(r)
+	}
+}
+
+// isLoopback reports whether host is "localhost" (in any letter case) or a
+// literal loopback address (127.0.0.0/8, ::1, ::ffff:127.0.0.1). Other
+// names, "*.localhost" among them, go to DNS and to proxies; so does
+// "localhost." with the root's dot, which Go's resolver sends to DNS rather
+// than reading it from the hosts file.
 func isLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// callerTransport is the transport of a caller's http.Client: its own, or,
+// when it has none, the SDK's default rather than net/http's, whose proxy
+// would see a loopback host written in capitals.
+func callerTransport(rt http.RoundTripper, timeout time.Duration) http.RoundTripper {
+	if rt == nil {
+		return defaultTransport(timeout)
+	}
+	return rt
+}
+
+// checkCallerProxy refuses a live_ key that a caller's transport would send
+// in clear to a proxy: over plain http to a loopback base URL (the only
+// plain-http URL a live_ key may use), through an *http.Transport whose
+// Proxy picks a proxy for it. The SDK does not change a caller's transport;
+// it cannot see inside one that wraps another.
+func checkCallerProxy(key, base string, rt http.RoundTripper) error {
+	t, ok := rt.(*http.Transport)
+	if !ok || t.Proxy == nil || !strings.HasPrefix(key, "live_") || !strings.HasPrefix(base, "http://") {
+		return nil
+	}
+	req, err := http.NewRequest(http.MethodPost, base+"/v1/send/x", nil)
+	if err != nil {
+		return nil // resolveBaseURL has parsed it
+	}
+	if u, err := t.Proxy(req); err == nil && u != nil {
+		return errors.New("sendivent: refusing a live_ key over plain http through a proxy: the transport given with WithHTTPClient would send it in clear to " +
+			u.Redacted() + "; leave loopback hosts out of its Proxy, or use https")
+	}
+	return nil
 }
 
 // rateMargin keeps pacing a little under the limit: requests spaced exactly

@@ -63,11 +63,13 @@ type Webhook struct {
 	// SigningSecret verifies the deliveries (webhook.Handler, webhook.Verify).
 	// The service returns it once, in Create's answer: store it then, in
 	// your secret store. Elsewhere it is empty unless the service sends it.
-	// It prints masked; string(w.SigningSecret) is the secret.
+	// It prints and encodes masked; string(w.SigningSecret) is the secret.
+	// json.Marshal of a Webhook leaves it out, and Raw too.
 	SigningSecret WebhookSecret `json:"-"`
 
-	// Raw is the body as received, with the signing secret's value masked
-	// (nil, should the secret not be found in it as sent).
+	// Raw is the body as received, with every signing secret in it masked
+	// (whsec_… values, and this one however it is written); nil, should
+	// the secret still be found in it.
 	Raw json.RawMessage `json:"-"`
 }
 
@@ -81,6 +83,12 @@ const webhooksPath = "/v1/webhooks"
 // retried; Get it, then Update or Delete it. The request carries an
 // idempotency key, so a retry after a lost answer is not taken for a
 // second endpoint.
+//
+// The answer is read leniently, as StoredContact is: a field of an
+// unexpected type is left empty. Whenever an answer held the secret (a
+// 2xx, even one whose other fields cannot be read, or one whose body broke
+// off after the secret), Create returns the Webhook with it, beside the
+// error, if any: keep the secret even then, as it is not shown again.
 func (s *WebhooksService) Create(ctx context.Context, cfg WebhookConfig) (*Webhook, error) {
 	if err := checkWebhookURL("url", cfg.URL); err != nil {
 		return nil, err
@@ -96,10 +104,13 @@ func (s *WebhooksService) Create(ctx context.Context, cfg WebhookConfig) (*Webho
 	if err != nil { // strings only: cannot happen
 		return nil, &ValidationError{Field: "webhook", Reason: "cannot be encoded as JSON", Err: err}
 	}
-	r := request{method: "POST", route: webhooksPath, path: webhooksPath, body: body, key: idem.New()}
+	r := request{method: "POST", route: webhooksPath, path: webhooksPath, body: body, key: idem.New(), salvage: true}
 	w, err := do(ctx, s.client(), r, decodeWebhookAnswer)
+	if err != nil && (w == nil || w.SigningSecret == "") {
+		w = nil
+	}
 	if errors.Is(err, ErrConflict) {
-		return nil, &webhookExistsError{err: err}
+		return w, &webhookExistsError{err: err}
 	}
 	return w, err
 }
@@ -158,8 +169,11 @@ func (s *WebhooksService) Update(ctx context.Context, uuid string, u WebhookUpda
 
 // Delete removes the endpoint uuid: DELETE /v1/webhooks/{uuid}. Deliveries
 // stop, and Create may make a new one. An unknown uuid is an error matching
-// ErrNotFound, except after a retry: the attempt whose answer was lost may
-// have deleted it, and then Delete returns nil.
+// ErrNotFound, as for contacts, with one exception: a 404 to a retry whose
+// earlier attempt got no answer (a broken connection, a time-out) or a 2xx
+// cut short. That attempt may have deleted the endpoint, and then Delete
+// returns nil. A 404 after an attempt the service answered with an error
+// (a 503) is ErrNotFound: the service said it had not deleted it.
 func (s *WebhooksService) Delete(ctx context.Context, uuid string) error {
 	if err := checkIdentifier("uuid", uuid); err != nil {
 		return err
@@ -167,10 +181,22 @@ func (s *WebhooksService) Delete(ctx context.Context, uuid string) error {
 	r := request{method: "DELETE", route: webhooksPath + "/{uuid}", path: webhooksPath + "/" + pathSegment(uuid)}
 	_, err := do(ctx, s.client(), r, doneAnswer)
 	var ae *APIError
-	if errors.As(err, &ae) && ae.StatusCode == 404 && len(ae.Attempts) > 1 {
+	if errors.As(err, &ae) && ae.StatusCode == 404 && mayHaveDone(ae.Attempts[:len(ae.Attempts)-1]) {
 		return nil
 	}
 	return err
+}
+
+// mayHaveDone reports whether one of the attempts may have done what the
+// request asked without the SDK learning it: it got no answer at all, or a
+// 2xx whose body was cut short.
+func mayHaveDone(attempts []Attempt) bool {
+	for _, a := range attempts {
+		if a.StatusCode == 0 || a.StatusCode >= 200 && a.StatusCode < 300 {
+			return true
+		}
+	}
+	return false
 }
 
 // encodeJSON is json.Marshal without HTML escaping, so that a URL's & is

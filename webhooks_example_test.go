@@ -14,31 +14,69 @@ import (
 	"github.com/sendivent/sendivent-go/webhook"
 )
 
-// orderStore is an application's state, which its webhook handler updates.
+// orderStore is an application's state, which its webhook handler
+// updates. It finds an order by the request id of the send that notified
+// it, which every webhook event about that send carries.
 type orderStore struct {
-	mu     sync.Mutex
-	status map[string]string // by delivery uuid
+	mu        sync.Mutex
+	byRequest map[string]string // order id by the send's request id
+	status    map[string]string // by order id
 }
 
-func (o *orderStore) MarkDelivered(_ context.Context, delivery string, at time.Time) error {
+func newOrderStore() *orderStore {
+	return &orderStore{byRequest: map[string]string{}, status: map[string]string{}}
+}
+
+// Sent keeps the send's request id with the order.
+func (o *orderStore) Sent(_ context.Context, order, requestID string) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.status[delivery] = "delivered"
+	o.byRequest[requestID] = order
+	o.status[order] = "sent"
 	return nil
 }
 
-func (o *orderStore) Suppress(_ context.Context, delivery string) error {
+func (o *orderStore) set(requestID, status string) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.status[delivery] = "suppressed"
+	order, ok := o.byRequest[requestID]
+	if !ok {
+		return nil // not one of ours (another application's send): nothing to do
+	}
+	o.status[order] = status
 	return nil
 }
 
-// setUpWebhooks makes the application's webhook endpoint and mounts its
-// handler on mux: the README's Webhooks section.
-func setUpWebhooks(ctx context.Context, client *sendivent.Client, mux *http.ServeMux, orders *orderStore) error {
+func (o *orderStore) MarkDelivered(_ context.Context, requestID string, at time.Time) error {
+	return o.set(requestID, "delivered")
+}
+
+func (o *orderStore) Suppress(_ context.Context, requestID string) error {
+	return o.set(requestID, "suppressed")
+}
+
+func (o *orderStore) Status(order string) string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.status[order]
+}
+
+// shipOrder notifies the customer, and keeps the send's request id with
+// the order: the README's Webhooks section.
+func shipOrder(ctx context.Context, client *sendivent.Client, orders *orderStore, orderID, email string) (*sendivent.SendResponse, error) {
+	res, err := client.Event("order-shipped").To(sendivent.Address(email)).Send(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// Every webhook event about this send carries res.RequestID as ev.RequestID.
+	return res, orders.Sent(ctx, orderID, res.RequestID)
+}
+
+// setUpWebhooks makes the application's webhook endpoint at publicURL and
+// mounts its handler on mux: the README's Webhooks section.
+func setUpWebhooks(ctx context.Context, client *sendivent.Client, mux *http.ServeMux, orders *orderStore, publicURL string) error {
 	hook, err := client.Webhooks.Create(ctx, sendivent.WebhookConfig{
-		URL:           "https://example.com/webhooks/sendivent", // https; plain http only for localhost
+		URL:           publicURL + "/webhooks/sendivent", // https; plain http only for localhost
 		EnabledEvents: []webhook.EventType{webhook.DeliveryDelivered, webhook.DeliveryFailed, webhook.DeliveryBounced},
 	})
 	if err != nil {
@@ -48,43 +86,51 @@ func setUpWebhooks(ctx context.Context, client *sendivent.Client, mux *http.Serv
 
 	mux.Handle("/webhooks/sendivent", webhook.Handler(secret,
 		func(ctx context.Context, ev *webhook.Event) error {
-			switch ev.Type {
+			switch ev.Type { // ev.RequestID is the send's res.RequestID
 			case webhook.DeliveryDelivered:
-				return orders.MarkDelivered(ctx, ev.Delivery.UUID, ev.Delivery.DeliveredAt)
+				return orders.MarkDelivered(ctx, ev.RequestID, ev.Delivery.DeliveredAt)
 			case webhook.DeliveryBounced, webhook.DeliveryComplained:
-				return orders.Suppress(ctx, ev.Delivery.UUID)
+				return orders.Suppress(ctx, ev.RequestID)
 			}
 			return nil // other and future types: nothing to do
 		}))
 	return nil
 }
 
-// Make the webhook endpoint, and receive its events. The fake stands in
-// for the service.
+// Make the webhook endpoint, send, and follow the send through its
+// events. The fake stands in for the service and delivers to the
+// application's server on loopback.
 func Example_webhooks() {
 	srv := sendiventtest.NewServer()
 	defer srv.Close()
 	ctx := context.Background()
+	client := srv.Client()
 	mux := http.NewServeMux()
-	orders := &orderStore{status: map[string]string{}}
-	if err := setUpWebhooks(ctx, srv.Client(), mux, orders); err != nil {
+	app := httptest.NewServer(mux) // the application's server
+	defer app.Close()
+	orders := newOrderStore()
+	if err := setUpWebhooks(ctx, client, mux, orders, app.URL); err != nil {
 		fmt.Println(err)
 		return
 	}
-	err := setUpWebhooks(ctx, srv.Client(), http.NewServeMux(), orders)
+	err := setUpWebhooks(ctx, client, http.NewServeMux(), orders, app.URL)
 	fmt.Println(errors.Is(err, sendivent.ErrConflict))
 
-	// A delivery as the service sends it. (With the fake's
-	// WithWebhookHandler, the fake sends them as notifications move.)
-	hook, _ := srv.Webhook()
-	body := []byte(`{"event":"delivery.bounced","delivery":{"uuid":"d-1","channel":"email","status":"bounced"}}`)
-	r, _ := webhook.NewRequest(ctx, hook.URL, body, string(hook.SigningSecret), time.Now())
-	w := httptest.NewRecorder()
-	mux.ServeHTTP(w, r)
-	fmt.Println(w.Code, orders.status["d-1"])
+	res, err := shipOrder(ctx, client, orders, "order-42", "alice@example.com")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	n, err := client.Wait(ctx, res.ID)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_ = srv.WaitWebhooks(ctx) // deliveries run in the background
+	fmt.Println(n.Status, orders.Status("order-42"))
 	// Output:
 	// true
-	// 204 suppressed
+	// completed delivered
 }
 
 func ExampleWebhooksService_Create() {

@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -220,6 +222,7 @@ func TestWebhooksUpdate(t *testing.T) {
 
 func TestWebhooksDelete(t *testing.T) {
 	t.Parallel()
+	notFound := reply(404, `{"error":"Webhook not found"}`)
 	tests := []struct {
 		name    string
 		answers []httpmock.Responder
@@ -230,7 +233,14 @@ func TestWebhooksDelete(t *testing.T) {
 		{"no content", []httpmock.Responder{reply(204, ``)}, nil, 1},
 		{"unknown", []httpmock.Responder{reply(404, `{"error":"Webhook not found"}`)}, ErrNotFound, 1},
 		// The first attempt's answer was lost; it may have deleted it.
-		{"gone on retry", []httpmock.Responder{reply(502, `bad gateway`), reply(404, `{"error":"Webhook not found"}`)}, nil, 2},
+		{"gone after no answer", []httpmock.Responder{httpmock.NewErrorResponder(io.ErrUnexpectedEOF), notFound}, nil, 2},
+		{"gone after a time-out", []httpmock.Responder{httpmock.NewErrorResponder(context.DeadlineExceeded), notFound}, nil, 2},
+		{"gone after a 2xx cut short", []httpmock.Responder{brokenAnswer(200), notFound}, nil, 2},
+		// The service answered the first attempt: it did not delete it.
+		{"404 after a 503", []httpmock.Responder{reply(503, `{"error":"try later"}`), notFound}, ErrNotFound, 2},
+		{"404 after a 502", []httpmock.Responder{reply(502, `bad gateway`), notFound}, ErrNotFound, 2},
+		{"404 after a 429", []httpmock.Responder{reply(429, `{"error":"slow down"}`, "Retry-After", "0"), notFound}, ErrNotFound, 2},
+		{"404 after a 503 and no answer", []httpmock.Responder{reply(503, `{}`), httpmock.NewErrorResponder(io.ErrUnexpectedEOF), notFound}, nil, 3},
 		{"forbidden", []httpmock.Responder{reply(403, `{"error":"Subscription inactive"}`)}, ErrForbidden, 1},
 		{"not deleted", []httpmock.Responder{reply(200, `{"success":true,"deleted":false}`)}, ErrRejected, 1},
 	}
@@ -404,5 +414,12 @@ func TestWebhookRawMasksTheSecret(t *testing.T) {
 			assert.Equal(t, "whsec_Abcdefgh/ij", string(w.SigningSecret))
 			assert.Equal(t, tt.raw, string(w.Raw))
 		})
+	}
+}
+
+// brokenAnswer answers status with a body whose connection breaks midway.
+func brokenAnswer(status int) httpmock.Responder {
+	return func(r *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: status, Header: http.Header{}, Body: &brokenBody{}, ContentLength: -1, Request: r}, nil
 	}
 }

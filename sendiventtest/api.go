@@ -139,7 +139,7 @@ func (b *requestBody) keep() []byte {
 }
 
 // process answers a request to a known endpoint, replaying a stored answer
-// for a repeated idempotency key.
+// for a repeated idempotency key: its status, its body and its request id.
 func (s *Server) process(route apiRoute, x *exchange) reply {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -153,12 +153,15 @@ func (s *Server) process(route apiRoute, x *exchange) reply {
 			return errReply(http.StatusConflict, "Idempotency key reused with a different request",
 				"IDEMPOTENCY_KEY_REUSED")
 		}
-		x.rec.Replayed = true
-		return reply{status: e.status, body: e.body, header: http.Header{"X-Idempotent-Replay": {"true"}}}
+		// The stored answer, with the first request's id, which its
+		// notifications and their webhooks carry.
+		x.rec.Replayed, x.rec.RequestID = true, e.requestID
+		return reply{status: e.status, body: e.body, header: http.Header{
+			"X-Idempotent-Replay": {"true"}, "X-Request-Id": {e.requestID}}}
 	}
 	rp := route.serve(s, x)
 	if rp.status >= 200 && rp.status < 300 {
-		s.keepIdemLocked(key, idemEntry{fingerprint: fp, status: rp.status, body: rp.body})
+		s.keepIdemLocked(key, idemEntry{fingerprint: fp, status: rp.status, body: rp.body, requestID: x.rec.RequestID})
 	}
 	return rp
 }

@@ -92,3 +92,30 @@ func TestRecipientOfEachForm(t *testing.T) {
 	assert.Equal(t, ns[0].ContactID, ns[1].ContactID)
 	assert.Equal(t, sendivent.Address("team@acme.example"), ns[1].From)
 }
+
+// TestNotificationCountReplacesSendCount: CHANGELOG 0.2.0 names
+// NotificationCount(event) as SendCount's replacement. Counting
+// Requests(EndpointSend) instead counts refused attempts, replays and
+// other events' sends: a retried send is two requests and one
+// notification.
+func TestNotificationCountReplacesSendCount(t *testing.T) {
+	t.Parallel()
+	srv := sendiventtest.New(t, sendiventtest.WithManualLifecycle())
+	c := srv.Client()
+	ctx := context.Background()
+	srv.Inject(sendiventtest.FailNext(1, 503))
+	_, err := c.Event("welcome").To(sendivent.Address("alice@example.com")).Send(ctx) // 503, then created
+	require.NoError(t, err)
+	same := sendivent.SendRequest{To: []sendivent.Recipient{sendivent.Address("bob@example.com")}, IdempotencyKey: "signup-bob"}
+	_, err = c.Send(ctx, "welcome", same)
+	require.NoError(t, err)
+	res, err := c.Send(ctx, "welcome", same) // a replay: nothing new
+	require.NoError(t, err)
+	assert.True(t, res.Replayed)
+	_, err = c.Event("reminder").To(sendivent.Address("alice@example.com")).Send(ctx)
+	require.NoError(t, err)
+
+	assert.Equal(t, 2, srv.NotificationCount("welcome"), "what SendCount(\"welcome\") counted")
+	assert.Equal(t, 3, srv.NotificationCount(""))
+	assert.Len(t, srv.Requests(sendiventtest.EndpointSend), 5, "not a count of sends")
+}

@@ -103,8 +103,9 @@
 // The server also plays the service's webhooks. Configure the endpoint
 // through the API (client.Webhooks: POST, GET, PATCH and DELETE
 // /v1/webhooks, a whsec_… secret in Create's answer, 409 on a second
-// Create), or at start with WithWebhook (a URL) or WithWebhookHandler (an
-// http.Handler called in process, with no network). As a notification's
+// Create), at start with WithWebhook (a URL) or WithWebhookHandler (an
+// http.Handler called in process, with no network), or once the
+// application exists with Server.SetWebhookHandler. As a notification's
 // messages move, the server POSTs signed events to it, made with package
 // webhook as the service makes them, so the application's own
 // webhook.Handler accepts them:
@@ -116,7 +117,10 @@
 //	SuppressMessage        delivery.bounced (HARD_BOUNCE) for an email,
 //	                       delivery.failed for other channels
 //
-// Each event goes out only if the endpoint is active and enables its type.
+// Each event carries the request id of the send that made the notification
+// (the X-Request-Id it answered, which SendResponse.RequestID holds), and
+// the message's id as its delivery uuid. Each event goes out only if the
+// endpoint is active and enables its type.
 // Deliveries run in the background, those of one message in order; one
 // that is not answered 2xx is tried again, WebhookAttempts in all, after
 // backoffs of the fake's time. WebhookDeliveries records every attempt;
@@ -124,7 +128,9 @@
 // assertions:
 //
 //	const secret = "whsec_test"
-//	srv := sendiventtest.New(t, sendiventtest.WithWebhookHandler(app.Webhooks(secret), secret))
+//	srv := sendiventtest.New(t)
+//	app := NewApp(srv.Client())                          // the application, built with its client
+//	srv.SetWebhookHandler(app.Webhooks(secret), secret) // its endpoint, called in process
 //	// ... send, and Wait for the notification to end, then:
 //	if err := srv.WaitWebhooks(ctx); err != nil {
 //		t.Fatal(err)
@@ -333,6 +339,7 @@ type idemEntry struct {
 	fingerprint string
 	status      int
 	body        []byte
+	requestID   string // the X-Request-Id it was first answered with
 }
 
 // decodeJSON decodes one JSON value (nil if raw is not exactly one value).

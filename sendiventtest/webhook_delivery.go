@@ -55,11 +55,11 @@ type WebhookDelivery struct {
 func (d WebhookDelivery) OK() bool { return d.Err == nil && d.StatusCode >= 200 && d.StatusCode < 300 }
 
 // hookState is the server's webhook endpoint and deliveries. Fields are
-// guarded by Server.mu, except wg, client and handler.
+// guarded by Server.mu, except wg and client.
 type hookState struct {
-	initial *hookEndpoint // what the options configured; Reset restores it
+	initial *hookEndpoint // what the options (or SetWebhookHandler) configured; Reset restores it
 	ep      *hookEndpoint // nil when the application has none
-	handler http.Handler  // WithWebhookHandler's, for deliveries to handlerURL
+	handler http.Handler  // WithWebhookHandler's or SetWebhookHandler's, for deliveries to handlerURL
 	client  *http.Client  // for deliveries over the network
 	wg      sync.WaitGroup
 

@@ -22,17 +22,41 @@ import (
 // the application's webhook.Handler updates its state. Nobody signs
 // anything by hand, and with WithWebhookHandler nothing goes over a network.
 
-// tracker is the application: it keeps the last event of each delivery,
-// and suppresses the recipients of bounces.
+// tracker is the application: it ships orders, keeps the last event of
+// each delivery and of each order, and suppresses the recipients of
+// bounces. An order is found again by the request id of its send, which
+// every webhook event about it carries.
 type tracker struct {
+	client     *sendivent.Client
 	mu         sync.Mutex
 	last       map[string]webhook.EventType // by delivery uuid
+	orders     map[string]webhook.EventType // by order id
+	byRequest  map[string]string            // order id by the send's request id
 	seen       []webhook.EventType
 	suppressed []string // delivery uuids
 	outages    int      // the next calls that fail, as when the database is down
 }
 
-func newTracker() *tracker { return &tracker{last: map[string]webhook.EventType{}} }
+// newShop is the application, built with its client as main builds it.
+func newShop(client *sendivent.Client) *tracker {
+	return &tracker{client: client, last: map[string]webhook.EventType{},
+		orders: map[string]webhook.EventType{}, byRequest: map[string]string{}}
+}
+
+func newTracker() *tracker { return newShop(nil) }
+
+// Ship sends the order's shipping notice to email and remembers the send's
+// request id with the order.
+func (a *tracker) Ship(ctx context.Context, order, email string) (*sendivent.SendResponse, error) {
+	res, err := a.client.Event("order-shipped").To(sendivent.Address(email)).Send(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.byRequest[res.RequestID] = order
+	return res, nil
+}
 
 func (a *tracker) handle(_ context.Context, ev *webhook.Event) error {
 	a.mu.Lock()
@@ -42,6 +66,9 @@ func (a *tracker) handle(_ context.Context, ev *webhook.Event) error {
 		return errors.New("database unavailable")
 	}
 	a.last[ev.Delivery.UUID] = ev.Type
+	if order, ok := a.byRequest[ev.RequestID]; ok {
+		a.orders[order] = ev.Type
+	}
 	a.seen = append(a.seen, ev.Type)
 	if ev.Type == webhook.DeliveryBounced {
 		a.suppressed = append(a.suppressed, ev.Delivery.UUID)
@@ -56,6 +83,13 @@ func (a *tracker) status(delivery string) webhook.EventType {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.last[delivery]
+}
+
+// OrderStatus is the last event about the order's notice.
+func (a *tracker) OrderStatus(order string) webhook.EventType {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.orders[order]
 }
 
 func (a *tracker) events() []webhook.EventType {
@@ -82,33 +116,41 @@ func hookStatuses(ds []sendiventtest.WebhookDelivery) []int {
 	return out
 }
 
-// TestWebhooksEndToEnd is the README's.
+// TestWebhooksEndToEnd is the README's: the application is built as main
+// builds it (the fake and its client first, then the application, then
+// its webhook handler), and finds its order from the webhook events by the
+// send's request id.
 func TestWebhooksEndToEnd(t *testing.T) {
 	t.Parallel()
-	app, ctx, secret := newTracker(), context.Background(), appSecret
+	ctx, secret := context.Background(), appSecret
 
-	srv := sendiventtest.New(t, sendiventtest.WithWebhookHandler(app.Webhooks(secret), secret))
-	client := srv.Client()
-	res, err := client.Event("order-shipped").To(sendivent.Address("alice@example.com")).Send(ctx)
+	srv := sendiventtest.New(t)
+	app := newShop(srv.Client())                        // the application, built with its client
+	srv.SetWebhookHandler(app.Webhooks(secret), secret) // its webhook endpoint, called in process
+	res, err := app.Ship(ctx, "order-42", "alice@example.com")
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := client.Wait(ctx, res.ID)
+	n, err := srv.Client().Wait(ctx, res.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := srv.WaitWebhooks(ctx); err != nil { // deliveries run in the background
 		t.Fatal(err)
 	}
-	// assert on the application's state, and on srv.WebhookDeliveries()
+	if got := app.OrderStatus("order-42"); got != webhook.DeliveryDelivered {
+		t.Errorf("order-42: %q, want delivery.delivered", got)
+	}
 
 	delivery := n.Messages[0].ID
-	assert.Equal(t, webhook.DeliveryDelivered, app.status(delivery))
+	assert.Equal(t, webhook.DeliveryDelivered, app.status(delivery), "a message's id is its deliveries' uuid")
 	assert.Equal(t, []webhook.EventType{webhook.DeliverySent, webhook.DeliveryDelivered}, app.events())
 	ds := srv.WebhookDeliveries()
 	assert.Equal(t, []int{204, 204}, hookStatuses(ds), "each taken at the first attempt")
 	for _, d := range ds {
 		assert.Equal(t, res.ID, d.NotificationID)
+		assert.Equal(t, res.RequestID, d.Event.RequestID)
+		assert.Equal(t, delivery, d.Event.Delivery.UUID)
 	}
 }
 
@@ -213,4 +255,43 @@ func TestWebhooksEndToEndWrongSecret(t *testing.T) {
 		assert.Equal(t, http.StatusBadRequest, d.StatusCode)
 		assert.False(t, d.OK())
 	}
+}
+
+// TestSetWebhookHandler: attached after the server is made, the handler
+// replaces the endpoint the server had (one made through the API here),
+// Reset restores it, and events of messages that moved before the call
+// stay with the old endpoint.
+func TestSetWebhookHandler(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	old, app := newTracker(), newTracker()
+	oldSrv := httptest.NewServer(old.Webhooks(appSecret))
+	t.Cleanup(oldSrv.Close)
+	srv := sendiventtest.New(t, sendiventtest.WithManualLifecycle(), sendiventtest.WithWebhook(oldSrv.URL, appSecret))
+	client := srv.Client()
+	before, err := client.Event("order-shipped").To(sendivent.Address("alice@example.com")).Send(ctx)
+	require.NoError(t, err)
+	require.NoError(t, srv.Advance(before.ID)) // delivery.sent, to the old endpoint
+	settle(t, srv)
+
+	srv.SetWebhookHandler(app.Webhooks("whsec_new"), "whsec_new")
+	hook, ok := srv.Webhook()
+	require.True(t, ok)
+	assert.Equal(t, "whsec_new", string(hook.SigningSecret))
+	assert.Equal(t, "https://handler.sendiventtest.invalid/webhooks", hook.URL)
+	got, err := client.Webhooks.Get(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, hook.UUID, got.UUID, "the API shows the new endpoint")
+
+	require.NoError(t, srv.Deliver(before.ID)) // delivery.delivered, to the new handler
+	settle(t, srv)
+	assert.Equal(t, []webhook.EventType{webhook.DeliverySent}, old.events())
+	assert.Equal(t, []webhook.EventType{webhook.DeliveryDelivered}, app.events())
+
+	srv.Reset()
+	again, ok := srv.Webhook()
+	require.True(t, ok)
+	assert.Equal(t, "whsec_new", string(again.SigningSecret), "Reset restores the handler's endpoint")
+
+	assert.Panics(t, func() { srv.SetWebhookHandler(nil, "whsec_x") })
 }

@@ -65,6 +65,29 @@ func WithWebhookHandler(h http.Handler, secret string) Option {
 	return func(c *config) { c.webhook = &hookOption{url: handlerURL, secret: secret, handler: h} }
 }
 
+// SetWebhookHandler configures the webhook endpoint as WithWebhookHandler
+// does, once the server is made, so that a test builds its application in
+// the order main does: the fake, its Client, the application with that
+// client, then the application's handler. It replaces the endpoint the
+// server had, if any (events of messages that moved before stay with the
+// old one), and Reset restores it rather than the options' endpoint. A ""
+// secret makes one, which Webhook returns. It panics if h is nil.
+func (s *Server) SetWebhookHandler(h http.Handler, secret string) {
+	if h == nil {
+		panic("sendiventtest: SetWebhookHandler: nil handler")
+	}
+	ep, err := newHookEndpoint(&hookOption{url: handlerURL, secret: secret, handler: h})
+	if err != nil { // the handler's URL always parses
+		panic("sendiventtest: SetWebhookHandler: " + err.Error())
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hooks.initial, s.hooks.handler = ep, h
+	cur := *ep
+	cur.events = slices.Clone(ep.events)
+	s.hooks.ep = &cur
+}
+
 // newHookEndpoint makes the endpoint of an option; NewServer panics on its
 // error.
 func newHookEndpoint(o *hookOption) (*hookEndpoint, error) {

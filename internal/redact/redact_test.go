@@ -114,3 +114,23 @@ func TestEmailHandles(t *testing.T) {
 		assert.NotContains(t, Recipient(in), "handle")
 	}
 }
+
+func TestSigningSecrets(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"":                                     "",
+		"nothing here":                         "nothing here",
+		"whsec_abc123":                         "whsec_****",
+		`{"signing_secret":"whsec_ab+/=_-.9"}`: `{"signing_secret":"whsec_****"}`,
+		`{"s":"whsec_ab\/cd\u0065f","t":1}`:    `{"s":"whsec_****","t":1}`,
+		`{"s":"whsec_ab\"x"}`:                  `{"s":"whsec_****\"x"}`,
+		`{"s":"whsec_ab\\"}`:                   `{"s":"whsec_****"}`,
+		"key whsec_a, and whsec_b; whsec_":     "key whsec_****, and whsec_****; whsec_****",
+		"<p>whsec_x</p>":                       "<p>whsec_****</p>",
+		"a=whsec_1&b=whsec_2":                  "a=whsec_****&b=whsec_****",
+		"whsec_x\nwhsec_y":                     "whsec_****\nwhsec_****",
+		"whsec_whsec_abc":                      "whsec_****",
+	} {
+		assert.Equal(t, want, SigningSecrets(in), "%q", in)
+	}
+}

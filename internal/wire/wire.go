@@ -1,6 +1,6 @@
-// Package wire holds byte-level helpers shared by the request path and
-// package webhook: bounded body reads, lenient timestamps, and a fast path
-// for the usual flat JSON answer of a send.
+// Package wire holds byte-level helpers of the request path and package
+// webhook: bounded body reads (package webhook's), lenient timestamps, and
+// a fast path for the usual flat JSON answer of a send.
 package wire
 
 import (
