@@ -188,6 +188,7 @@ type Server struct {
 	hooks      hookState     // the webhook endpoint and its deliveries (webhook_delivery.go)
 	keep       retention     // what the stores above keep (retention.go)
 	tpl        templateState // templates, their engine and problems (template.go)
+	inbox      inboxState    // what the inbox page sees change (inbox_stream.go)
 }
 
 // NewServer starts a fake server; stop it with Close. In a test, New does
@@ -251,6 +252,7 @@ func NewServer(opts ...Option) *Server {
 		s.ts.Listener = l
 		servePort(s.ts, cfg.port)
 	}
+	s.inbox.loopback = isLoopbackListener(s.ts.Listener)
 	s.ts.Start()
 	s.URL = s.ts.URL
 	return s
@@ -312,6 +314,7 @@ func (s *Server) Reset() {
 	s.tpl.problems = nil
 	s.limiter = newRateLimiter(s.rateLimit)
 	s.hooks.resetLocked()
+	s.inbox.resetLocked()
 }
 
 // scaled is d of the fake's time in real time.
@@ -319,8 +322,12 @@ func (s *Server) scaled(d time.Duration) time.Duration {
 	return time.Duration(float64(d) / s.timeScale)
 }
 
-// serveHTTP sends the reserved prefix to the controls, the rest to the API.
+// serveHTTP sends the inbox page and its data to the inbox, the reserved
+// prefix to the controls, the rest to the API.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.serveInbox(w, r) { // the inbox page, and the guard of the controls (inbox.go)
+		return
+	}
 	if p := r.URL.EscapedPath(); p == controlPrefix[:len(controlPrefix)-1] || strings.HasPrefix(p, controlPrefix) {
 		s.serveControl(w, r)
 		return
