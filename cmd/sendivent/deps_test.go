@@ -102,13 +102,15 @@ func TestFake(t *testing.T) { sendiventtest.NewServer().Close() }
 }
 
 // commandOnly are module path prefixes that the SDK's importers must not get:
-// the command's dependencies, redislimit's, and the template engine's (the
-// module templates, raymond and what raymond requires).
+// the command's dependencies, redislimit's, the template engine's (the
+// module templates, raymond and what raymond requires), and the inbox's
+// browser tests' (chromedp, in the module cmd/sendivent/inboxtest).
 var commandOnly = []string{
 	"github.com/spf13/cobra", "github.com/spf13/pflag", "github.com/inconshreveable/mousetrap",
 	"github.com/rogpeppe/go-internal", "github.com/redis/", "github.com/go-redis/",
 	"github.com/sendivent/sendivent-go/templates", "github.com/mailgun/raymond",
 	"github.com/sirupsen/logrus", "gopkg.in/yaml.v2",
+	"github.com/chromedp/", "github.com/go-json-experiment/",
 }
 
 func checkNone(t *testing.T, where string, mods []string) {

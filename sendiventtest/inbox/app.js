@@ -183,6 +183,7 @@
         // and is an origin of its own; its answer's policy says the same.
         attrs: { sandbox: '', referrerpolicy: 'no-referrer', loading: 'lazy' },
       });
+      f.addEventListener('load', () => { f.dataset.loaded = 'yes'; });
       f.src = '/_inbox/notifications/' + enc(n.id) + '/messages/' + enc(m.id) + '/html';
       box.append(el('div', { cls: 'email-body' }, f));
       if (m.text) {

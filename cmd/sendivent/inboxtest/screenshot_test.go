@@ -39,7 +39,8 @@ func TestInboxScreenshot(t *testing.T) {
 	for _, id := range ids {
 		until(t, ctx, bound, `document.querySelector('`+card(id)+`')?.dataset.status === 'completed'`, "completed")
 	}
-	until(t, ctx, bound, `document.fonts.status === 'loaded'`, "fonts")
+	until(t, ctx, bound, `document.fonts.status === 'loaded' && document.querySelector('iframe.email-frame')?.dataset.loaded === 'yes'`,
+		"fonts and the email's body loaded")
 	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)
