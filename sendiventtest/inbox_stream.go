@@ -30,17 +30,26 @@ type inboxNote struct {
 	seq    uint64 // creation order, for the page's cursor
 	rev    uint64 // the version of its last change
 	status sendivent.NotificationStatus
-	seen   []sendivent.MessageStatus // per message, the status last logged
 	log    []inboxStep
 }
 
-// inboxStep is one status a notification (msgID "") or one of its
-// messages took.
+// inboxStep is one status that a notification (msg -1) or its message
+// number msg took, at a time in Unix milliseconds: small, as 10,000
+// notifications keep theirs.
 type inboxStep struct {
-	at      time.Time
-	msgID   string
-	channel sendivent.Channel
-	status  string
+	at     int64
+	msg    int32
+	status string
+}
+
+// lastStatus is the status last logged for message i, "" if none.
+func (in *inboxNote) lastStatus(i int) string {
+	for j := len(in.log) - 1; j >= 0; j-- {
+		if int(in.log[j].msg) == i {
+			return in.log[j].status
+		}
+	}
+	return ""
 }
 
 const (
@@ -100,27 +109,22 @@ func (s *Server) inboxTouchLocked(n *notification) {
 		s.inbox.seq++
 		in.seq = s.inbox.seq
 	}
+	if in.log == nil {
+		in.log = make([]inboxStep, 0, 6) // one message's life, without growing
+	}
 	changed := false
-	note := func(at time.Time, m *message, status string) {
-		st := inboxStep{at: at, status: status}
-		if m != nil {
-			st.msgID, st.channel = m.id, m.channel
-		}
-		in.log = append(in.log, st)
+	note := func(at time.Time, msg int, status string) {
+		in.log = append(in.log, inboxStep{at: at.UnixMilli(), msg: int32(msg), status: status})
 		changed = true
 	}
 	ended := n.status.Terminal()
 	if !ended && n.status != in.status {
 		in.status = n.status
-		note(stamp(), nil, string(n.status))
+		note(stamp(), -1, string(n.status))
 	}
 	for i, m := range n.messages {
-		if i == len(in.seen) {
-			in.seen = append(in.seen, "")
-		}
-		if in.seen[i] != m.status {
-			in.seen[i] = m.status
-			note(messageTime(m), m, string(m.status))
+		if in.lastStatus(i) != string(m.status) {
+			note(messageTime(m), i, string(m.status))
 		}
 	}
 	if ended && n.status != in.status {
@@ -129,7 +133,7 @@ func (s *Server) inboxTouchLocked(n *notification) {
 		if n.completedAt != nil {
 			at = *n.completedAt
 		}
-		note(at, nil, string(n.status))
+		note(at, -1, string(n.status))
 	}
 	if changed {
 		s.inboxChangedLocked(n)
@@ -257,6 +261,9 @@ func (s *Server) inboxStream(w http.ResponseWriter, r *http.Request, _ params) {
 	_ = rc.SetReadDeadline(time.Time{})
 	w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		return
+	}
 	write := func(chunk string) bool {
 		_ = rc.SetWriteDeadline(time.Now().Add(inboxWriteTimeout))
 		if _, err := fmt.Fprint(w, chunk); err != nil {

@@ -3,6 +3,7 @@ package sendiventtest
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/sendivent/sendivent-go"
 )
@@ -241,8 +242,15 @@ func (s *Server) detailLocked(n *notification) inboxDetailView {
 		Deliveries: []controlDelivery{}}
 	d.Payload = n.payload
 	for _, st := range n.inbox.log {
-		d.Timeline = append(d.Timeline, inboxTimeStep{Time: fmtStamp(st.at), MessageID: st.msgID,
-			Channel: string(st.channel), Status: st.status})
+		ts := inboxTimeStep{Time: fmtStamp(time.UnixMilli(st.at)), Status: st.status}
+		if st.msg >= 0 {
+			if int(st.msg) >= len(n.messages) {
+				continue // a message withdrawn by a cancel before it went out
+			}
+			m := n.messages[st.msg]
+			ts.MessageID, ts.Channel = m.id, string(m.channel)
+		}
+		d.Timeline = append(d.Timeline, ts)
 	}
 	if n.requestID != "" {
 		for i := len(s.requests) - 1; i >= 0; i-- {

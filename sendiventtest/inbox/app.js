@@ -451,10 +451,10 @@
       notice('Loading the notifications: ' + e.message);
       return;
     }
-    if (page.epoch !== state.epoch && state.epoch) {
+    if (page.epoch !== state.epoch && state.epoch && state.before) {
       state.before = 0; // the fake was reset or restarted: back to the newest
       state.history = [];
-      if (url.includes('before=')) return load();
+      return load();
     }
     state.epoch = page.epoch;
     state.version = Math.max(state.version, page.version);
@@ -468,6 +468,10 @@
   function apply(u) {
     renderCounts(u);
     if (u.resync || u.epoch !== state.epoch) {
+      if (u.epoch !== state.epoch) {
+        state.before = 0; // the fake was reset or restarted: back to the newest
+        state.history = [];
+      }
       state.epoch = u.epoch;
       state.version = u.version;
       load();
