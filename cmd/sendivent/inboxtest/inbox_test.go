@@ -3,6 +3,7 @@ package inboxtest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -175,10 +176,11 @@ func TestInboxControls(t *testing.T) {
 	click("complete")
 	status("completed")
 
-	for _, fault := range []string{"503", "429", "drop"} {
+	for i, fault := range []string{"503", "429", "drop"} {
 		do(t, ctx, chromedp.Click(chromedp.CSS(`button[data-fault="`+fault+`"]`)))
+		// One at a time: the page's POSTs are not ordered among themselves.
+		until(t, ctx, 10*time.Second, fmt.Sprintf(`document.querySelectorAll('#faults .fault').length === %d`, i+1), "the fault queued, shown")
 	}
-	until(t, ctx, 10*time.Second, `document.querySelectorAll('#faults .fault').length === 3`, "three faults queued, shown")
 	sctx, cancel := context.WithTimeout(context.Background(), bound)
 	defer cancel()
 	var apiErr *sendivent.APIError
