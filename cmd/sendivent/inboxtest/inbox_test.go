@@ -131,6 +131,19 @@ func TestInboxFailButton(t *testing.T) {
 	if eval[bool](t, ctx, `document.querySelector('`+card(id)+` button[data-action]:not([data-action="details"])') !== null`) {
 		t.Errorf("a failed notification still has controls")
 	}
+
+	// "Suppress" is the same control with "status":"suppressed".
+	other := send(t, c, "welcome", sendivent.Address("bob@example.com"), nil)
+	do(t, ctx, chromedp.WaitVisible(chromedp.CSS(card(other))))
+	do(t, ctx, chromedp.Click(chromedp.CSS(card(other)+` .message button[data-action="suppress"]`)))
+	until(t, ctx, 10*time.Second, `document.querySelector('`+card(other)+` .message').dataset.status === 'suppressed'`, "suppressed on the page")
+	n, err = c.GetNotification(gctx, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.Status != sendivent.StatusFailed || n.Messages[0].Status != sendivent.MessageSuppressed {
+		t.Errorf("GET /v1/notifications/%s: %s, message %s", other, n.Status, n.Messages[0].Status)
+	}
 }
 
 // controlPOST calls a control endpoint as a program does.
