@@ -62,6 +62,7 @@ func controlErrorsInCode(t *testing.T) []string {
 		"StatusMethodNotAllowed": http.StatusMethodNotAllowed, "StatusConflict": http.StatusConflict,
 		"StatusRequestEntityTooLarge": http.StatusRequestEntityTooLarge,
 		"StatusInternalServerError":   http.StatusInternalServerError, "StatusGatewayTimeout": http.StatusGatewayTimeout,
+		"StatusForbidden": http.StatusForbidden, "StatusUnsupportedMediaType": http.StatusUnsupportedMediaType,
 	}
 	files, err := filepath.Glob("*.go")
 	require.NoError(t, err)

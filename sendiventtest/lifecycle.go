@@ -46,6 +46,7 @@ type notification struct {
 	rendered    []RenderedMessage // one per message that has a template (template.go)
 	timer       *time.Timer
 	gen         uint64
+	inbox       inboxNote // its timeline, for the inbox page (inbox_stream.go)
 }
 
 // stamp is the time now as the service reports it: UTC, to the millisecond,
@@ -59,6 +60,7 @@ func (s *Server) startLocked(n *notification) { s.enterLocked(n, 0) }
 
 // enterLocked makes step i current, or completes n after its last step.
 func (s *Server) enterLocked(n *notification, i int) {
+	defer s.inboxTouchLocked(n)
 	n.step, n.cur = i, nil
 	if i >= len(n.plan) {
 		s.finishLocked(n, sendivent.StatusCompleted)
@@ -105,6 +107,7 @@ func (s *Server) deliverLocked(n *notification) {
 // markSentLocked marks m sent at t, and sends its delivery.sent webhook.
 func (s *Server) markSentLocked(n *notification, m *message, t *time.Time) {
 	m.status, m.sentAt = sendivent.MessageSent, t
+	s.inboxTouchLocked(n)
 	s.webhookLocked(n, m, webhook.DeliverySent)
 }
 
@@ -116,6 +119,7 @@ func (s *Server) markDeliveredLocked(n *notification, m *message) {
 		s.markSentLocked(n, m, t)
 	}
 	m.status, m.deliveredAt = sendivent.MessageDelivered, t
+	s.inboxTouchLocked(n)
 	s.webhookLocked(n, m, webhook.DeliveryDelivered)
 }
 
@@ -123,6 +127,7 @@ func (s *Server) markDeliveredLocked(n *notification, m *message) {
 func (s *Server) finishLocked(n *notification, status sendivent.NotificationStatus) {
 	s.stopTimerLocked(n)
 	n.status, n.cur, n.completedAt = status, nil, now()
+	s.inboxTouchLocked(n)
 }
 
 // scheduleLocked arms n's automatic next step after d (automatic lifecycle

@@ -94,6 +94,7 @@ func (c *counters) noteCreated(event string) {
 // recordLocked keeps rec and updates the counters.
 func (s *Server) recordLocked(rec Request) {
 	s.keepRequestLocked(rec)
+	s.inboxRequestLocked(&rec)
 	c := &s.counters
 	if c.faults == nil {
 		c.faults, c.byStatus = map[FaultKind]int{}, map[int]int{}

@@ -171,6 +171,7 @@ func (cs *contactStore) keepNewest() {
 func (s *Server) keepDeliveryLocked(d WebhookDelivery) {
 	h := &s.hooks
 	h.deliveries = append(h.deliveries, d)
+	s.inboxDeliveryLocked(&d)
 	if over := len(h.deliveries) - s.keep.max; s.keep.max > 0 && over > 0 {
 		h.deliveries = dropFront(h.deliveries, over)
 	}

@@ -83,9 +83,41 @@
 //	                                            (default 10s); 504 if still busy
 //
 // An error answers {"error": "...", "code": "..."}: 400 INVALID_REQUEST,
-// 404 NOT_FOUND, 405 METHOD_NOT_ALLOWED, 409 TERMINAL, NO_MESSAGE_IN_FLIGHT
-// or TOO_MANY_FAULTS (1000 scripts queued), 413 TOO_LARGE (a body over 1
-// MiB), 504 TIMEOUT; 500 INTERNAL is a bug in the fake.
+// 403 FORBIDDEN (a request from, or through, another site's web page: see
+// The inbox), 404 NOT_FOUND, 405 METHOD_NOT_ALLOWED, 409 TERMINAL,
+// NO_MESSAGE_IN_FLIGHT or TOO_MANY_FAULTS (1000 scripts queued), 413
+// TOO_LARGE (a body over 1 MiB), 415 UNSUPPORTED_MEDIA_TYPE (a POST body
+// typed other than application/json), 504 TIMEOUT; 500 INTERNAL is a bug
+// in the fake.
+//
+// # The inbox
+//
+// The server's root, / (http://127.0.0.1:8787/ for sendivent fake), is a
+// web page: every notification held, newest first, each message as its
+// channel shows it (an email with its subject, from, to and HTML or text
+// body; an SMS as a phone's message; a push as a notification card; Slack,
+// Telegram, WhatsApp and Discord as chat messages; the payload where the
+// event has no template), live (a new send, a change of status, within a
+// second), each opening to its timeline, the request that made it and its
+// webhook deliveries, with buttons that call the control endpoints above
+// and nothing else. Its files are embedded; its data, under /_inbox/, is
+// the page's own and may change (programs use /_fake/). Nothing that a
+// payload or a rendered message holds runs in the page: the page builds
+// its DOM from text, an email's HTML is a sandboxed document of its own,
+// and the page's Content-Security-Policy allows its own script only. No
+// answer shows the API key or a webhook secret: "[redacted]" stands in
+// their place.
+//
+// The page and the control endpoints take no key, so another site's page
+// open in the developer's browser must not reach them. On a loopback
+// address they answer only a Host that is localhost, a name under
+// .localhost or a loopback address (DNS rebinding); a request that the
+// browser says comes from another origin (Origin, Sec-Fetch-Site) is
+// refused 403, except a plain visit of the page; and a POST's body, when
+// it has a type, must be application/json, a type that another site's page
+// can send only after a CORS preflight, which the fake never grants.
+// Programs send no such header and are not affected; GET /_fake/health
+// answers anyone.
 //
 // # What it keeps
 //
@@ -194,6 +226,7 @@ type Server struct {
 	hooks      hookState     // the webhook endpoint and its deliveries (webhook_delivery.go)
 	keep       retention     // what the stores above keep (retention.go)
 	tpl        templateState // templates, their engine and problems (template.go)
+	inbox      inboxState    // what the inbox page sees change (inbox_stream.go)
 }
 
 // NewServer starts a fake server; stop it with Close. In a test, New does
@@ -257,6 +290,7 @@ func NewServer(opts ...Option) *Server {
 		s.ts.Listener = l
 		servePort(s.ts, cfg.port)
 	}
+	s.inbox.loopback = isLoopbackListener(s.ts.Listener)
 	s.ts.Start()
 	s.URL = s.ts.URL
 	return s
@@ -318,6 +352,7 @@ func (s *Server) Reset() {
 	s.tpl.problems = nil
 	s.limiter = newRateLimiter(s.rateLimit)
 	s.hooks.resetLocked()
+	s.inbox.resetLocked()
 }
 
 // scaled is d of the fake's time in real time.
@@ -325,8 +360,12 @@ func (s *Server) scaled(d time.Duration) time.Duration {
 	return time.Duration(float64(d) / s.timeScale)
 }
 
-// serveHTTP sends the reserved prefix to the controls, the rest to the API.
+// serveHTTP sends the inbox page and its data to the inbox, the reserved
+// prefix to the controls, the rest to the API.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.serveInbox(w, r) { // the inbox page, and the guard of the controls (inbox.go)
+		return
+	}
 	if p := r.URL.EscapedPath(); p == controlPrefix[:len(controlPrefix)-1] || strings.HasPrefix(p, controlPrefix) {
 		s.serveControl(w, r)
 		return

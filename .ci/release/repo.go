@@ -32,15 +32,17 @@ type Module struct {
 }
 
 // Released reports whether dir holds a module that is released: not
-// examples, test data, vendored code, nor a directory that ./... ignores
-// (a name starting with "." or "_", like this tool's own module).
+// examples, test data, vendored code, a directory that ./... ignores (a
+// name starting with "." or "_", like this tool's own module), nor a module
+// under an internal directory, which only its parent could import (the
+// command's browser tests).
 func Released(dir string) bool {
 	if dir == "." {
 		return true
 	}
 	for _, elem := range strings.Split(dir, "/") {
 		if strings.HasPrefix(elem, ".") || strings.HasPrefix(elem, "_") ||
-			elem == "testdata" || elem == "vendor" || elem == "examples" {
+			elem == "testdata" || elem == "vendor" || elem == "examples" || elem == "internal" {
 			return false
 		}
 	}

@@ -103,12 +103,15 @@ func TestFake(t *testing.T) { sendiventtest.NewServer().Close() }
 
 // commandOnly are module path prefixes that the SDK's importers must not get:
 // the command's dependencies, sendiventredis's, the template engine's (the
-// module templates, raymond and what raymond requires) and sendiventotel's.
+// module templates, raymond and what raymond requires), sendiventotel's,
+// and the inbox's browser tests' (chromedp, in the module
+// cmd/sendivent/internal/inboxtest).
 var commandOnly = []string{
 	"github.com/spf13/cobra", "github.com/spf13/pflag", "github.com/inconshreveable/mousetrap",
 	"github.com/rogpeppe/go-internal", "github.com/redis/", "github.com/go-redis/",
 	"github.com/sendivent/sendivent-go/templates", "github.com/mailgun/raymond",
 	"github.com/sirupsen/logrus", "gopkg.in/yaml.v2", "go.opentelemetry.io/",
+	"github.com/chromedp/", "github.com/go-json-experiment/",
 }
 
 func checkNone(t *testing.T, where string, mods []string) {
@@ -116,7 +119,7 @@ func checkNone(t *testing.T, where string, mods []string) {
 	for _, m := range mods {
 		for _, banned := range commandOnly {
 			if strings.HasPrefix(m, banned) {
-				t.Errorf("importing the SDK adds %s to %s: a dependency of the command, of sendiventredis, of the template engine or of sendiventotel leaked into the SDK's module", m, where)
+				t.Errorf("importing the SDK adds %s to %s: a dependency of the command, of sendiventredis, of the template engine, of sendiventotel or of the browser tests leaked into the SDK's module", m, where)
 			}
 		}
 	}

@@ -64,6 +64,17 @@ bodies and of payloads; older ones are dropped (the API then answers 404 for
 a dropped notification), while its counts go on. A request body is at most
 1 MiB (413 beyond), its header 64 KiB; a connection idle for 60s closes.
 
+The fake's root is an inbox, a web page (http://127.0.0.1:8787/ by default):
+every notification, newest first, each message as its channel shows it (an
+email, an SMS on a phone, a push card, a chat message), live, with its
+timeline, the request that made it and its webhook deliveries, and buttons
+for the controls below. Nothing a payload or a template holds runs in it,
+and it shows neither the API key nor the webhook secret. On loopback the
+page and the controls answer only to a loopback Host (localhost, 127.0.0.1,
+[::1]: against DNS rebinding), and refuse what another site's page in the
+browser sends (an Origin or Sec-Fetch-Site of another origin, 403; a POST
+body that is not application/json, 415).
+
 Control endpoints, plain JSON under /_fake/ and without the key (so listen on
 loopback, or inside a test network only):
   GET  /_fake/health                       GET  /_fake/notifications[?event=E]
@@ -76,9 +87,10 @@ loopback, or inside a test network only):
                                              "count":2,"retry_after":"1","endpoint":"send"}
   POST /_fake/reset                        GET  /_fake/webhooks/deliveries[?type=T]
   POST /_fake/webhooks/wait  {"timeout":"5s"}: until no webhook is in flight
-An error answers {"error","code"}: 400 INVALID_REQUEST, 404 NOT_FOUND,
-405 METHOD_NOT_ALLOWED, 409 TERMINAL, NO_MESSAGE_IN_FLIGHT or TOO_MANY_FAULTS,
-413 TOO_LARGE, 504 TIMEOUT; 500 INTERNAL is a bug in the fake.
+An error answers {"error","code"}: 400 INVALID_REQUEST, 403 FORBIDDEN,
+404 NOT_FOUND, 405 METHOD_NOT_ALLOWED, 409 TERMINAL, NO_MESSAGE_IN_FLIGHT or
+TOO_MANY_FAULTS, 413 TOO_LARGE, 415 UNSUPPORTED_MEDIA_TYPE, 504 TIMEOUT;
+500 INTERNAL is a bug in the fake.
 
 Exit codes: 0 stopped by SIGINT or SIGTERM, 1 cannot listen on --addr,
 2 bad flag or --config.`
