@@ -7,7 +7,7 @@ replace github.com/sendivent/sendivent-go => ../../../..
 require (
 	github.com/chromedp/cdproto v0.160.1
 	github.com/chromedp/chromedp v0.23.1
-	github.com/sendivent/sendivent-go v0.0.0-00010101000000-000000000000
+	github.com/sendivent/sendivent-go v0.3.0
 )
 
 require (
