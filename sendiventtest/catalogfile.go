@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/sendivent/sendivent-go"
 )
@@ -351,15 +352,43 @@ func ReadCatalog(dir string) ([]CatalogFile, error) {
 }
 
 // CatalogFileName is the file name of event in a catalogue, or an error
-// for a name that cannot be one file's (a path separator, a leading dot).
+// for a name that cannot be one file's on every system a catalogue may be
+// checked out on: a path separator, a leading dot, a control character,
+// a character or a device name that Windows refuses (<>:"|?*, CON,
+// NUL.x…), a trailing dot or space, or more than 255 bytes.
 func CatalogFileName(event string) (string, error) {
+	name := event + CatalogExt
+	bad := func(why string) (string, error) {
+		return "", fmt.Errorf("event %q: its name cannot be a file's name (%s)", event, why)
+	}
 	switch {
 	case strings.TrimSpace(event) == "":
 		return "", errors.New("an event without a name")
-	case strings.ContainsAny(event, `/\`+"\x00"), strings.HasPrefix(event, "."):
-		return "", fmt.Errorf("event %q: its name cannot be a file's name", event)
+	case strings.ContainsAny(event, `/\`), strings.HasPrefix(event, "."):
+		return bad("a path")
+	case strings.ContainsFunc(event, unicode.IsControl):
+		return bad("a control character")
+	case strings.ContainsAny(event, `<>:"|?*`), strings.HasSuffix(event, "."), strings.HasSuffix(event, " "):
+		return bad(`Windows refuses <>:"|?* and a trailing dot or space`)
+	case windowsDevice(event):
+		return bad("a Windows device name")
+	case len(name) > 255:
+		return bad("over 255 bytes")
 	}
-	return event + CatalogExt, nil
+	return name, nil
+}
+
+// windowsDevice reports whether Windows reads a file named event, with
+// any extension, as a device.
+func windowsDevice(event string) bool {
+	stem, _, _ := strings.Cut(event, ".")
+	stem = strings.ToUpper(strings.TrimRight(stem, " "))
+	switch stem {
+	case "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$":
+		return true
+	}
+	return len(stem) == 4 && (strings.HasPrefix(stem, "COM") || strings.HasPrefix(stem, "LPT")) &&
+		stem[3] >= '0' && stem[3] <= '9'
 }
 
 // WithCatalog declares the events of the catalogue in dir (see
