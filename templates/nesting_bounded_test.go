@@ -21,7 +21,9 @@ func TestNestingIsBounded(t *testing.T) {
 	blocks := func(open, close string, n int) string {
 		return strings.Repeat(open, n) + "{{b}}" + strings.Repeat(close, n)
 	}
-	sexpr := func(n int) string { return "{{uppercase " + strings.Repeat("(lowercase ", n) + "x" + strings.Repeat(")", n) + "}}" }
+	sexpr := func(n int) string {
+		return "{{uppercase " + strings.Repeat("(lowercase ", n) + "x" + strings.Repeat(")", n) + "}}"
+	}
 	tests := []struct {
 		name, src, err string
 	}{
