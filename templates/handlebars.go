@@ -123,6 +123,14 @@ func (e *Engine) Render(source string, data map[string]any, html bool) (text str
 	t.RegisterHelper(valueHelper, func(name string, v any, o *raymond.Options) any { return st.value(name, v, o, true) })
 	t.RegisterHelper(valueHelperFree, func(name string, v any, o *raymond.Options) any { return st.value(name, v, o, false) })
 	t.RegisterHelper(fallbackHelper, fallback)
+	defer func() {
+		// raymond passes on a helper's run-time panic (its own lookup
+		// with a negative index): a payload is bad input, not a bug of
+		// the caller, whose lifecycle goroutine it would kill.
+		if r := recover(); r != nil {
+			text, missing, err = "", st.missing, fmt.Errorf("the template failed on this data: %v", r)
+		}
+	}()
 	out, err := t.Exec(data)
 	if err != nil {
 		return "", st.missing, execError(err)

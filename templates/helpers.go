@@ -180,7 +180,7 @@ func toNumber(v any) (float64, bool) {
 			return 0, true
 		}
 		f, err := strconv.ParseFloat(s, 64)
-		return f, err == nil
+		return f, err == nil && !math.IsNaN(f)
 	}
 	if n, ok := v.(interface{ Float64() (float64, error) }); ok {
 		f, err := n.Float64()
@@ -335,6 +335,7 @@ func truncate(s, limit any, o *raymond.Options) any {
 	if float64(len(r)) <= n {
 		return string(r)
 	}
+	n = max(n, 0) // -1e300 would wrap in int()
 	keep := max(int(n)-len([]rune(suffix)), 0)
 	return string(r[:keep]) + suffix
 }
