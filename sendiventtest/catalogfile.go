@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -111,20 +112,20 @@ func ParseCatalogFile(name string, data []byte) (CatalogFile, error) {
 	for _, sec := range sections {
 		key := strings.Join(sec.words, " ")
 		if first, dup := seen[key]; dup {
-			return fail(sec.line, "section %q again (first at line %d)", key, first)
+			return fail(sec.line, "section %q again (first at line %d)", short(key), first)
 		}
 		seen[key] = sec.line
 		w := sec.words
 		if strings.HasPrefix(w[0], "x-") {
 			if len(w) != 1 {
-				return fail(sec.line, "a note section is one name, \"=== %s ===\"", w[0])
+				return fail(sec.line, "a note section is one name, such as \"=== x-notes ===\": %q", short(w[0]))
 			}
 			f.note(w[0], sec.body)
 			continue
 		}
 		ch := sendivent.Channel(w[0])
 		if ChannelParts(ch) == nil {
-			return fail(sec.line, "unknown channel %q (want email, sms, push, slack, telegram, whatsapp, discord, or an x-… note)", w[0])
+			return fail(sec.line, "unknown channel %q (want email, sms, push, slack, telegram, whatsapp, discord, or an x-… note)", short(w[0]))
 		}
 		if len(w) < 2 || len(w) > 3 {
 			return fail(sec.line, "want \"=== CHANNEL PART ===\" or \"=== CHANNEL PART LANGUAGE ===\", such as \"=== email subject ===\"")
@@ -149,7 +150,7 @@ func ParseCatalogFile(name string, data []byte) (CatalogFile, error) {
 			}
 			t.Extra[part] = sec.body
 		case !slices.Contains(ChannelParts(ch), part):
-			return fail(sec.line, "a %s template has no part %q (its parts: %s)", ch, part, strings.Join(ChannelParts(ch), ", "))
+			return fail(sec.line, "a %s template has no part %q (its parts: %s)", ch, short(part), strings.Join(ChannelParts(ch), ", "))
 		default:
 			t.setPart(part, sec.body)
 		}
@@ -164,7 +165,7 @@ func (f *CatalogFile) headerLine(l string) error {
 	}
 	k, v, ok := strings.Cut(l, ":")
 	if !ok {
-		return fmt.Errorf("%q: want \"key: value\" (title, steps, listeners or x-…) before the first \"=== CHANNEL PART ===\"", l)
+		return fmt.Errorf("%q: want \"key: value\" (title, steps, listeners or x-…) before the first \"=== CHANNEL PART ===\"", short(l))
 	}
 	k, v = strings.TrimSpace(k), strings.TrimSpace(v)
 	switch {
@@ -187,7 +188,7 @@ func (f *CatalogFile) headerLine(l string) error {
 	case strings.HasPrefix(k, "x-"):
 		f.note(k, v)
 	default:
-		return fmt.Errorf("unknown key %q (want title, steps, listeners, or x-… for a note)", k)
+		return fmt.Errorf("unknown key %q (want title, steps, listeners, or x-… for a note)", short(k))
 	}
 	return nil
 }
@@ -197,6 +198,15 @@ func (f *CatalogFile) note(k, v string) {
 		f.Notes = map[string]string{}
 	}
 	f.Notes[k] = v
+}
+
+// short is at most 60 bytes of s, for an error: a line of a file that is
+// not a catalogue file can be megabytes long.
+func short(s string) string {
+	if len(s) <= 60 {
+		return s
+	}
+	return strings.ToValidUTF8(s[:60], "") + "…"
 }
 
 func splitList(v string) []string {
@@ -335,7 +345,7 @@ func ReadCatalog(dir string) ([]CatalogFile, error) {
 			continue
 		}
 		path := filepath.Join(dir, e.Name())
-		data, err := os.ReadFile(path)
+		data, err := readCatalogFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("catalogue: %w", err)
 		}
@@ -349,6 +359,33 @@ func ReadCatalog(dir string) ([]CatalogFile, error) {
 		return nil, fmt.Errorf("catalogue: no %s files in %s", CatalogExt, dir)
 	}
 	return out, nil
+}
+
+// maxCatalogFile bounds a catalogue file: an event's answer from the API
+// is at most 1 MiB.
+const maxCatalogFile = 16 << 20
+
+// readCatalogFile reads the regular file at path (a symlink is followed),
+// of at most maxCatalogFile bytes: a FIFO would never end, nor would a
+// device such as /dev/zero.
+func readCatalogFile(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxCatalogFile+1))
+	if err == nil && len(data) > maxCatalogFile {
+		err = fmt.Errorf("%s: over 16 MiB", path)
+	}
+	return data, err
 }
 
 // CatalogFileName is the file name of event in a catalogue, or an error
