@@ -175,7 +175,7 @@ func generate(files []sendiventtest.CatalogFile, pkg, catalog string) ([]byte, e
 		name := goName(f.Name)
 		title := ""
 		if f.Title != "" && f.Title != f.Name {
-			title = " (" + f.Title + ")"
+			title = " (" + commentText(f.Title) + ")"
 		}
 		fmt.Fprintf(&g.b, "\t// Event%s is the event %q%s.\n\tEvent%s = %q\n", name, f.Name, title, name, f.Name)
 	}
@@ -249,7 +249,7 @@ func (g *generator) structType(typ, prefix string, fields []*templates.Field) {
 		used[name] = true
 		goType, omit := g.fieldType(prefix+goName(f.Name), typ+"."+name, f)
 		tag := jsonTag(f.Name, omit)
-		fmt.Fprintf(&g.b, "\t// %s is %s in %s.\n", name, describe(f), strings.Join(f.Uses, ", "))
+		fmt.Fprintf(&g.b, "\t// %s is %s in %s.\n", name, describe(f), commentText(strings.Join(f.Uses, ", ")))
 		fmt.Fprintf(&g.b, "\t%s %s `json:%q`\n", name, goType, tag)
 	}
 	g.b.WriteString("}\n")

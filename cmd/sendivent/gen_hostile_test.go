@@ -141,6 +141,8 @@ func TestGenHostileCatalogues(t *testing.T) {
 		{"names one Go name", file{"a.event": sms("{{order_id}} {{orderId}} {{order-id}} {{OrderID}}")}, []string{"order_id", "orderId", "order-id", "OrderID"}, ""},
 		{"a comment closer, a title with a carriage return",
 			file{"a.event": "title: a */ b \r func init() {}\n" + sms("{{[*/]}} {{[/*]}} {{[//]}}")}, []string{"*/", "/*", "//"}, ""},
+		{"a title and a language with NUL, a byte order mark, escapes", file{"a.event": "title: a\x00b\ufeffc\x1b[2J\u0085d\n=== sms text sv\x00\ufeff\x1b ===\n{{a}}\n"},
+			[]string{"a"}, ""},
 		{"an event and another's payload type", file{"x.event": sms("{{a}}"), "x-payload.event": sms("{{a}}")}, nil, "XPayload"},
 		{"an event and another's constant", file{"x.event": sms("{{a}}"), "event-x.event": sms("{{a}}")}, nil, "EventX"},
 		{"an event and another's nested type", file{"order.event": sms("{{customer.name}}"), "order-customer.event": sms("{{a}}")},

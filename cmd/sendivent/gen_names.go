@@ -72,3 +72,14 @@ func jsonTag(name string, omit bool) string {
 	}
 	return name
 }
+
+// commentText is s fit for a line comment: a control character (a NUL is
+// not Go source) or a byte order mark becomes '?'.
+func commentText(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == '\uFEFF' {
+			return '?'
+		}
+		return r
+	}, s)
+}
