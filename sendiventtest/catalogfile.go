@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/sendivent/sendivent-go"
 )
@@ -110,20 +112,20 @@ func ParseCatalogFile(name string, data []byte) (CatalogFile, error) {
 	for _, sec := range sections {
 		key := strings.Join(sec.words, " ")
 		if first, dup := seen[key]; dup {
-			return fail(sec.line, "section %q again (first at line %d)", key, first)
+			return fail(sec.line, "section %q again (first at line %d)", short(key), first)
 		}
 		seen[key] = sec.line
 		w := sec.words
 		if strings.HasPrefix(w[0], "x-") {
 			if len(w) != 1 {
-				return fail(sec.line, "a note section is one name, \"=== %s ===\"", w[0])
+				return fail(sec.line, "a note section is one name, such as \"=== x-notes ===\": %q", short(w[0]))
 			}
 			f.note(w[0], sec.body)
 			continue
 		}
 		ch := sendivent.Channel(w[0])
 		if ChannelParts(ch) == nil {
-			return fail(sec.line, "unknown channel %q (want email, sms, push, slack, telegram, whatsapp, discord, or an x-… note)", w[0])
+			return fail(sec.line, "unknown channel %q (want email, sms, push, slack, telegram, whatsapp, discord, or an x-… note)", short(w[0]))
 		}
 		if len(w) < 2 || len(w) > 3 {
 			return fail(sec.line, "want \"=== CHANNEL PART ===\" or \"=== CHANNEL PART LANGUAGE ===\", such as \"=== email subject ===\"")
@@ -148,7 +150,7 @@ func ParseCatalogFile(name string, data []byte) (CatalogFile, error) {
 			}
 			t.Extra[part] = sec.body
 		case !slices.Contains(ChannelParts(ch), part):
-			return fail(sec.line, "a %s template has no part %q (its parts: %s)", ch, part, strings.Join(ChannelParts(ch), ", "))
+			return fail(sec.line, "a %s template has no part %q (its parts: %s)", ch, short(part), strings.Join(ChannelParts(ch), ", "))
 		default:
 			t.setPart(part, sec.body)
 		}
@@ -163,7 +165,7 @@ func (f *CatalogFile) headerLine(l string) error {
 	}
 	k, v, ok := strings.Cut(l, ":")
 	if !ok {
-		return fmt.Errorf("%q: want \"key: value\" (title, steps, listeners or x-…) before the first \"=== CHANNEL PART ===\"", l)
+		return fmt.Errorf("%q: want \"key: value\" (title, steps, listeners or x-…) before the first \"=== CHANNEL PART ===\"", short(l))
 	}
 	k, v = strings.TrimSpace(k), strings.TrimSpace(v)
 	switch {
@@ -186,7 +188,7 @@ func (f *CatalogFile) headerLine(l string) error {
 	case strings.HasPrefix(k, "x-"):
 		f.note(k, v)
 	default:
-		return fmt.Errorf("unknown key %q (want title, steps, listeners, or x-… for a note)", k)
+		return fmt.Errorf("unknown key %q (want title, steps, listeners, or x-… for a note)", short(k))
 	}
 	return nil
 }
@@ -196,6 +198,15 @@ func (f *CatalogFile) note(k, v string) {
 		f.Notes = map[string]string{}
 	}
 	f.Notes[k] = v
+}
+
+// short is at most 60 bytes of s, for an error: a line of a file that is
+// not a catalogue file can be megabytes long.
+func short(s string) string {
+	if len(s) <= 60 {
+		return s
+	}
+	return strings.ToValidUTF8(s[:60], "") + "…"
 }
 
 func splitList(v string) []string {
@@ -334,7 +345,7 @@ func ReadCatalog(dir string) ([]CatalogFile, error) {
 			continue
 		}
 		path := filepath.Join(dir, e.Name())
-		data, err := os.ReadFile(path)
+		data, err := readCatalogFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("catalogue: %w", err)
 		}
@@ -350,16 +361,71 @@ func ReadCatalog(dir string) ([]CatalogFile, error) {
 	return out, nil
 }
 
+// maxCatalogFile bounds a catalogue file: an event's answer from the API
+// is at most 1 MiB.
+const maxCatalogFile = 16 << 20
+
+// readCatalogFile reads the regular file at path (a symlink is followed),
+// of at most maxCatalogFile bytes: a FIFO would never end, nor would a
+// device such as /dev/zero.
+func readCatalogFile(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxCatalogFile+1))
+	if err == nil && len(data) > maxCatalogFile {
+		err = fmt.Errorf("%s: over 16 MiB", path)
+	}
+	return data, err
+}
+
 // CatalogFileName is the file name of event in a catalogue, or an error
-// for a name that cannot be one file's (a path separator, a leading dot).
+// for a name that cannot be one file's on every system a catalogue may be
+// checked out on: a path separator, a leading dot, a control character,
+// a character or a device name that Windows refuses (<>:"|?*, CON,
+// NUL.x…), a trailing dot or space, or more than 255 bytes.
 func CatalogFileName(event string) (string, error) {
+	name := event + CatalogExt
+	bad := func(why string) (string, error) {
+		return "", fmt.Errorf("event %q: its name cannot be a file's name (%s)", event, why)
+	}
 	switch {
 	case strings.TrimSpace(event) == "":
 		return "", errors.New("an event without a name")
-	case strings.ContainsAny(event, `/\`+"\x00"), strings.HasPrefix(event, "."):
-		return "", fmt.Errorf("event %q: its name cannot be a file's name", event)
+	case strings.ContainsAny(event, `/\`), strings.HasPrefix(event, "."):
+		return bad("a path")
+	case strings.ContainsFunc(event, unicode.IsControl):
+		return bad("a control character")
+	case strings.ContainsAny(event, `<>:"|?*`), strings.HasSuffix(event, "."), strings.HasSuffix(event, " "):
+		return bad(`Windows refuses <>:"|?* and a trailing dot or space`)
+	case windowsDevice(event):
+		return bad("a Windows device name")
+	case len(name) > 255:
+		return bad("over 255 bytes")
 	}
-	return event + CatalogExt, nil
+	return name, nil
+}
+
+// windowsDevice reports whether Windows reads a file named event, with
+// any extension, as a device.
+func windowsDevice(event string) bool {
+	stem, _, _ := strings.Cut(event, ".")
+	stem = strings.ToUpper(strings.TrimRight(stem, " "))
+	switch stem {
+	case "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$":
+		return true
+	}
+	return len(stem) == 4 && (strings.HasPrefix(stem, "COM") || strings.HasPrefix(stem, "LPT")) &&
+		stem[3] >= '0' && stem[3] <= '9'
 }
 
 // WithCatalog declares the events of the catalogue in dir (see

@@ -177,6 +177,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -357,7 +358,10 @@ func (s *Server) Reset() {
 
 // scaled is d of the fake's time in real time.
 func (s *Server) scaled(d time.Duration) time.Duration {
-	return time.Duration(float64(d) / s.timeScale)
+	if w := float64(d) / s.timeScale; w < math.MaxInt64 {
+		return time.Duration(w)
+	}
+	return math.MaxInt64 // beyond int64 a float converts to anything: the minimum, on amd64
 }
 
 // serveHTTP sends the inbox page and its data to the inbox, the reserved

@@ -42,7 +42,13 @@
 // template; a helper that is not one of Helpers (raymond's own extras,
 // such as ifGt or equal, included: the service does not have them); a
 // helper given the wrong number of arguments; partials {{> x}}; the
-// second block parameter of each (as |item i|: write @index).
+// second block parameter of each (as |item i|: write @index); blocks,
+// sub-expressions or a variable's names nested more than 64 deep.
+//
+// A render is bounded, as a payload comes from whoever sends: loops walk
+// at most MaxLoopItems items in all and, with replace, make at most
+// MaxRenderBytes; past that, and when a helper fails on the data (such as
+// lookup with a negative index), Render returns an error.
 //
 // Where it differs from Handlebars.js, knowingly: numbers print as Go
 // prints them (1e21 as 1000000000000000000000); an empty object is false

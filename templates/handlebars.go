@@ -24,6 +24,12 @@ type Engine struct {
 
 var _ sendiventtest.TemplateEngine = (*Engine)(nil)
 
+// The bounds of one Render: a message is not made of more.
+const (
+	MaxLoopItems   = 10_000
+	MaxRenderBytes = 1 << 20
+)
+
 // maxCache bounds the compiled templates an Engine keeps.
 const maxCache = 4096
 
@@ -77,7 +83,6 @@ func compileSource(src string) (*compiled, error) {
 		for name, h := range helpers {
 			t.RegisterHelper(name, h)
 		}
-		t.RegisterHelper("each", eachHelper)
 		t.RegisterHelper("log", func(any) any { return "" }) // raymond's logs to logrus
 		*p.dst = t
 	}
@@ -98,6 +103,11 @@ func (e *Engine) Check(source string) error {
 // (absent, or null) renders empty and is listed in missing, once, in the
 // order of first use. A variable that source only tests ({{#if x}},
 // {{#each x}}, {{#with x}}, default, and, or, not, a fallback) is not.
+//
+// A render is bounded, so that data cannot hold its caller for long or
+// make it run out of memory: it fails once its loops have walked more than
+// MaxLoopItems items in all, or made more than MaxRenderBytes (counted at
+// each level of nested loops), or a replace would make more.
 func (e *Engine) Render(source string, data map[string]any, html bool) (text string, missing []sendiventtest.MissingVariable, err error) {
 	c, err := e.compile(source)
 	if err != nil {
@@ -109,9 +119,18 @@ func (e *Engine) Render(source string, data map[string]any, html bool) (text str
 	}
 	t = t.Clone()
 	st := &renderState{root: reflect.ValueOf(data), seen: map[string]bool{}}
+	t.RegisterHelper("each", st.each) // counts toward the render's budget
 	t.RegisterHelper(valueHelper, func(name string, v any, o *raymond.Options) any { return st.value(name, v, o, true) })
 	t.RegisterHelper(valueHelperFree, func(name string, v any, o *raymond.Options) any { return st.value(name, v, o, false) })
 	t.RegisterHelper(fallbackHelper, fallback)
+	defer func() {
+		// raymond passes on a helper's run-time panic (its own lookup
+		// with a negative index): a payload is bad input, not a bug of
+		// the caller, whose lifecycle goroutine it would kill.
+		if r := recover(); r != nil {
+			text, missing, err = "", st.missing, fmt.Errorf("the template failed on this data: %v", r)
+		}
+	}()
 	out, err := t.Exec(data)
 	if err != nil {
 		return "", st.missing, execError(err)
@@ -134,6 +153,8 @@ type renderState struct {
 	root    reflect.Value
 	seen    map[string]bool
 	missing []sendiventtest.MissingVariable
+	loops   int // items the loops have walked
+	looped  int // bytes the loops have made, counted at each level
 }
 
 func (st *renderState) add(name, hint string) {

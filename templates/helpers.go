@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/mailgun/raymond/v2"
 )
@@ -58,7 +59,7 @@ var helpers = map[string]any{
 	"trim":          func(s any) any { return strings.TrimSpace(str(s)) },
 	"append":        func(s, suffix any) any { return str(s) + str(suffix) },
 	"prepend":       func(s, prefix any) any { return str(prefix) + str(s) },
-	"replace":       func(s, a, b any) any { return strings.ReplaceAll(str(s), str(a), str(b)) },
+	"replace":       replace,
 	"truncate":      truncate,
 	// math
 	"add":      func(a, b any) any { return arith(a, b, func(x, y float64) float64 { return x + y }) },
@@ -179,7 +180,7 @@ func toNumber(v any) (float64, bool) {
 			return 0, true
 		}
 		f, err := strconv.ParseFloat(s, 64)
-		return f, err == nil
+		return f, err == nil && !math.IsNaN(f)
 	}
 	if n, ok := v.(interface{ Float64() (float64, error) }); ok {
 		f, err := n.Float64()
@@ -334,6 +335,7 @@ func truncate(s, limit any, o *raymond.Options) any {
 	if float64(len(r)) <= n {
 		return string(r)
 	}
+	n = max(n, 0) // -1e300 would wrap in int()
 	keep := max(int(n)-len([]rune(suffix)), 0)
 	return string(r[:keep]) + suffix
 }
@@ -349,12 +351,37 @@ func arith(a, b any, f func(x, y float64) float64) any {
 	return f(x, y)
 }
 
-// eachHelper replaces raymond's each: it walks an object's keys in sorted
-// order (raymond's order is Go's map order, a different one each time),
-// and sets @index, @key, @first and @last.
-func eachHelper(ctx any, o *raymond.Options) any {
+// replace is handlebars-helpers' replace: every a in s becomes b, unless
+// the result would be over MaxRenderBytes ("" for a repeats b between
+// every character).
+func replace(s, a, b any) any {
+	ss, as, bs := str(s), str(a), str(b)
+	n := utf8.RuneCountInString(ss) + 1 // what ReplaceAll does with ""
+	if as != "" {
+		n = strings.Count(ss, as)
+	}
+	if len(bs) > len(as) && n > 0 && (len(bs)-len(as)) > (MaxRenderBytes-len(ss))/n {
+		panic(fmt.Errorf("replace: the result would be over 1 MiB"))
+	}
+	return strings.ReplaceAll(ss, as, bs)
+}
+
+// each replaces raymond's each: it walks an object's keys in sorted order
+// (raymond's order is Go's map order, a different one each time), and sets
+// @index, @key, @first and @last. It counts toward the render's bounds.
+func (st *renderState) each(ctx any, o *raymond.Options) any {
 	v := reflect.ValueOf(ctx)
 	var b strings.Builder
+	item := func(x any, f *raymond.DataFrame) {
+		if st.loops++; st.loops > MaxLoopItems {
+			panic(fmt.Errorf("#each: the message's loops ran more than %d times", MaxLoopItems))
+		}
+		out := o.FnCtxData(x, f)
+		if st.looped += len(out); st.looped > MaxRenderBytes {
+			panic(fmt.Errorf("#each: the message's loops made more than 1 MiB"))
+		}
+		b.WriteString(out)
+	}
 	frame := func(i, n int, key any) *raymond.DataFrame {
 		f := o.NewDataFrame()
 		f.Set("index", i)
@@ -369,16 +396,19 @@ func eachHelper(ctx any, o *raymond.Options) any {
 			return o.Inverse()
 		}
 		for i := 0; i < v.Len(); i++ {
-			b.WriteString(o.FnCtxData(v.Index(i).Interface(), frame(i, v.Len(), i)))
+			item(v.Index(i).Interface(), frame(i, v.Len(), i))
 		}
 	case reflect.Map:
 		if v.Len() == 0 {
 			return o.Inverse()
 		}
+		if st.loops+v.Len() > MaxLoopItems { // before sorting its keys
+			panic(fmt.Errorf("#each: the message's loops ran more than %d times", MaxLoopItems))
+		}
 		keys := v.MapKeys()
 		sort.Slice(keys, func(i, j int) bool { return fmt.Sprint(keys[i].Interface()) < fmt.Sprint(keys[j].Interface()) })
 		for i, k := range keys {
-			b.WriteString(o.FnCtxData(v.MapIndex(k).Interface(), frame(i, len(keys), k.Interface())))
+			item(v.MapIndex(k).Interface(), frame(i, len(keys), k.Interface()))
 		}
 	default:
 		return o.Inverse()

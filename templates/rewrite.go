@@ -102,6 +102,9 @@ func pathRun(toks []lexer.Token, i int) int {
 // literal). Anything else after "|" is an error.
 func rewriteFallbacks(src string) (string, error) {
 	toks := lexer.Collect(src)
+	if err := checkNesting(src, toks); err != nil {
+		return "", err
+	}
 	var edits []edit
 	for i := 0; i < len(toks); i++ {
 		open := toks[i]
@@ -147,6 +150,47 @@ func rewriteFallbacks(src string) (string, error) {
 		i = j
 	}
 	return applyEdits(src, edits), nil
+}
+
+// maxNesting bounds how deep blocks and sub-expressions nest and how many
+// names a variable has. A message needs a few; parsing a template
+// (raymond's parser), analysing it (PayloadFields) and the code sendivent
+// gen makes of it grow with the square of the depth.
+const maxNesting = 64
+
+// checkNesting refuses a template that nests deeper than maxNesting, from
+// its tokens, before it is parsed.
+func checkNesting(src string, toks []lexer.Token) error {
+	blocks, sexprs := 0, 0
+	for i := 0; i < len(toks); i++ {
+		t := toks[i]
+		deeper := ""
+		switch t.Kind {
+		case lexer.TokenOpenBlock, lexer.TokenOpenInverse, lexer.TokenOpenRawBlock:
+			if blocks++; blocks > maxNesting {
+				deeper = "blocks nested"
+			}
+		case lexer.TokenOpenEndBlock, lexer.TokenOpenEndRawBlock:
+			blocks--
+		case lexer.TokenOpenSexpr:
+			if sexprs++; sexprs > maxNesting {
+				deeper = "sub-expressions nested"
+			}
+		case lexer.TokenCloseSexpr:
+			sexprs--
+		case lexer.TokenID, lexer.TokenSep, lexer.TokenData:
+			j := pathRun(toks, i)
+			if (j-i+1)/2 > maxNesting {
+				deeper = "a variable nested"
+			}
+			i = j - 1
+		}
+		if deeper != "" {
+			line := 1 + strings.Count(src[:min(t.Pos, len(src))], "\n")
+			return fmt.Errorf("line %d: %s deeper than %d", line, deeper, maxNesting)
+		}
+	}
+	return nil
 }
 
 // trailingSpace is the length of the white space at the end of s, which

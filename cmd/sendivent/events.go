@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -29,7 +30,9 @@ const eventsPullLong = `Save the account's catalogue (each event, its channels a
 through the API into DIR, one file per event (EVENT.event), in the format
 that "sendivent fake --catalog DIR", sendiventtest.WithCatalog and
 "sendivent gen" read (go doc sendiventtest.CatalogFile). Existing files of
-the same events are replaced; others are left alone.
+the same events are replaced; others are left alone. A pull that fails
+(an event that cannot be fetched, or whose name cannot be a file's on every
+system) changes nothing in DIR.
 
 The API's template format is documented by one source only, without its
 fields: templates are read leniently (a list of objects with a channel, a
@@ -67,37 +70,69 @@ func (a *app) pullEvents(ctx context.Context, c *sendivent.Client, dir string) e
 	if err != nil {
 		return err
 	}
-	// Check every name before writing anything.
+	// Check every name before writing anything: each is one file's, and no
+	// two are one file, even on a disk that ignores case.
+	files := map[string]string{} // lower-case file name → event
 	for _, e := range list {
-		if _, err := sendiventtest.CatalogFileName(e.Identifier); err != nil {
+		name, err := sendiventtest.CatalogFileName(e.Identifier)
+		if err != nil {
 			return fmt.Errorf("the account's %v", err)
 		}
+		if other, dup := files[strings.ToLower(name)]; dup {
+			return fmt.Errorf("the account's events %q and %q would be one file, %s, where file names ignore case", other, e.Identifier, name)
+		}
+		files[strings.ToLower(name)] = e.Identifier
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	// Each event goes to a temporary file in dir first; only once every
+	// one is written are they renamed into place (a rename replaces a
+	// symlink rather than write through it), so that a pull that fails
+	// leaves dir as it was.
 	var out []pulled
+	var temps []string
+	defer func() {
+		for _, t := range temps {
+			_ = os.Remove(t) // gone already once renamed
+		}
+	}()
 	for _, e := range list {
 		info, err := c.Events.Get(ctx, e.Identifier)
 		if err != nil {
 			return err
+		}
+		switch info.Identifier {
+		case "":
+			info.Identifier = e.Identifier
+		case e.Identifier:
+		default:
+			return fmt.Errorf("the API answered event %q for event %q", info.Identifier, e.Identifier)
 		}
 		f := catalogFileOf(info)
 		data, err := f.Format()
 		if err != nil {
 			return err
 		}
-		name, _ := sendiventtest.CatalogFileName(f.Name)
-		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, data, 0o644); err != nil {
+		tmp, err := writeTemp(dir, data)
+		if tmp != "" {
+			temps = append(temps, tmp)
+		}
+		if err != nil {
 			return err
 		}
-		p := pulled{Event: f.Name, File: path, Templates: len(f.Templates)}
+		name, _ := sendiventtest.CatalogFileName(f.Name) // checked above
+		p := pulled{Event: f.Name, File: filepath.Join(dir, name), Templates: len(f.Templates)}
 		for k := range f.Notes {
 			p.Notes = append(p.Notes, k)
 		}
 		sort.Strings(p.Notes)
 		out = append(out, p)
+	}
+	for i, p := range out {
+		if err := os.Rename(temps[i], p.File); err != nil {
+			return fmt.Errorf("%w (the files of %d events of %d were replaced)", err, i, len(out))
+		}
 	}
 	if a.conn.json {
 		writeJSON(a.stdout, map[string]any{"events": out})
@@ -114,6 +149,23 @@ func (a *app) pullEvents(ctx context.Context, c *sendivent.Client, dir string) e
 		fmt.Fprintln(a.stdout, "the account has no events")
 	}
 	return nil
+}
+
+// writeTemp writes data to a new file in dir whose name the catalogue
+// does not read (a leading dot, no CatalogExt), and returns its path.
+func writeTemp(dir string, data []byte) (string, error) {
+	f, err := os.CreateTemp(dir, ".sendivent-pull-*")
+	if err != nil {
+		return "", err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return f.Name(), err
 }
 
 // catalogFileOf makes the catalogue file of an event as the API gives it.
@@ -141,12 +193,24 @@ func catalogFileOf(e *sendivent.EventInfo) sendiventtest.CatalogFile {
 	return f
 }
 
-// note sets a note of a catalogue file.
+// noteOf sets a note of a catalogue file; k, made of names the API gave,
+// is made one printable word.
 func noteOf(f *sendiventtest.CatalogFile, k, v string) {
 	if f.Notes == nil {
 		f.Notes = map[string]string{}
 	}
-	f.Notes[k] = v
+	f.Notes[noteWord(k)] = v
+}
+
+// noteWord is s with each white space or control character made '_': a
+// name a catalogue file holds and a terminal prints.
+func noteWord(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) || unicode.IsControl(r) {
+			return '_'
+		}
+		return r
+	}, s)
 }
 
 // partNames are the names the API may give each part, by channel kind,
@@ -317,12 +381,7 @@ func templateOf(raw json.RawMessage, ch, lang string) (sendiventtest.Template, b
 		if used[k] || string(v) == "null" {
 			continue
 		}
-		name := "x-" + strings.Map(func(r rune) rune {
-			if r == ' ' || r == '\t' || r == '\n' || r == '\r' {
-				return '_'
-			}
-			return r
-		}, strings.TrimPrefix(k, "x-"))
+		name := "x-" + noteWord(strings.TrimPrefix(k, "x-"))
 		if s, ok := str(k); ok {
 			setExtra(&t, name, s)
 		} else {

@@ -130,7 +130,8 @@ func newFakeCmd(a *app) *cobra.Command {
 		if strings.HasPrefix(f.apiKey, "live_") {
 			return usagef("--api-key: the fake prints and records its key: give it a key that is not a live_ one")
 		}
-		a.scrub.allow(f.apiKey) // printed on purpose: the key that the fake accepts
+		a.scrub.allow(f.apiKey)        // printed on purpose: the key that the fake accepts
+		a.scrub.allow(f.webhookSecret) // and the secret it signs with
 		return a.serveFake(cmd.Context(), f)
 	}
 	return cmd

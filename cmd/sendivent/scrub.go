@@ -140,16 +140,21 @@ func (sw *scrubWriter) Flush() error {
 	return sw.emit(len(sw.pending))
 }
 
-// argvKeys returns the API keys that args hold: the value of every
-// --api-key, wherever it stands (before or after the command's name, after
-// "--"), as "--api-key KEY" or "--api-key=KEY", spelt with one dash or
-// more, "_" for "-", in any case, or without the dash ("--apikey"): forms
-// that are errors still show in their error messages. It looks before
-// cobra parses anything, as a key may be in the message that says the
-// command line is wrong.
+// argvKeys returns the secrets that args hold: the value of every
+// --api-key and --webhook-secret, wherever it stands (before or after the
+// command's name, after "--"), as "--api-key KEY" or "--api-key=KEY",
+// spelt with one dash or more, "_" for "-", in any case, or without the
+// dash ("--apikey"): forms that are errors still show in their error
+// messages; and every argument that is a signing secret (whsec_…), given
+// without its flag. It looks before cobra parses anything, as a secret
+// may be in the message that says the command line is wrong.
 func argvKeys(args []string) []string {
 	var keys []string
 	for i, a := range args {
+		if strings.HasPrefix(a, "whsec_") {
+			keys = append(keys, a)
+			continue
+		}
 		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
 		if len(a) == len(strings.TrimLeft(a, "-")) || !isKeyFlagName(name) {
 			continue
@@ -166,5 +171,5 @@ func argvKeys(args []string) []string {
 
 func isKeyFlagName(name string) bool {
 	n := strings.ToLower(strings.ReplaceAll(name, "_", "-"))
-	return n == "api-key" || n == "apikey"
+	return n == "api-key" || n == "apikey" || n == "webhook-secret" || n == "webhooksecret"
 }

@@ -5,6 +5,7 @@ package clock
 
 import (
 	"context"
+	"math"
 	"time"
 )
 
@@ -52,10 +53,15 @@ type Scaled struct{ Factor float64 }
 // Now returns time.Now().
 func (Scaled) Now() time.Time { return time.Now() }
 
-// Wait returns d/Factor.
+// Wait returns d/Factor, or the longest Duration when that is longer: a
+// float beyond int64 converts to anything (the minimum, on amd64), and a
+// wait that would never end must not become none.
 func (s Scaled) Wait(d time.Duration) time.Duration {
 	if s.Factor > 0 {
-		return time.Duration(float64(d) / s.Factor)
+		if w := float64(d) / s.Factor; w < math.MaxInt64 {
+			return time.Duration(w)
+		}
+		return math.MaxInt64
 	}
 	return d
 }
