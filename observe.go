@@ -120,7 +120,9 @@ type OperationEnd struct {
 	// NotificationID is the notification, as the service named it in its
 	// answer, that a send made (the first, with several recipients) or that
 	// get_notification, wait or watch read; NotificationStatus the status
-	// it read.
+	// it read. Each is given only when it has the form the service uses (a
+	// UUID; a lower-case word), so that an answer echoing an address or a
+	// phone number there does not hand it to the observer.
 	NotificationID     string
 	NotificationStatus NotificationStatus
 	// ErrorType is "" when the call succeeded, and otherwise the class of
@@ -259,11 +261,11 @@ func observed[T any](ctx context.Context, c *Client, r request, decode func(*ans
 	switch x := any(v).(type) {
 	case *SendResponse:
 		if x != nil {
-			e.NotificationID = x.ID
+			e.NotificationID = observedID(x.ID)
 		}
 	case *Notification:
 		if x != nil {
-			e.NotificationID, e.NotificationStatus = x.ID, x.Status
+			e.NotificationID, e.NotificationStatus = observedID(x.ID), observedStatus(x.Status)
 		}
 	}
 	ob.end(e)
@@ -409,7 +411,7 @@ func (ob *observation) endWait(err error) {
 	}
 	e := OperationEnd{Polls: ob.polls, ErrorType: errorType(err, 0)}
 	if ob.last != nil {
-		e.NotificationID, e.NotificationStatus = ob.last.ID, ob.last.Status
+		e.NotificationID, e.NotificationStatus = observedID(ob.last.ID), observedStatus(ob.last.Status)
 	}
 	ob.end(e)
 }
@@ -564,4 +566,38 @@ func serverOf(base string) (string, int) {
 		}
 	}
 	return u.Hostname(), port
+}
+
+// observedID is id when it is a UUID, as the service's ids are, and ""
+// otherwise: whatever else a server put there stays out of observers.
+func observedID(id string) string {
+	if len(id) != 36 {
+		return ""
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if c != '-' {
+				return ""
+			}
+		case !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'):
+			return ""
+		}
+	}
+	return id
+}
+
+// observedStatus is s when it is a short lower-case word, as statuses are,
+// and "" otherwise.
+func observedStatus(s NotificationStatus) NotificationStatus {
+	if len(s) == 0 || len(s) > 32 {
+		return ""
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('a' <= c && c <= 'z' || c == '_') {
+			return ""
+		}
+	}
+	return s
 }

@@ -610,3 +610,36 @@ func TestObserverServerOfBaseURL(t *testing.T) {
 		assert.Equal(t, tt.port, op.ServerPort)
 	}
 }
+
+// A server that puts an address or a phone number where the notification's
+// id or status belongs hands neither to the observer; a UUID and a status
+// word pass.
+func TestObserverGetsNoPersonalDataFromEchoedIDs(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, id, status   string
+		wantID, wantStatus string
+	}{
+		{"an email as the id", "alice@example.com", "completed", "", "completed"},
+		{"a phone as the id", "46701234567", "completed", "", "completed"},
+		{"an email as the status", "550e8400-e29b-41d4-a716-446655440000", "bob@example.com", "550e8400-e29b-41d4-a716-446655440000", ""},
+		{"the service's forms", "550E8400-E29B-41D4-A716-446655440000", "waiting_for_x", "550E8400-E29B-41D4-A716-446655440000", "waiting_for_x"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			body := fmt.Sprintf(`{"id":%q,"event":"welcome","status":%q,"messages":[]}`, tt.id, tt.status)
+			srv := newScriptedServer(t, status(200, body))
+			rec := &recorder{}
+			c := observedClient(t, srv.URL, rec)
+			n, err := c.GetNotification(context.Background(), "n1")
+			require.NoError(t, err)
+			assert.Equal(t, tt.id, n.ID, "the caller gets the answer as it came")
+			ends := rec.of("op.end")
+			require.Len(t, ends, 1)
+			e := ends[0].Arg.(sendivent.OperationEnd)
+			assert.Equal(t, tt.wantID, e.NotificationID)
+			assert.Equal(t, sendivent.NotificationStatus(tt.wantStatus), e.NotificationStatus)
+		})
+	}
+}
