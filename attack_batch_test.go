@@ -70,14 +70,14 @@ func atkItems(n int) []sendivent.BatchItem {
 // no goroutine is left. Not parallel, for the leak check.
 func TestAttackBatchCancelMidway(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	store := &atkStore{created: map[string]int{}, delay: 40 * time.Millisecond}
+	store := &atkStore{created: map[string]int{}, delay: 20 * time.Millisecond}
 	srv := httptest.NewServer(store)
 	defer srv.Close()
 	c := atkClient(t, srv.URL, sendivent.WithTimeout(2*time.Second))
 	defer c.CloseIdleConnections()
 
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(150*time.Millisecond, cancel)
+	time.AfterFunc(75*time.Millisecond, cancel)
 	const batches, size = 4, 60
 	var wg sync.WaitGroup
 	results := make([][]sendivent.BatchResult, batches)
@@ -122,7 +122,8 @@ func TestAttackBatchCancelMidway(t *testing.T) {
 	}
 	t.Logf("%d items never attempted", cancelled.Load())
 
-	// Re-run each batch's failed items, in reverse order.
+	// Re-run each batch's failed items, in reverse order, the batches at once.
+	rerun := make([]error, batches)
 	for b := range batches {
 		items := atkItems(size)
 		var again []sendivent.BatchItem
@@ -132,7 +133,14 @@ func TestAttackBatchCancelMidway(t *testing.T) {
 				again = append(again, items[i])
 			}
 		}
-		_, err := c.SendBatch(context.Background(), again, sendivent.BatchKeys("attack"))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, rerun[b] = c.SendBatch(context.Background(), again, sendivent.BatchKeys("attack"))
+		}()
+	}
+	wg.Wait()
+	for _, err := range rerun {
 		require.NoError(t, err)
 	}
 	store.mu.Lock()

@@ -109,24 +109,33 @@ func (c *atkCtx) cancel() {
 // server holds every request unanswered (the attempt bound is 5 s, so only
 // the cancel can end it). Property: each call ends within a second of the
 // cancel with a typed error matching context.Canceled, and no goroutine is
-// left behind (context.WithTimeout of a foreign context starts one). Not
-// parallel, for the leak check.
+// left behind (context.WithTimeout of a foreign context starts one). The
+// calls run at once, each with its own context. Not parallel, for the leak
+// check.
 func TestAttackCustomContext(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	t.Run("calls", func(t *testing.T) {
 		srv := atkRawServer(t, func(s *atkRaw, _ net.Conn, _ *http.Request) { s.hang() })
 		c := atkClient(t, srv.url, sendivent.WithTimeout(5*time.Second))
-		for name, call := range atkCalls(c) {
+		type ended struct {
+			err  error
+			took time.Duration
+		}
+		calls := atkCalls(c)
+		done := make(map[string]chan ended, len(calls))
+		for name, call := range calls {
 			ctx := newAtkCtx()
 			time.AfterFunc(200*time.Millisecond, ctx.cancel)
-			done := make(chan error, 1)
+			done[name] = make(chan ended, 1)
 			start := time.Now()
-			go func() { done <- call(ctx) }()
+			go func() { err := call(ctx); done[name] <- ended{err, time.Since(start)} }()
+		}
+		for name, ch := range done {
 			select {
-			case err := <-done:
-				atkTyped(t, err)
-				assert.ErrorIs(t, err, context.Canceled, name)
-				assert.Less(t, time.Since(start), 2*time.Second, name)
+			case e := <-ch:
+				atkTyped(t, e.err)
+				assert.ErrorIs(t, e.err, context.Canceled, name)
+				assert.Less(t, e.took, 2*time.Second, name)
 			case <-time.After(6 * time.Second):
 				t.Fatalf("%s: HANG after the caller's context was cancelled", name)
 			}

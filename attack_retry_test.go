@@ -97,7 +97,7 @@ func TestAttackRetryAfterMeetsDeadline(t *testing.T) {
 	assert.EqualValues(t, 1, n.Load())
 
 	srv, _ = atkStatic(t, 503, `{}`, "Retry-After", "3")
-	c = atkClient(t, srv.URL, sendivent.WithMaxRetries(3))
+	c = atkClient(t, srv.URL, sendivent.WithMaxRetries(3), sendivent.WithTimeScale(1)) // the wait is what is cancelled
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(300*time.Millisecond, cancel)
 	start := time.Now()

@@ -14,6 +14,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -36,17 +37,28 @@ func atkSend(ctx context.Context, c *sendivent.Client) (*sendivent.SendResponse,
 	return c.Event("welcome").To(sendivent.Address("alice@example.com")).Send(ctx)
 }
 
-// atkClient is a client of url with a short attempt bound (200 ms) and one
-// retry; opts come last, so they win.
+// atkClient is a client of url with a short attempt bound (200 ms), one
+// retry, and its waits (backoff, Retry-After, polls) scaled down 1000 times
+// by WithTimeScale, which changes none of its decisions; opts come last, so
+// they win.
 func atkClient(t *testing.T, url string, opts ...sendivent.Option) *sendivent.Client {
 	t.Helper()
 	base := []sendivent.Option{sendivent.WithBaseURL(url), sendivent.WithTimeout(200 * time.Millisecond),
-		sendivent.WithMaxRetries(1)}
+		sendivent.WithMaxRetries(1), sendivent.WithTimeScale(1000)}
 	c, err := sendivent.NewClient(atkKey, append(base, opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(c.CloseIdleConnections)
 	return c
 }
+
+// longEnv names the environment variable that runs the long campaigns in
+// full: chaos at 20,000 sends, the throughput run of 2,000 sends at 200/s,
+// the hostile peers at their full timings. .ci/run sets it; by default each
+// runs in a short form that proves the same behaviour.
+const longEnv = "SENDIVENT_LONG_TESTS"
+
+// long reports whether $SENDIVENT_LONG_TESTS asks for the long campaigns.
+func long() bool { return os.Getenv(longEnv) != "" }
 
 var errAtkHang = errors.New("attack: the call did not return")
 

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,8 +25,16 @@ import (
 // context.DeadlineExceeded; every attempt carries the same idempotency key;
 // Wait ends at its context's deadline with a *WaitTimeoutError; nothing is
 // left running afterwards. Not parallel, for the leak check.
+//
+// Each case's Wait runs against a server of its own, beside the send and
+// under a 300 ms deadline; with SENDIVENT_LONG_TESTS it runs after the send,
+// under a 1.5 s one, so that several of its polls meet the hanging peer.
 func TestAttackHangingPeers(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	waitFor := 300 * time.Millisecond
+	if long() {
+		waitFor = 1500 * time.Millisecond
+	}
 	drip := func(head string, body string) func(*atkRaw, net.Conn, *http.Request) {
 		return func(s *atkRaw, conn net.Conn, _ *http.Request) {
 			_, _ = io.WriteString(conn, head)
@@ -67,33 +76,49 @@ func TestAttackHangingPeers(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				t.Parallel()
-				srv := atkRawServer(t, tt.answer)
-				c := atkClient(t, srv.url)
-				took, err := atkCall(t, 10*time.Second, func(ctx context.Context) error { _, err := atkSend(ctx, c); return err })
-				atkTyped(t, err)
-				atkNoKeyInErr(t, err)
-				assert.Less(t, took, 5*time.Second, "two attempts of 200 ms and one backoff of ≤ 0.5 s")
-				var ae *sendivent.APIError
-				if !errors.As(err, &ae) { // an error answer is judged by its status, even cut short
-					assert.ErrorIs(t, err, context.DeadlineExceeded, "an attempt cut by its bound")
-				}
-				assert.Equal(t, 2, atkAttempts(err), "one retry")
-				assert.Equal(t, 1, srv.distinctKeys(), "every attempt of one send carries one key")
-				if tt.status != 0 {
-					var te *sendivent.TransportError
-					if errors.As(err, &ae) {
-						assert.Equal(t, tt.status, ae.StatusCode)
-					} else if assert.ErrorAs(t, err, &te) {
-						assert.Equal(t, tt.status, te.StatusCode)
+				send := func(c *sendivent.Client, srv *atkRaw) {
+					took, err := atkCall(t, 10*time.Second, func(ctx context.Context) error { _, err := atkSend(ctx, c); return err })
+					atkTyped(t, err)
+					atkNoKeyInErr(t, err)
+					assert.Less(t, took, 5*time.Second, "two attempts of 200 ms and one backoff")
+					var ae *sendivent.APIError
+					if !errors.As(err, &ae) { // an error answer is judged by its status, even cut short
+						assert.ErrorIs(t, err, context.DeadlineExceeded, "an attempt cut by its bound")
+					}
+					assert.Equal(t, 2, atkAttempts(err), "one retry")
+					assert.Equal(t, 1, srv.distinctKeys(), "every attempt of one send carries one key")
+					if tt.status != 0 {
+						var te *sendivent.TransportError
+						if errors.As(err, &ae) {
+							assert.Equal(t, tt.status, ae.StatusCode)
+						} else if assert.ErrorAs(t, err, &te) {
+							assert.Equal(t, tt.status, te.StatusCode)
+						}
 					}
 				}
+				wait := func(c *sendivent.Client) {
+					took, err := atkCall(t, waitFor, func(ctx context.Context) error { _, err := c.Wait(ctx, "n1"); return err })
+					var we *sendivent.WaitTimeoutError
+					assert.ErrorAs(t, err, &we)
+					assert.ErrorIs(t, err, context.DeadlineExceeded)
+					assert.Less(t, took, waitFor+2500*time.Millisecond, "Wait ends at its context's deadline")
+					atkNoKeyInErr(t, err)
+				}
 
-				took, err = atkCall(t, 1500*time.Millisecond, func(ctx context.Context) error { _, err := c.Wait(ctx, "n1"); return err })
-				var we *sendivent.WaitTimeoutError
-				assert.ErrorAs(t, err, &we)
-				assert.ErrorIs(t, err, context.DeadlineExceeded)
-				assert.Less(t, took, 4*time.Second, "Wait ends at its context's deadline")
-				atkNoKeyInErr(t, err)
+				srv := atkRawServer(t, tt.answer)
+				c := atkClient(t, srv.url)
+				if long() {
+					send(c, srv)
+					wait(c)
+					return
+				}
+				waitSrv := atkRawServer(t, tt.answer) // its GETs carry no idempotency key
+				waitClient := atkClient(t, waitSrv.url)
+				var wg sync.WaitGroup
+				wg.Add(1)
+				go func() { defer wg.Done(); wait(waitClient) }()
+				send(c, srv)
+				wg.Wait()
 			})
 		}
 	})

@@ -724,9 +724,14 @@ func TestRedirectDropsKeyAcrossOrigins(t *testing.T) {
 
 // TestTimeoutBoundsEachAttempt: with the default transport, a server that
 // stops answering, before its headers or in the middle of its body, fails
-// the attempt after the timeout, and the next attempt gets a fresh one.
+// the attempt after the timeout, and the next attempt gets a fresh one. A
+// loaded machine may push a good attempt past the 100 ms bound too: then it
+// is retried as well, so the test counts attempts, at least two, and asks
+// only that the call ends well. A timeout that bounded the whole call
+// instead would fail every attempt after the first.
 func TestTimeoutBoundsEachAttempt(t *testing.T) {
 	t.Parallel()
+	const bound = 100 * time.Millisecond
 	tests := []struct {
 		name  string
 		stall func(w http.ResponseWriter)
@@ -739,19 +744,19 @@ func TestTimeoutBoundsEachAttempt(t *testing.T) {
 			w.(http.Flusher).Flush()
 		}},
 		{"late headers, then a slow body: each phase under the bound, not the sum", func(w http.ResponseWriter) {
-			time.Sleep(30 * time.Millisecond)
+			time.Sleep(bound * 6 / 10)
 			w.Header().Set("Content-Length", strconv.Itoa(len(acceptedJSON)))
 			w.WriteHeader(200)
 			_, _ = w.Write([]byte(acceptedJSON[:10]))
 			w.(http.Flusher).Flush()
-			time.Sleep(40 * time.Millisecond)
+			time.Sleep(bound * 8 / 10)
 			_, _ = w.Write([]byte(acceptedJSON[10:]))
 			w.(http.Flusher).Flush()
 		}},
 		{"a byte at a time", func(w http.ResponseWriter) {
 			w.Header().Set("Content-Length", "100")
 			w.WriteHeader(200)
-			for i := 0; i < 100; i++ { // 2 s in all, 20 ms apart: never silent for 50 ms
+			for i := 0; i < 100; i++ { // 2 s in all, 20 ms apart: never silent for the bound
 				if _, err := w.Write([]byte(" ")); err != nil {
 					return
 				}
@@ -783,8 +788,8 @@ func TestTimeoutBoundsEachAttempt(t *testing.T) {
 			// which wraps the request's context in one of its own.
 			for _, own := range []time.Duration{-1, 0, time.Minute} {
 				calls.Store(0)
-				opts := []Option{WithBaseURL(srv.URL), WithTimeout(50 * time.Millisecond), withJitter(func() float64 { return 0 }),
-					withClock(clocktest.NewFake(time.Now()))}
+				opts := []Option{WithBaseURL(srv.URL), WithTimeout(bound), WithMaxRetries(5),
+					withJitter(func() float64 { return 0 }), withClock(clocktest.NewFake(time.Now()))}
 				if own >= 0 {
 					opts = append(opts, WithHTTPClient(&http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone(), Timeout: own}))
 				}
@@ -794,8 +799,8 @@ func TestTimeoutBoundsEachAttempt(t *testing.T) {
 				res, err := c.Event("welcome").To(Address("alice@example.com")).Send(context.Background())
 				require.NoError(t, err, "caller's client: %v", own)
 				assert.Equal(t, "550e8400-e29b-41d4-a716-446655440000", res.ID)
-				assert.Less(t, time.Since(start), 2*time.Second)
-				assert.Equal(t, int32(2), calls.Load(), "the stalled attempt was retried")
+				assert.Less(t, time.Since(start), 5*time.Second)
+				assert.GreaterOrEqual(t, calls.Load(), int32(2), "the stalled attempt was retried")
 				c.CloseIdleConnections()
 			}
 		})
@@ -804,7 +809,9 @@ func TestTimeoutBoundsEachAttempt(t *testing.T) {
 
 // TestTimeoutIsNotResentSilently: net/http resends a request whose reused
 // connection fails to answer; a timed-out attempt must not be, or the
-// timeout would not hold and attempts would go uncounted.
+// timeout would not hold and attempts would go uncounted. A client with no
+// tight bound warms the connection up, so that a loaded machine cannot time
+// that request out; the client under test shares its transport.
 func TestTimeoutIsNotResentSilently(t *testing.T) {
 	t.Parallel()
 	var calls atomic.Int32
@@ -821,15 +828,20 @@ func TestTimeoutIsNotResentSilently(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer close(release)
-	c, err := NewClient(testKey, WithBaseURL(srv.URL), WithTimeout(100*time.Millisecond), WithMaxRetries(0))
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	defer tr.CloseIdleConnections()
+	warm, err := NewClient(testKey, WithBaseURL(srv.URL), WithHTTPClient(&http.Client{Transport: tr}), WithMaxRetries(0))
 	require.NoError(t, err)
-	send := func() error {
+	c, err := NewClient(testKey, WithBaseURL(srv.URL), WithHTTPClient(&http.Client{Transport: tr}),
+		WithTimeout(100*time.Millisecond), WithMaxRetries(0))
+	require.NoError(t, err)
+	send := func(c *Client) error {
 		_, err := c.Event("welcome").To(Address("alice@example.com")).Send(context.Background())
 		return err
 	}
-	require.NoError(t, send())
+	require.NoError(t, send(warm))
 	start := time.Now()
-	err = send()
+	err = send(c)
 	elapsed := time.Since(start)
 	var te *TransportError
 	require.ErrorAs(t, err, &te)
@@ -837,7 +849,7 @@ func TestTimeoutIsNotResentSilently(t *testing.T) {
 	require.ErrorAs(t, err, &timeout)
 	assert.True(t, timeout.Timeout(), "the error says it is a timeout: %v", err)
 	assert.Len(t, te.Attempts, 1)
-	assert.Less(t, elapsed, 400*time.Millisecond)
+	assert.Less(t, elapsed, 5*time.Second, "the timeout holds")
 	assert.Equal(t, int32(2), calls.Load(), "the timed-out request was not resent behind the SDK's back")
 }
 

@@ -164,7 +164,10 @@ func TestHostileRetryAfter(t *testing.T) {
 				_, _ = io.WriteString(w, `{"error":"unavailable"}`)
 			}))
 			defer srv.Close()
-			c, err := sendivent.NewClient("test_key", sendivent.WithBaseURL(srv.URL), sendivent.WithMaxRetries(1))
+			// The backoff recorded is the client's decision; WithTimeScale
+			// only shortens its wait on the wall clock.
+			c, err := sendivent.NewClient("test_key", sendivent.WithBaseURL(srv.URL), sendivent.WithMaxRetries(1),
+				sendivent.WithTimeScale(100))
 			require.NoError(t, err)
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 			defer cancel()

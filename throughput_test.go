@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -33,12 +32,14 @@ type throughput struct {
 	elapsed                  time.Duration
 }
 
-func runBatch(t *testing.T, items int, clientLimit bool) throughput {
-	srv := sendiventtest.NewServer(sendiventtest.WithServerRateLimit(200), sendiventtest.WithManualLifecycle())
+// runBatch sends items through a fake that allows rps requests a second
+// (0: no limit), from a client paced at rps when paced is set.
+func runBatch(t *testing.T, items, rps int, paced bool) throughput {
+	srv := sendiventtest.NewServer(sendiventtest.WithServerRateLimit(rps), sendiventtest.WithManualLifecycle())
 	defer srv.Close()
 	opts := []sendivent.Option{}
-	if clientLimit {
-		opts = append(opts, sendivent.WithRateLimit(200, 1))
+	if paced {
+		opts = append(opts, sendivent.WithRateLimit(float64(rps), 1))
 	}
 	c := srv.Client(opts...)
 	start := time.Now()
@@ -61,27 +62,45 @@ func runBatch(t *testing.T, items int, clientLimit bool) throughput {
 	return tp
 }
 
-// TestBatchThroughputUnderRateLimit sends 2,000 items through a fake that
-// allows 200 requests a second. With the client paced at the same rate it
-// keeps the service busy without a single 429; without pacing it shows what
-// the 429s cost. SENDIVENT_THROUGHPUT_UNPACED=1 also runs the unpaced case.
+// TestBatchThroughputUnderRateLimit sends a batch through a fake that
+// allows 200 requests a second, twice the fake's burst of 200. With the
+// client paced at the same rate it keeps the service busy without a
+// single 429. Busy means at least 95% of the allowed rate, unless this
+// machine, loaded by other work, cannot send that fast: then the paced run
+// must reach 90% of what the same batch reaches with no limit at all,
+// measured right after it.
+//
+// By default 400 sends, in parallel with the other tests: the bound does
+// not depend on the machine being idle. SENDIVENT_LONG_TESTS sends 2,000,
+// alone, and also runs the batch unpaced to show what the 429s cost.
 func TestBatchThroughputUnderRateLimit(t *testing.T) {
 	if testing.Short() {
-		t.Skip("takes about 10 s")
+		t.Skip("takes 2 s at least")
 	}
-	// Not parallel: a throughput figure is only worth something measured alone.
-	paced := runBatch(t, 2000, true)
-	t.Logf("paced at 200/s: %d accepted in %v = %.1f/s, %d requests, %d answered 429",
-		paced.accepted, paced.elapsed.Round(time.Millisecond), paced.rate, paced.requests, paced.got429)
-	assert.Equal(t, 2000, paced.accepted)
+	const rps = 200
+	items := 2 * rps
+	if long() {
+		items = 2000 // alone: a throughput figure of the long run is worth something
+	} else {
+		t.Parallel()
+	}
+	paced := runBatch(t, items, rps, true)
+	t.Logf("paced at %d/s: %d accepted in %v = %.1f/s, %d requests, %d answered 429",
+		rps, paced.accepted, paced.elapsed.Round(time.Millisecond), paced.rate, paced.requests, paced.got429)
+	assert.Equal(t, items, paced.accepted)
 	assert.Zero(t, paced.got429, "pacing avoids every 429")
-	assert.GreaterOrEqual(t, paced.rate, 0.95*200, "at least 95% of the allowed rate")
+	if paced.rate < 0.95*rps {
+		free := runBatch(t, items, 0, false)
+		t.Logf("below 95%% of %d/s; with no limit anywhere, this machine sends %.1f/s", rps, free.rate)
+		assert.GreaterOrEqual(t, paced.rate, 0.9*min(rps, free.rate),
+			"the pacing, not the machine, held the batch back")
+	}
 
-	if os.Getenv("SENDIVENT_THROUGHPUT_UNPACED") == "" {
+	if !long() {
 		return
 	}
-	unpaced := runBatch(t, 2000, false)
+	unpaced := runBatch(t, items, rps, false)
 	t.Logf("unpaced: %d accepted, %d failed in %v = %.1f/s, %d requests (%d retries), %d answered 429",
 		unpaced.accepted, unpaced.failed, unpaced.elapsed.Round(time.Millisecond), unpaced.rate,
-		unpaced.requests, unpaced.requests-2000, unpaced.got429)
+		unpaced.requests, unpaced.requests-items, unpaced.got429)
 }
