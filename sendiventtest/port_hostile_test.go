@@ -135,6 +135,13 @@ func TestPortHostileBodies(t *testing.T) {
 				assert.Error(t, err)
 				return
 			}
+			if tt.status == http.StatusRequestEntityTooLarge && errors.Is(err, syscall.ECONNRESET) {
+				// The fake answered and closed a connection it stopped
+				// reading; the client may see the reset before the answer
+				// (as in refused).
+				healthy(t, srv)
+				return
+			}
 			require.NoError(t, err, "no answer after %v", time.Since(start))
 			assert.Equal(t, tt.status, resp.StatusCode, "%s", body)
 			healthy(t, srv)
@@ -375,10 +382,12 @@ func TestPortHTTP10AndPipelining(t *testing.T) {
 	}
 }
 
-// Deep or huge JSON: refused cleanly, or taken within the retention.
+// Deep or huge JSON: refused cleanly, or taken within the retention. The
+// port's own limits: the test's short ones would cut a 500 KB body that a
+// loaded machine reads slowly, and they are not what this test is about.
 func TestPortHostileJSON(t *testing.T) {
 	t.Parallel()
-	srv := portServer(t, WithRetention(100))
+	srv := portServer(t, withPortLimits(defaultPortLimits), WithRetention(100))
 	many := `{"to":[` + strings.TrimSuffix(strings.Repeat(`"r@example.com",`, 30_000), ",") + `]}`
 	tests := []struct {
 		name, body string
