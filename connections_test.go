@@ -18,6 +18,11 @@ import (
 	"github.com/sendivent/sendivent-go"
 )
 
+// The tests of this file count connections, and net/http dials spares when
+// a connection is slow to come (it hands an idle one to the waiting request
+// and pools the late one). They run alone, not in parallel with the rest of
+// the suite, so that what they count is the client's doing, not the load's.
+
 // connServer counts the TCP connections a client opens against it.
 type connServer struct {
 	*httptest.Server
@@ -60,11 +65,6 @@ func sendOnce(c *sendivent.Client) error {
 }
 
 var htmlPage = "<html><head><title>404 Not Found</title></head><body>" + strings.Repeat("<p>nothing here</p>", 80) + "</body></html>"
-
-// The tests of this file count connections, and net/http dials spares when
-// a connection is slow to come (it hands an idle one to the waiting request
-// and pools the late one). They run alone, not in parallel with the rest of
-// the suite, so that what they count is the client's doing, not the load's.
 
 // TestConnectionReuse: every answer, error or not, leaves the connection in
 // the pool, and giving up on a request does not close the pool.

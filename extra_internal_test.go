@@ -97,26 +97,6 @@ func TestExtraRefused(t *testing.T) {
 	}
 }
 
-func TestBroadcastBuilder(t *testing.T) {
-	t.Parallel()
-	h := newMockHarness(t)
-	h.script(reply(200, `[{"id":"n1","event":"deploy","status":"accepted"},{"id":"n2","event":"deploy","status":"accepted"}]`))
-	b := h.c.Event("deploy").Broadcast().Payload(Payload{"version": "1.2"})
-	assert.True(t, b.Request().Broadcast)
-	res, err := b.Send(context.Background())
-	require.NoError(t, err)
-	assert.Len(t, res.Notifications, 2)
-	checkRequest(t, h.last(), wantRequest{"POST", "/v1/send/deploy", "", `{"payload":{"version":"1.2"}}`, true})
-
-	_, err = h.c.Event("deploy").Broadcast().To(Address("ops@example.com")).Send(context.Background())
-	assert.ErrorIs(t, err, ErrValidation, "To and Broadcast together")
-	_, err = h.c.Event("deploy").Send(context.Background())
-	var ve *ValidationError
-	require.ErrorAs(t, err, &ve, "a forgotten To is still an error")
-	assert.Contains(t, ve.Reason, "Broadcast")
-	assert.Len(t, h.requests(), 1)
-}
-
 func TestExtraJSON(t *testing.T) {
 	t.Parallel()
 	_, err := json.Marshal(Contact{Email: "a@example.com", Extra: map[string]any{"push_token": "t"}})

@@ -1,23 +1,16 @@
 package sendivent_test
 
-// Adversarial tests: servers and transports the SDK did not write, attacking
-// its public API on loopback. Each test states the property it checks; each
-// of the 18 holes they found is fixed and its test runs:
-//
-//	go test -race -count=1 -run TestAttack -v .
-
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"runtime/debug"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -25,7 +18,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sendivent/sendivent-go"
+	"github.com/sendivent/sendivent-go/webhook"
 )
+
+// Adversarial tests: servers and transports the SDK did not write, attacking
+// its public API on loopback. Each test states the property it checks; each
+// of the 18 holes they found is fixed and its test runs:
+//
+//	go test -race -count=1 -run TestAttack -v .
 
 // atkKey is the key every attack uses: no run of 8 of its characters may
 // reach an error, an error's fields or a log line.
@@ -191,102 +191,55 @@ func atkAttempts(err error) int {
 	return -1
 }
 
-// atkRaw is a TCP server that answers each request with whatever bytes
-// answer writes, then closes the connection. It records each request's
-// idempotency key and Authorization header.
-type atkRaw struct {
-	url  string
-	done chan struct{} // closed when the test ends: an answer that hangs waits on it
-	mu   sync.Mutex
-	keys []string
-	auth []string
-	n    atomic.Int64
-}
-
-func atkRawServer(t *testing.T, answer func(s *atkRaw, conn net.Conn, req *http.Request)) *atkRaw {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	s := &atkRaw{url: "http://" + ln.Addr().String(), done: make(chan struct{})}
-	var wg sync.WaitGroup
-	t.Cleanup(func() {
-		close(s.done)
-		ln.Close()
-		wg.Wait()
-	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			stop := make(chan struct{})
-			wg.Add(2)
-			go func() { // ends the connection with the test, whatever answer does
-				defer wg.Done()
-				select {
-				case <-s.done:
-				case <-stop:
-				}
-				conn.Close()
-			}()
-			go func() {
-				defer wg.Done()
-				defer close(stop)
-				req, err := http.ReadRequest(bufio.NewReader(conn))
-				if err != nil {
-					return
-				}
-				_, _ = io.Copy(io.Discard, req.Body)
-				s.mu.Lock()
-				s.keys = append(s.keys, req.Header.Get("X-Idempotency-Key"))
-				s.auth = append(s.auth, req.Header.Get("Authorization"))
-				s.mu.Unlock()
-				s.n.Add(1)
-				answer(s, conn, req)
-			}()
-		}
-	}()
-	return s
-}
-
-// sleep waits d, or less when the test ends; it reports whether d passed.
-func (s *atkRaw) sleep(d time.Duration) bool {
-	select {
-	case <-s.done:
-		return false
-	case <-time.After(d):
-		return true
-	}
-}
-
-// hang holds the connection until the test ends.
-func (s *atkRaw) hang() { <-s.done }
-
-// distinctKeys is how many idempotency keys the server saw.
-func (s *atkRaw) distinctKeys() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	seen := map[string]bool{}
-	for _, k := range s.keys {
-		seen[k] = true
-	}
-	return len(seen)
-}
-
-// atkWrite returns an answer that writes raw and closes.
-func atkWrite(raw string) func(*atkRaw, net.Conn, *http.Request) {
-	return func(_ *atkRaw, conn net.Conn, _ *http.Request) { _, _ = io.WriteString(conn, raw) }
-}
-
 // atkRT is a caller's RoundTripper made of a function.
 type atkRT func(*http.Request) (*http.Response, error)
 
 func (f atkRT) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
-// atkLimiter is a caller's Limiter made of a function.
-type atkLimiter func(context.Context) error
+var keptConfig = sendivent.WebhookConfig{URL: "https://example.com/hooks", EnabledEvents: []webhook.EventType{webhook.DeliverySent}}
 
-func (f atkLimiter) Wait(ctx context.Context) error { return f(ctx) }
+// keptServer answers the n-th request (from 0) with answers[n], the last
+// repeating.
+func keptServer(t *testing.T, answers ...func(*atkRaw, net.Conn, *http.Request)) *atkRaw {
+	t.Helper()
+	return atkRawServer(t, func(s *atkRaw, conn net.Conn, r *http.Request) {
+		answers[min(int(s.n.Load())-1, len(answers)-1)](s, conn, r)
+	})
+}
+
+// hookClient is atkClient with an attempt bound that a loaded machine
+// under -race does not reach: these tests count attempts.
+func hookClient(t *testing.T, url string, opts ...sendivent.Option) *sendivent.Client {
+	t.Helper()
+	return atkClient(t, url, append([]sendivent.Option{sendivent.WithTimeout(5 * time.Second)}, opts...)...)
+}
+
+// atkStatic is an httptest server that answers every request with status
+// and body, and counts the requests.
+func atkStatic(t *testing.T, status int, body string, header ...string) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		_, _ = io.Copy(io.Discard, r.Body)
+		for i := 0; i+1 < len(header); i += 2 {
+			w.Header().Add(header[i], header[i+1])
+		}
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &n
+}
+
+var quick = []sendivent.WaitOption{sendivent.PollEvery(10*time.Millisecond, 50*time.Millisecond), sendivent.WaitAtMost(10 * time.Second)}
+
+func alice() []sendivent.Recipient {
+	return []sendivent.Recipient{sendivent.Address("alice@example.com")}
+}
+
+func hostileSend(ctx context.Context, c *sendivent.Client) (*sendivent.SendResponse, error) {
+	return c.Send(ctx, "welcome", sendivent.SendRequest{
+		To: []sendivent.Recipient{sendivent.Address("alice@example.com")},
+	})
+}

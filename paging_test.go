@@ -1,11 +1,5 @@
 package sendivent_test
 
-// Hostile servers for the listing iterators (Contacts.List,
-// Deliveries.List). Property: against any server, a listing ends by itself
-// (never by the caller's context), after a handful of requests; it yields
-// each item at most once; and where reading on would repeat or skip items
-// it ends with a *sendivent.PagingError, not in silence.
-
 import (
 	"context"
 	"encoding/json"
@@ -24,6 +18,12 @@ import (
 
 	"github.com/sendivent/sendivent-go"
 )
+
+// Hostile servers for the listing iterators (Contacts.List,
+// Deliveries.List). Property: against any server, a listing ends by itself
+// (never by the caller's context), after a handful of requests; it yields
+// each item at most once; and where reading on would repeat or skip items
+// it ends with a *sendivent.PagingError, not in silence.
 
 // pageAsk is what a listing request asked for.
 type pageAsk struct{ offset, limit, n int } // n: the request's number, from 0

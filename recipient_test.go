@@ -2,7 +2,6 @@ package sendivent
 
 import (
 	"bytes"
-	"encoding/json"
 	"log/slog"
 	"testing"
 
@@ -62,49 +61,6 @@ func TestAddressValidate(t *testing.T) {
 		require.ErrorAs(t, err, &ve, tt.in)
 		assert.Equal(t, tt.field, ve.Field)
 	}
-}
-
-func TestContactValidate(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name  string
-		in    Contact
-		field string
-	}{
-		{"email", Contact{Email: "a@example.com"}, ""},
-		{"id", Contact{ID: "u1"}, ""},
-		{"phone", Contact{Phone: "+46701234567"}, ""},
-		{"slack", Contact{Slack: "U1"}, ""},
-		{"telegram", Contact{Telegram: "1"}, ""},
-		{"discord", Contact{Discord: "1"}, ""},
-		{"push", Contact{PushTokens: []string{"t"}}, ""},
-		{"nothing", Contact{}, "to[2]"},
-		{"name and meta only", Contact{Name: "A", Language: "sv", Meta: map[string]any{"a": 1}}, "to[2]"},
-		{"empty push token list", Contact{PushTokens: []string{}}, "to[2]"},
-		{"local phone", Contact{Email: "a@example.com", Phone: "0701234567"}, "to[2].phone"},
-		{"empty push token", Contact{PushTokens: []string{""}}, "to[2].push_tokens[0]"},
-	}
-	for _, tt := range tests {
-		err := tt.in.validate("to[2]")
-		if tt.field == "" {
-			assert.NoError(t, err, tt.name)
-			continue
-		}
-		var ve *ValidationError
-		require.ErrorAs(t, err, &ve, tt.name)
-		assert.Equal(t, tt.field, ve.Field, tt.name)
-		assert.ErrorIs(t, err, ErrValidation)
-	}
-}
-
-func TestContactJSON(t *testing.T) {
-	t.Parallel()
-	b, err := json.Marshal(Contact{Email: "a@example.com"})
-	require.NoError(t, err)
-	assert.JSONEq(t, `{"email":"a@example.com"}`, string(b), "unset fields are left out")
-	b, err = json.Marshal(Address("a@example.com"))
-	require.NoError(t, err)
-	assert.Equal(t, `"a@example.com"`, string(b))
 }
 
 func TestRecipientLogValues(t *testing.T) {

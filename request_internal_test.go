@@ -1,14 +1,19 @@
 package sendivent
 
 import (
+	"bufio"
 	"context"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"testing/iotest"
 	"time"
@@ -19,15 +24,6 @@ import (
 
 	"github.com/sendivent/sendivent-go/internal/clocktest"
 )
-
-const (
-	ms500 = 500 * time.Millisecond
-	sec   = time.Second
-)
-
-func sendWelcome(h *mockHarness, ctx context.Context) (*SendResponse, error) {
-	return h.c.Event("welcome").To(Address("alice@example.com")).Send(ctx)
-}
 
 func TestRetriedStatuses(t *testing.T) {
 	t.Parallel()
@@ -466,17 +462,6 @@ func TestResponseSizeCap(t *testing.T) {
 	})
 }
 
-type brokenBody struct{ n int }
-
-func (b *brokenBody) Read(p []byte) (int, error) {
-	if b.n == 0 {
-		b.n++
-		return copy(p, `{"id":`), nil
-	}
-	return 0, io.ErrUnexpectedEOF
-}
-func (b *brokenBody) Close() error { return nil }
-
 func TestBodyBrokenMidwayRetried(t *testing.T) {
 	t.Parallel()
 	h := newMockHarness(t)
@@ -564,3 +549,423 @@ func TestCutErrorBodyKeepsItsStatus(t *testing.T) {
 	assert.ErrorIs(t, err, ErrUnauthorized, "the status decides, not the broken body")
 	assert.Len(t, h.requests(), 1, "a 401 is not retried")
 }
+
+// TestAttemptContextIsOrdinary: what a caller's transport receives is a
+// plain context bounded by WithTimeout: a deadline, DeadlineExceeded when it
+// passes, one Done channel, an Err that stays; and each attempt has its own.
+func TestAttemptContextIsOrdinary(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var seen []context.Context
+	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		ctx := r.Context()
+		mu.Lock()
+		seen = append(seen, ctx)
+		first := len(seen) == 1
+		mu.Unlock()
+		if first {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}
+		return httpmock.NewStringResponse(200, acceptedJSON), nil
+	})
+	c, err := NewClient(testKey, WithBaseURL("https://api.test"), WithHTTPClient(&http.Client{Transport: rt}),
+		WithTimeout(30*time.Millisecond), withClock(clocktest.NewFake(time.Now())))
+	require.NoError(t, err)
+	start := time.Now()
+	res, err := c.Send(context.Background(), "welcome", SendRequest{To: []Recipient{Address("a@example.com")}})
+	require.NoError(t, err)
+	assert.Equal(t, "550e8400-e29b-41d4-a716-446655440000", res.ID)
+
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, seen, 2)
+	cut, next := seen[0], seen[1]
+	dl, ok := cut.Deadline()
+	require.True(t, ok, "a timed-out attempt's context has a deadline")
+	assert.WithinDuration(t, start.Add(30*time.Millisecond), dl, 25*time.Millisecond)
+	assert.Equal(t, context.DeadlineExceeded, cut.Err())
+	assert.Equal(t, cut.Done(), cut.Done(), "one Done channel")
+	select {
+	case <-cut.Done():
+	default:
+		t.Fatal("Done is not closed")
+	}
+	assert.NotSame(t, cut, next, "the next attempt gets a context of its own")
+	assert.Equal(t, context.DeadlineExceeded, cut.Err(), "an ended context stays ended")
+	_, ok = next.Deadline()
+	assert.True(t, ok)
+}
+
+// afterFuncCtx is a caller's context of its own kind, which counts how
+// many contexts hang off it.
+type afterFuncCtx struct {
+	context.Context
+	mu         sync.Mutex
+	registered int
+}
+
+func (c *afterFuncCtx) Done() <-chan struct{} { return make(chan struct{}) }
+
+func (c *afterFuncCtx) AfterFunc(func()) func() bool {
+	c.mu.Lock()
+	c.registered++
+	c.mu.Unlock()
+	var once sync.Once
+	stopped := false
+	return func() bool { // as context.AfterFunc's: true the first time only
+		once.Do(func() {
+			c.mu.Lock()
+			c.registered--
+			c.mu.Unlock()
+			stopped = true
+		})
+		return stopped
+	}
+}
+
+// TestCallsLeaveNothingOnTheCallersContext: a long-lived context used for
+// many calls (a server's base context, say) does not collect one entry per
+// call, whether the call succeeds, fails or retries.
+func TestCallsLeaveNothingOnTheCallersContext(t *testing.T) {
+	t.Parallel()
+	h := newMockHarness(t)
+	h.script(reply(503, `{"error":"busy"}`), reply(200, acceptedJSON), reply(400, `{"error":"bad","field":"to"}`))
+	ctx := &afterFuncCtx{Context: context.Background()}
+	for i := 0; i < 5; i++ {
+		_, _ = h.c.Send(ctx, "welcome", SendRequest{To: []Recipient{Address("a@example.com")}})
+		_, _ = h.c.GetNotification(ctx, "n1")
+	}
+	assert.Len(t, h.requests(), 11)
+	ctx.mu.Lock()
+	defer ctx.mu.Unlock()
+	assert.Zero(t, ctx.registered)
+}
+
+// TestCutReportedAsCanceledByTheTransport: a caller's transport may report
+// a cut attempt as a plain context.Canceled; the attempt still says it
+// timed out, and is retried.
+func TestCutReportedAsCanceledByTheTransport(t *testing.T) {
+	t.Parallel()
+	for _, retries := range []int{0, 1} {
+		var mu sync.Mutex
+		n := 0
+		rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			mu.Lock()
+			n++
+			first := n == 1
+			mu.Unlock()
+			if first {
+				<-r.Context().Done()
+				return nil, context.Canceled
+			}
+			return httpmock.NewStringResponse(200, acceptedJSON), nil
+		})
+		c, err := NewClient(testKey, WithBaseURL("https://api.test"), WithHTTPClient(&http.Client{Transport: rt}),
+			WithTimeout(20*time.Millisecond), WithMaxRetries(retries), withClock(clocktest.NewFake(time.Now())))
+		require.NoError(t, err)
+		res, err := c.Send(context.Background(), "welcome", SendRequest{To: []Recipient{Address("a@example.com")}})
+		if retries == 0 {
+			var te *TransportError
+			require.ErrorAs(t, err, &te)
+			require.Len(t, te.Attempts, 1)
+			assert.ErrorIs(t, te.Attempts[0].Err, context.DeadlineExceeded)
+			var ne net.Error
+			require.ErrorAs(t, err, &ne)
+			assert.True(t, ne.Timeout())
+			assert.NotErrorIs(t, err, context.Canceled, "the caller did not cancel")
+			continue
+		}
+		require.NoError(t, err)
+		assert.Equal(t, "550e8400-e29b-41d4-a716-446655440000", res.ID)
+		mu.Lock()
+		assert.Equal(t, 2, n)
+		mu.Unlock()
+	}
+}
+
+// TestRedirectIsPartOfItsAttempt: the requests of a redirect share their
+// attempt's bound, on every transport: two hops of 35 ms do not fit in
+// 50 ms, and a hop cut while its body was read does not let the next one
+// start afresh.
+func TestRedirectIsPartOfItsAttempt(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/slow/v1/notifications/n1":
+			time.Sleep(35 * time.Millisecond)
+			http.Redirect(w, r, "/done", http.StatusFound)
+		case "/stall/v1/notifications/n1":
+			w.Header().Set("Location", "/done")
+			w.Header().Set("Content-Length", "100")
+			w.WriteHeader(http.StatusFound)
+			_, _ = w.Write([]byte("x"))
+			w.(http.Flusher).Flush()
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		case "/done":
+			time.Sleep(35 * time.Millisecond)
+			_, _ = io.WriteString(w, `{"id":"n1","event":"welcome","status":"sent"}`)
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	for _, path := range []string{"/slow", "/stall"} {
+		// The default transport; a caller's; a caller's with a Timeout.
+		for _, own := range []time.Duration{-1, 0, time.Minute} {
+			opts := []Option{WithBaseURL(srv.URL + path), WithTimeout(50 * time.Millisecond), WithMaxRetries(0)}
+			if own >= 0 {
+				opts = append(opts, WithHTTPClient(&http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone(), Timeout: own}))
+			}
+			c, err := NewClient(testKey, opts...)
+			require.NoError(t, err)
+			start := time.Now()
+			_, err = c.GetNotification(context.Background(), "n1")
+			var ne net.Error
+			require.ErrorAs(t, err, &ne, "%s, own client %v", path, own)
+			assert.True(t, ne.Timeout(), "%s, own client %v: %v", path, own, err)
+			assert.Less(t, time.Since(start), time.Second)
+			c.CloseIdleConnections()
+		}
+	}
+}
+
+func TestRequestHeaders(t *testing.T) {
+	t.Parallel()
+	h := newMockHarness(t, WithUserAgent("billing-service/2.1"))
+	h.script(reply(200, acceptedJSON))
+	res, err := h.c.Event("welcome").To(Address("alice@example.com")).Send(context.Background())
+	require.NoError(t, err)
+
+	r := h.last()
+	assert.Equal(t, "POST", r.Method)
+	assert.Equal(t, "Bearer test_key", r.Header.Get("Authorization"))
+	assert.Equal(t, "application/json", r.Header.Get("Content-Type"))
+	ua := r.Header.Get("User-Agent")
+	assert.True(t, strings.HasPrefix(ua, "Sendivent-Go/"+Version+" "), ua)
+	assert.Contains(t, ua, "(go")
+	assert.Contains(t, ua, "billing-service/2.1")
+	key := r.Header.Get("X-Idempotency-Key")
+	assert.Regexp(t, uuidV4, key)
+	assert.Equal(t, key, res.IdempotencyKey)
+
+	// GET carries no body, so no Content-Type and no idempotency key.
+	h2 := newMockHarness(t)
+	h2.script(reply(200, `{"id":"n1","status":"running"}`))
+	_, err = h2.c.GetNotification(context.Background(), "n1")
+	require.NoError(t, err)
+	g := h2.last()
+	assert.Equal(t, "GET", g.Method)
+	assert.Empty(t, g.Header.Get("Content-Type"))
+	assert.Empty(t, g.Header.Get("X-Idempotency-Key"))
+	assert.Equal(t, "Bearer test_key", g.Header.Get("Authorization"))
+	assert.Empty(t, g.Body)
+}
+
+func TestLoggingMasksAndCarriesAttempts(t *testing.T) {
+	t.Parallel()
+	const key = "test_logsecret77"
+	var buf syncBuffer
+	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h := newMockHarnessKey(t, key, WithLogger(logger))
+	h.script(reply(503, `{"error":"busy"}`), reply(200, `[{"id":"n1","status":"accepted"},{"id":"n2","status":"accepted"}]`))
+
+	res, err := h.c.Send(context.Background(), "welcome", SendRequest{
+		To: []Recipient{Address("alice@example.com"), Contact{Phone: "+46701234567", Name: "Bob Secretname", Email: "bob@example.org"}},
+	})
+	require.NoError(t, err)
+
+	out := buf.String()
+	for _, secret := range []string{"alice@example.com", "+46701234567", "bob@example.org", "Secretname", key, "logsecret"} {
+		assert.NotContains(t, out, secret)
+	}
+	assert.Contains(t, out, "a***@example.com")
+	assert.Contains(t, out, "+46*******67")
+	assert.Contains(t, out, "b***@example.org")
+
+	var attempts []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &m), sc.Text())
+		if m["msg"] == "sendivent request" {
+			attempts = append(attempts, m)
+		}
+	}
+	require.Len(t, attempts, 2, "one line per attempt")
+	for i, a := range attempts {
+		assert.Equal(t, "POST", a["method"])
+		assert.Equal(t, "/v1/send/{event}", a["path"])
+		assert.Equal(t, float64(i+1), a["attempt"])
+		assert.Equal(t, res.IdempotencyKey, a["idempotency_key"])
+	}
+	assert.Equal(t, float64(503), attempts[0]["status"])
+	assert.Equal(t, true, attempts[0]["retrying"])
+	assert.Equal(t, float64(500*time.Millisecond), attempts[0]["wait"])
+	assert.Equal(t, float64(200), attempts[1]["status"])
+
+	// Printing the client, in any verb, shows no key either.
+	assert.NotContains(t, fmt.Sprintf("%v %+v %#v %s", h.c, h.c, h.c, h.c), key)
+}
+
+func TestLoggingOffBelowDebug(t *testing.T) {
+	t.Parallel()
+	var buf syncBuffer
+	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	h := newMockHarness(t, WithLogger(logger))
+	h.script(reply(500, `{}`), reply(200, acceptedJSON))
+	_, err := h.c.Event("welcome").To(Contact{Email: "alice@example.com"}).Send(context.Background())
+	require.NoError(t, err)
+	assert.Empty(t, buf.String())
+}
+
+func TestLoggingTransportErrors(t *testing.T) {
+	t.Parallel()
+	var buf syncBuffer
+	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h := newMockHarness(t, WithLogger(logger), WithMaxRetries(0))
+	h.script(httpmock.NewErrorResponder(io.ErrUnexpectedEOF))
+	_, err := h.c.GetNotification(context.Background(), "n1")
+	require.Error(t, err)
+	out := buf.String()
+	assert.Contains(t, out, "path=/v1/notifications/{id}")
+	assert.Contains(t, out, "status=0")
+	assert.Contains(t, out, "error=")
+	assert.NotContains(t, out, testKey)
+}
+
+// TestBaseURLPathOnTheWire: a base URL with a path (a proxy's prefix, with
+// or without a trailing slash, escaped or not) is kept in front of every
+// route, and the call's own escapes survive.
+func TestBaseURLPathOnTheWire(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, base, event string
+		wantURL, wantPath string
+	}{
+		{"no path", "https://api.test", "welcome", "https://api.test/v1/send/welcome", "/v1/send/welcome"},
+		{"trailing slash", "https://api.test/", "welcome", "https://api.test/v1/send/welcome", "/v1/send/welcome"},
+		{"prefix", "https://proxy.test/sendivent", "welcome", "https://proxy.test/sendivent/v1/send/welcome", "/sendivent/v1/send/welcome"},
+		{"prefix with slash", "https://proxy.test/sendivent/", "welcome", "https://proxy.test/sendivent/v1/send/welcome", "/sendivent/v1/send/welcome"},
+		{"escaped prefix", "https://proxy.test/send%20ivent", "a/b c", "https://proxy.test/send%20ivent/v1/send/a%2Fb%20c", "/send ivent/v1/send/a/b c"},
+		{"port", "http://127.0.0.1:8080/x", "welcome", "http://127.0.0.1:8080/x/v1/send/welcome", "/x/v1/send/welcome"},
+		{"empty port", "https://api.test:/x", "welcome", "https://api.test/x/v1/send/welcome", "/x/v1/send/welcome"},
+		{"IPv6 and port", "https://[::1]:8443/p/", "welcome", "https://[::1]:8443/p/v1/send/welcome", "/p/v1/send/welcome"},
+		{"IPv6, empty port", "https://[::1]:", "welcome", "https://[::1]/v1/send/welcome", "/v1/send/welcome"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			mt := httpmock.NewMockTransport()
+			var got *http.Request
+			mt.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
+				got = r
+				return reply(200, `{"id":"n1","status":"accepted"}`)(r)
+			})
+			c, err := NewClient(testKey, WithBaseURL(tt.base), WithRateLimit(0, 0), WithHTTPClient(&http.Client{Transport: mt}))
+			require.NoError(t, err)
+			_, err = c.Send(context.Background(), tt.event, SendRequest{To: []Recipient{Address("a@example.com")}})
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantURL, got.URL.String())
+			assert.Equal(t, tt.wantPath, got.URL.Path)
+			assert.Equal(t, got.URL.Host, got.Host)
+		})
+	}
+}
+
+// trackedBody is a caller's transport's response body that records how the
+// SDK uses it. io.Closer leaves a second Close undefined, and a Read after
+// Close is a misuse.
+type trackedBody struct {
+	mu          sync.Mutex
+	r           io.Reader
+	closes      int
+	readsClosed int
+}
+
+func (b *trackedBody) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closes > 0 {
+		b.readsClosed++
+		return 0, errors.New("read on closed body")
+	}
+	return b.r.Read(p)
+}
+
+func (b *trackedBody) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.closes++
+	return nil
+}
+
+// TestReviewCallerBodyClosedOnce: the SDK closes each response body of a
+// caller's transport once and never reads it after closing it. It closes
+// it in handle, then retryablehttp's drainBody reads and closes it again
+// before a retry, and do (success) or giveUp (failure) closes it once more.
+func TestCallerBodyClosedOnce(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var bodies []*trackedBody
+	n := 0
+	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		status, text := http.StatusServiceUnavailable, `{"error":"busy"}`
+		if n == 2 {
+			status, text = http.StatusOK, acceptedJSON
+		}
+		b := &trackedBody{r: strings.NewReader(text)}
+		bodies = append(bodies, b)
+		return &http.Response{StatusCode: status, Header: http.Header{}, Body: b, ContentLength: -1, Request: r}, nil
+	})
+	c, err := NewClient(testKey, WithBaseURL("https://api.test"), WithHTTPClient(&http.Client{Transport: rt}),
+		withClock(clocktest.NewFake(time.Now())))
+	require.NoError(t, err)
+	_, err = c.Send(context.Background(), "welcome", SendRequest{To: []Recipient{Address("a@example.com")}})
+	require.NoError(t, err)
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, bodies, 2)
+	for i, b := range bodies {
+		assert.Equal(t, 1, b.closes, "body %d closed once", i)
+		assert.Zero(t, b.readsClosed, "body %d not read after Close", i)
+	}
+}
+
+// TestReviewBodyCutReportedAsCanceled: WithTimeout says a cut attempt's
+// error matches context.DeadlineExceeded and not context.Canceled. The
+// header phase is converted (checkRetry's attemptTimeout) but a body read
+// cut by the bound, which a caller's transport reports as
+// context.Canceled, is not: the old engine converted both.
+func TestBodyCutReportedAsCanceled(t *testing.T) {
+	t.Parallel()
+	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		ctx := r.Context()
+		body := readerFunc(func([]byte) (int, error) {
+			<-ctx.Done()
+			return 0, context.Canceled
+		})
+		return &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(body), ContentLength: -1, Request: r}, nil
+	})
+	c, err := NewClient(testKey, WithBaseURL("https://api.test"), WithHTTPClient(&http.Client{Transport: rt}),
+		WithTimeout(20*time.Millisecond), WithMaxRetries(0))
+	require.NoError(t, err)
+	_, err = c.GetNotification(context.Background(), "n1")
+	require.Error(t, err)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.NotErrorIs(t, err, context.Canceled, "the caller did not cancel")
+	var ne net.Error
+	if assert.ErrorAs(t, err, &ne) {
+		assert.True(t, ne.Timeout())
+	}
+}
+
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }

@@ -3,11 +3,9 @@ package sendivent
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"math"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -342,20 +340,6 @@ func TestSendMalformedButValidJSON(t *testing.T) {
 	}
 }
 
-// TestGetNotificationWithoutStatus: an answer that says nothing about the
-// notification is an error at once, so Wait does not poll it for minutes.
-func TestGetNotificationWithoutStatus(t *testing.T) {
-	t.Parallel()
-	for _, body := range []string{`{}`, `null`, `{"id":"n1"}`, `{"id":"n1","status":""}`} {
-		h := newMockHarness(t)
-		h.script(reply(200, body))
-		_, err := h.c.Wait(context.Background(), "n1")
-		assert.ErrorIs(t, err, ErrMalformed, body)
-		assert.Len(t, h.requests(), 1, body)
-		assert.Empty(t, h.fake.Sleeps(), body)
-	}
-}
-
 func TestSendValidation(t *testing.T) {
 	t.Parallel()
 	to := []Recipient{Address("alice@example.com")}
@@ -454,182 +438,79 @@ func TestSendValidInputs(t *testing.T) {
 	}
 }
 
-const seedNotification = `{
-  "id": "550e8400-e29b-41d4-a716-446655440000",
-  "event": "welcome",
-  "contact": {
-    "email": "user@example.com",
-    "name": "Alice"
-  },
-  "status": "completed",
-  "started_at": "2026-04-01T12:00:00.000Z",
-  "completed_at": "2026-04-01T12:00:05.000Z",
-  "messages": [
-    {
-      "id": "a1b2c3d4-5678-9012-3456-789012345678",
-      "channel": "email",
-      "status": "delivered",
-      "sent_at": "2026-04-01T12:00:01.000Z",
-      "delivered_at": "2026-04-01T12:00:04.000Z",
-      "error": null
-    }
-  ]
-}`
+// TestSendResponseRequestID: a send's answer gives the request id, which
+// webhook events carry as request_id; so does a rejection and a cancel. A
+// hostile id is kept as an error's is: printable, cut, without the key or
+// a signing secret.
+func TestSendResponseRequestID(t *testing.T) {
+	t.Parallel()
+	const key = "test_RqId0123456789abcdef"
+	tests := []struct {
+		name, header, want string
+	}{
+		{"given", "req_abc123", "req_abc123"},
+		{"none", "", ""},
+		{"the key echoed", "req_" + key, "req_[redacted]"},
+		{"a signing secret", "whsec_leak123", "whsec_****"},
+		{"control characters", "req_1\x1b[31m", "req_1[31m"},
+		{"long", strings.Repeat("r", 300), strings.Repeat("r", 256) + "…"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newMockHarnessKey(t, key)
+			var hdr []string
+			if tt.header != "" {
+				hdr = []string{"X-Request-Id", tt.header}
+			}
+			h.script(reply(200, acceptedJSON, hdr...),
+				reply(200, `{"status":"rejected","error":"No sender configured"}`, hdr...),
+				reply(200, `{"success":true,"cancelled":1}`, hdr...))
+			res, err := h.c.Event("welcome").To(Address("alice@example.com")).Send(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, res.RequestID)
 
-func TestGetNotificationSeed(t *testing.T) {
+			res, err = h.c.Event("welcome").To(Address("alice@example.com")).Send(context.Background())
+			require.ErrorIs(t, err, ErrRejected)
+			var ae *APIError
+			require.ErrorAs(t, err, &ae)
+			assert.Equal(t, tt.want, res.RequestID)
+			assert.Equal(t, tt.want, ae.RequestID)
+
+			c, err := h.c.Cancel(context.Background(), "welcome", Address("alice@example.com"))
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, c.RequestID)
+		})
+	}
+}
+
+// TestSendResponseRequestIDFromTheLastAttempt: after a retry, the id is the
+// answer's that was used.
+func TestSendResponseRequestIDFromTheLastAttempt(t *testing.T) {
 	t.Parallel()
 	h := newMockHarness(t)
-	h.script(reply(200, seedNotification))
-	n, err := h.c.GetNotification(context.Background(), "550e8400-e29b-41d4-a716-446655440000")
+	h.script(reply(503, `{}`, "X-Request-Id", "req_1"), reply(200, acceptedJSON, "X-Request-Id", "req_2"))
+	res, err := sendWelcome(h, context.Background())
 	require.NoError(t, err)
-
-	r := h.last()
-	assert.Equal(t, "GET", r.Method)
-	assert.Equal(t, "/v1/notifications/550e8400-e29b-41d4-a716-446655440000", r.EscapedPath)
-
-	at := func(s string) time.Time {
-		tm, err := time.Parse(time.RFC3339, s)
-		require.NoError(t, err)
-		return tm
-	}
-	completed := at("2026-04-01T12:00:05Z")
-	sent := at("2026-04-01T12:00:01Z")
-	delivered := at("2026-04-01T12:00:04Z")
-	want := &Notification{
-		ID:          "550e8400-e29b-41d4-a716-446655440000",
-		Event:       "welcome",
-		Contact:     NotificationContact{Email: "user@example.com", Name: "Alice"},
-		Status:      StatusCompleted,
-		StartedAt:   at("2026-04-01T12:00:00Z"),
-		CompletedAt: &completed,
-		Messages: []Message{{
-			ID: "a1b2c3d4-5678-9012-3456-789012345678", Channel: ChannelEmail, Status: MessageDelivered,
-			SentAt: &sent, DeliveredAt: &delivered, Error: "",
-		}},
-		Raw: json.RawMessage(seedNotification),
-	}
-	assert.Equal(t, want, n)
-	assert.True(t, n.Terminal())
-	assert.False(t, n.Failed())
-	assert.True(t, n.Delivered())
-	assert.Nil(t, n.FailedMessage())
-	assert.Equal(t, &n.Messages[0], n.Message(ChannelEmail))
-	assert.Nil(t, n.Message(ChannelSMS))
+	assert.Equal(t, "req_2", res.RequestID)
 }
 
-func TestGetNotificationNullsAndUnknownValues(t *testing.T) {
+func TestBroadcastBuilder(t *testing.T) {
 	t.Parallel()
-	body := `{"id":"n1","event":"drip","contact":{"phone":"+46701234567"},"status":"archived",
-		"started_at":"2026-04-01T12:00:00Z","completed_at":null,"new_field":1,
-		"messages":[
-		  {"id":"m1","channel":"sms","status":"failed","sent_at":null,"delivered_at":null,"error":"Carrier rejected"},
-		  {"id":"m2","channel":"carrier-pigeon","status":"bounced","sent_at":"2026-04-01T12:00:01+02:00","delivered_at":null,"error":null},
-		  {"id":"m3","channel":"sms","status":"sent"}
-		]}`
 	h := newMockHarness(t)
-	h.script(reply(200, body))
-	n, err := h.c.GetNotification(context.Background(), "n1")
+	h.script(reply(200, `[{"id":"n1","event":"deploy","status":"accepted"},{"id":"n2","event":"deploy","status":"accepted"}]`))
+	b := h.c.Event("deploy").Broadcast().Payload(Payload{"version": "1.2"})
+	assert.True(t, b.Request().Broadcast)
+	res, err := b.Send(context.Background())
 	require.NoError(t, err)
-	assert.Equal(t, NotificationStatus("archived"), n.Status, "unknown statuses are kept")
-	assert.False(t, n.Terminal())
-	assert.Nil(t, n.CompletedAt)
-	assert.Equal(t, "+46701234567", n.Contact.Phone)
-	require.Len(t, n.Messages, 3)
-	assert.Nil(t, n.Messages[0].SentAt)
-	assert.Nil(t, n.Messages[0].DeliveredAt)
-	assert.Equal(t, "Carrier rejected", n.Messages[0].Error)
-	assert.Equal(t, Channel("carrier-pigeon"), n.Messages[1].Channel)
-	assert.Equal(t, MessageStatus("bounced"), n.Messages[1].Status)
-	require.NotNil(t, n.Messages[1].SentAt)
-	assert.True(t, n.Messages[1].SentAt.Equal(time.Date(2026, 4, 1, 10, 0, 1, 0, time.UTC)))
-	assert.Empty(t, n.Messages[1].Error)
-	assert.Equal(t, &n.Messages[0], n.FailedMessage())
-	assert.Equal(t, &n.Messages[2], n.Message(ChannelSMS), "the last message on the channel")
-	assert.False(t, n.Delivered())
+	assert.Len(t, res.Notifications, 2)
+	checkRequest(t, h.last(), wantRequest{"POST", "/v1/send/deploy", "", `{"payload":{"version":"1.2"}}`, true})
 
-	failed := &Notification{Status: StatusFailed}
-	assert.True(t, failed.Failed())
-	assert.True(t, failed.Terminal())
-	assert.True(t, StatusStopped.Terminal())
-	assert.False(t, StatusRunning.Terminal())
-	assert.False(t, StatusWaiting.Terminal())
-}
-
-func TestGetNotificationErrors(t *testing.T) {
-	t.Parallel()
-	t.Run("not found", func(t *testing.T) {
-		t.Parallel()
-		h := newMockHarness(t)
-		h.script(reply(404, `{"error":"Notification not found"}`))
-		n, err := h.c.GetNotification(context.Background(), "missing")
-		assert.Nil(t, n)
-		assert.ErrorIs(t, err, ErrNotFound)
-		var apiErr *APIError
-		require.ErrorAs(t, err, &apiErr)
-		assert.Equal(t, 404, apiErr.StatusCode)
-		assert.Equal(t, "Notification not found", apiErr.Message)
-		assert.Len(t, h.requests(), 1)
-	})
-	t.Run("empty id", func(t *testing.T) {
-		t.Parallel()
-		h := newMockHarness(t)
-		h.script(reply(200, seedNotification))
-		_, err := h.c.GetNotification(context.Background(), "")
-		var ve *ValidationError
-		require.ErrorAs(t, err, &ve)
-		assert.Equal(t, "id", ve.Field)
-		assert.Zero(t, h.mt.GetTotalCallCount())
-	})
-	t.Run("id escaped", func(t *testing.T) {
-		t.Parallel()
-		h := newMockHarness(t)
-		h.script(reply(200, seedNotification))
-		_, err := h.c.GetNotification(context.Background(), "a/b c?d")
-		require.NoError(t, err)
-		assert.Equal(t, "/v1/notifications/a%2Fb%20c%3Fd", h.last().EscapedPath)
-		assert.Equal(t, "/v1/notifications/a/b c?d", h.last().Path)
-	})
-	t.Run("wrong JSON type", func(t *testing.T) {
-		t.Parallel()
-		h := newMockHarness(t)
-		h.script(reply(200, `{"id":42}`))
-		_, err := h.c.GetNotification(context.Background(), "n1")
-		var te *TransportError
-		require.ErrorAs(t, err, &te)
-		assert.ErrorIs(t, err, ErrMalformed)
-		assert.Equal(t, 200, te.StatusCode)
-		assert.Len(t, h.requests(), 1, "valid JSON of the wrong shape is not retried")
-		var ute *json.UnmarshalTypeError
-		assert.True(t, errors.As(err, &ute))
-	})
-}
-
-func TestIdempotencyKeyFrom(t *testing.T) {
-	t.Parallel()
-	uuidV8 := `^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`
-	k := IdempotencyKeyFrom("order-42", "welcome")
-	assert.Regexp(t, uuidV8, k)
-	assert.Equal(t, k, IdempotencyKeyFrom("order-42", "welcome"), "stable")
-	assert.NotEqual(t, k, IdempotencyKeyFrom("order-43", "welcome"))
-	assert.NotEqual(t, k, IdempotencyKeyFrom("welcome", "order-42"))
-	assert.NotEqual(t, IdempotencyKeyFrom("ab", "c"), IdempotencyKeyFrom("a", "bc"))
-	assert.NotEqual(t, IdempotencyKeyFrom(), IdempotencyKeyFrom(""))
-	assert.NotContains(t, k, "order")
-	assert.Regexp(t, uuidV8, IdempotencyKeyFrom())
-}
-
-func TestNotificationDecodesLeniently(t *testing.T) {
-	t.Parallel()
-	var n Notification
-	require.NoError(t, json.Unmarshal([]byte(`{"id":"n1","status":"failed","started_at":"","completed_at":"2026-04-01T12:00:05.000+0000",
-		"messages":[{"id":"m1","channel":"email","status":"failed","sent_at":"yesterday","delivered_at":null,
-		"error":{"code":"HARD_BOUNCE","message":"Mailbox does not exist"}},
-		{"id":"m2","channel":"sms","status":"failed","error":{"code":"UNDELIVERABLE"}}]}`), &n))
-	assert.True(t, n.StartedAt.IsZero(), "an empty timestamp is left zero")
-	require.NotNil(t, n.CompletedAt, "an offset without a colon is read")
-	assert.Equal(t, time.Date(2026, 4, 1, 12, 0, 5, 0, time.UTC), n.CompletedAt.UTC())
-	assert.Nil(t, n.Messages[0].SentAt, "an unreadable timestamp is left nil")
-	assert.Equal(t, "Mailbox does not exist", n.Messages[0].Error, "an error object keeps its message")
-	assert.Equal(t, "UNDELIVERABLE", n.Messages[1].Error, "or its code")
-	assert.Equal(t, StatusFailed, n.Status)
+	_, err = h.c.Event("deploy").Broadcast().To(Address("ops@example.com")).Send(context.Background())
+	assert.ErrorIs(t, err, ErrValidation, "To and Broadcast together")
+	_, err = h.c.Event("deploy").Send(context.Background())
+	var ve *ValidationError
+	require.ErrorAs(t, err, &ve, "a forgotten To is still an error")
+	assert.Contains(t, ve.Reason, "Broadcast")
+	assert.Len(t, h.requests(), 1)
 }

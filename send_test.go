@@ -11,6 +11,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,40 +22,6 @@ import (
 	"github.com/sendivent/sendivent-go"
 	"github.com/sendivent/sendivent-go/sendiventtest"
 )
-
-// End-to-end: the SDK against the fake server, through real HTTP.
-
-var quick = []sendivent.WaitOption{sendivent.PollEvery(10*time.Millisecond, 50*time.Millisecond), sendivent.WaitAtMost(10 * time.Second)}
-
-func alice() []sendivent.Recipient {
-	return []sendivent.Recipient{sendivent.Address("alice@example.com")}
-}
-
-func TestE2ESendWaitCompleted(t *testing.T) {
-	t.Parallel()
-	srv := sendiventtest.NewServer()
-	defer srv.Close()
-	c := srv.Client()
-	ctx := context.Background()
-
-	res, err := c.Event("welcome").To(alice()...).Payload(sendivent.Payload{"company": "ACME"}).Send(ctx)
-	require.NoError(t, err)
-	assert.Equal(t, sendivent.SendAccepted, res.Status)
-	assert.False(t, res.Replayed)
-
-	n, err := c.Wait(ctx, res.ID, quick...)
-	require.NoError(t, err)
-	assert.Equal(t, sendivent.StatusCompleted, n.Status)
-	assert.True(t, n.Delivered())
-	require.NotNil(t, n.CompletedAt)
-	require.Len(t, n.Messages, 1)
-	assert.Equal(t, sendivent.ChannelEmail, n.Messages[0].Channel)
-
-	reqs := srv.Requests(sendiventtest.EndpointSend)
-	require.Len(t, reqs, 1)
-	assert.Equal(t, res.IdempotencyKey, reqs[0].IdempotencyKey)
-	assert.Equal(t, map[string]any{"company": "ACME"}, reqs[0].Body["payload"])
-}
 
 // The service does not document its answer to an array send. The fake
 // answers a list; a proxy in front of it rewrites that list into the other
@@ -127,56 +94,6 @@ func wrapArrayAnswers(t *testing.T, target string, rewrote *atomic.Int32) string
 	return ts.URL
 }
 
-func TestE2EFailedMessage(t *testing.T) {
-	t.Parallel()
-	srv := sendiventtest.NewServer(sendiventtest.WithManualLifecycle())
-	defer srv.Close()
-	c := srv.Client()
-	res, err := c.Event("welcome").To(alice()...).Send(context.Background())
-	require.NoError(t, err)
-	require.NoError(t, srv.FailMessage(res.ID, "mailbox does not exist"))
-
-	n, err := c.Wait(context.Background(), res.ID, quick...)
-	require.NoError(t, err, "a failed notification is a result, not an error")
-	assert.True(t, n.Failed())
-	require.NotNil(t, n.FailedMessage())
-	assert.Equal(t, "mailbox does not exist", n.FailedMessage().Error)
-}
-
-func TestE2ECancelWaitingSequence(t *testing.T) {
-	t.Parallel()
-	srv := sendiventtest.NewServer(sendiventtest.WithEvent("drip",
-		sendiventtest.Send(sendivent.ChannelEmail), sendiventtest.Wait(time.Hour), sendiventtest.Send(sendivent.ChannelSMS)))
-	defer srv.Close()
-	c := srv.Client()
-	ctx := context.Background()
-	to := sendivent.Contact{Email: "alice@example.com", Phone: "+46701234567"}
-	res, err := c.Event("drip").To(to).Send(ctx)
-	require.NoError(t, err)
-
-	// Wait in one goroutine while another cancels.
-	done := make(chan *sendivent.Notification, 1)
-	go func() {
-		n, err := c.Wait(ctx, res.ID, quick...)
-		assert.NoError(t, err)
-		done <- n
-	}()
-	_, err = c.WaitFor(ctx, res.ID, func(n *sendivent.Notification) bool { return n.Status == sendivent.StatusWaiting }, quick...)
-	require.NoError(t, err)
-	cr, err := c.Cancel(ctx, "drip", to)
-	require.NoError(t, err)
-	assert.Equal(t, 1, cr.Cancelled)
-
-	n := <-done
-	require.NotNil(t, n)
-	assert.Equal(t, sendivent.StatusStopped, n.Status)
-	assert.Equal(t, sendivent.MessageDelivered, n.Messages[0].Status, "what was sent stays sent")
-
-	again, err := c.Cancel(ctx, "drip", to)
-	require.NoError(t, err)
-	assert.Zero(t, again.Cancelled, "nothing left to cancel")
-}
-
 func TestE2ERetriesMakeOneNotification(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -209,57 +126,6 @@ func TestE2ERetriesMakeOneNotification(t *testing.T) {
 	}
 }
 
-func TestE2ERateLimitedRetryAfterOneSecond(t *testing.T) {
-	t.Parallel()
-	srv := sendiventtest.NewServer()
-	defer srv.Close()
-	srv.Inject(sendiventtest.FailNext(1, 429).WithRetryAfter("1"))
-	c, err := sendivent.NewClient(srv.APIKey(), sendivent.WithBaseURL(srv.URL)) // real-time waits
-	require.NoError(t, err)
-	start := time.Now()
-	res, err := c.Event("welcome").To(alice()...).Send(context.Background())
-	elapsed := time.Since(start)
-	require.NoError(t, err)
-	assert.NotEmpty(t, res.ID)
-	assert.GreaterOrEqual(t, elapsed, 950*time.Millisecond, "Retry-After: 1 is waited out")
-	assert.Less(t, elapsed, 5*time.Second)
-	assert.Len(t, srv.Notifications(), 1)
-}
-
-func TestE2EErrorsFromTheService(t *testing.T) {
-	t.Parallel()
-	srv := sendiventtest.NewServer(sendiventtest.WithEvent("welcome", sendiventtest.Send(sendivent.ChannelEmail)))
-	defer srv.Close()
-	c := srv.Client()
-	ctx := context.Background()
-
-	_, err := c.Event("nope").To(alice()...).Send(ctx)
-	var apiErr *sendivent.APIError
-	require.ErrorAs(t, err, &apiErr)
-	assert.ErrorIs(t, err, sendivent.ErrNotFound)
-	assert.Equal(t, "EVENT_NOT_FOUND", apiErr.Code)
-	assert.Equal(t, "Event 'nope' not found", apiErr.Message)
-	assert.NotEmpty(t, apiErr.RequestID)
-	assert.Len(t, apiErr.Attempts, 1, "404 is not retried")
-
-	_, err = c.Event("welcome").To(sendivent.Address("+46701234567")).Channel(sendivent.ChannelSMS).Send(ctx)
-	require.ErrorAs(t, err, &apiErr)
-	assert.ErrorIs(t, err, sendivent.ErrValidation)
-
-	bad, err := sendivent.NewClient("test_wrong", sendivent.WithBaseURL(srv.URL))
-	require.NoError(t, err)
-	_, err = bad.Event("welcome").To(alice()...).Send(ctx)
-	assert.ErrorIs(t, err, sendivent.ErrUnauthorized)
-
-	_, err = c.GetNotification(ctx, "00000000-0000-4000-8000-000000000000")
-	assert.ErrorIs(t, err, sendivent.ErrNotFound)
-
-	_, err = c.Wait(ctx, "00000000-0000-4000-8000-000000000000", quick...)
-	assert.ErrorAs(t, err, &apiErr)
-	var wt *sendivent.WaitTimeoutError
-	assert.False(t, errors.As(err, &wt), "404 ends the wait at once")
-}
-
 func TestE2EReplayWithTheSameKey(t *testing.T) {
 	t.Parallel()
 	srv := sendiventtest.NewServer()
@@ -278,45 +144,185 @@ func TestE2EReplayWithTheSameKey(t *testing.T) {
 	assert.ErrorIs(t, err, sendivent.ErrConflict, "the same key with another body")
 }
 
-func TestE2ESendBatch(t *testing.T) {
+// TestAttackSendShapes: 2xx answers to a send that are valid JSON of the
+// wrong shape, or the right shape said oddly. Property: only an answer
+// that names a notification and says "accepted" is a success; one that
+// says another status is an *APIError matching ErrRejected (with the
+// response); anything else is a *TransportError matching ErrMalformed.
+// A whole answer is not retried: it would be the same again.
+func TestAttackSendShapes(t *testing.T) {
 	t.Parallel()
-	// Two failures: whichever items draw them, none can fail all 3 attempts.
-	srv := sendiventtest.NewServer()
-	defer srv.Close()
-	srv.Inject(sendiventtest.FailNext(2, 503).WithRetryAfter("0"))
+	deepArr := strings.Repeat("[", 100_000) + strings.Repeat("]", 100_000)
+	deepObj := strings.Repeat(`{"a":`, 100_000) + "1" + strings.Repeat("}", 100_000)
+	tests := []struct {
+		name, body string
+		want       error // nil: accepted
+	}{
+		{"unicode escape in status", `{"id":"n1","status":"accepte\u0064"}`, nil},
+		{"duplicate status, last accepted", `{"id":"n1","status":"failed","status":"accepted"}`, nil},
+		{"older shape", `{"success":true,"deliveries":[{"email":"d1"}]}`, nil},
+		{"array of two", `[{"id":"a","status":"accepted"},{"id":"b","status":"accepted"}]`, nil},
+		{"deep nesting in an unknown field", `{"id":"n1","status":"accepted","x":` + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + `}`, nil},
+		{"duplicate status, last failed", `{"id":"n1","status":"accepted","status":"failed"}`, sendivent.ErrRejected},
+		{"status in capitals", `{"id":"n1","status":"ACCEPTED"}`, sendivent.ErrRejected},
+		{"status with a space", `{"id":"n1","status":"accepted "}`, sendivent.ErrRejected},
+		{"status queued", `{"id":"n1","status":"queued"}`, sendivent.ErrRejected},
+		{"second recipient bounced", `[{"id":"a","status":"accepted"},{"id":"b","status":"bounced"}]`, sendivent.ErrRejected},
+		{"older shape, success false", `{"success":false,"deliveries":[]}`, sendivent.ErrRejected},
+		{"id a number", `{"id":123,"status":"accepted"}`, sendivent.ErrMalformed},
+		{"id an array", `{"id":["n1"],"status":"accepted"}`, sendivent.ErrMalformed},
+		{"status a number", `{"id":"n1","status":7}`, sendivent.ErrMalformed},
+		{"nested arrays", `[[{"id":"n1","status":"accepted"}]]`, sendivent.ErrMalformed},
+		{"100k nested arrays", deepArr, sendivent.ErrMalformed},
+		{"100k nested objects", deepObj, sendivent.ErrMalformed},
+		{"null", `null`, sendivent.ErrMalformed},
+		{"true", `true`, sendivent.ErrMalformed},
+		{"a string", `"accepted"`, sendivent.ErrMalformed},
+		{"empty object", `{}`, sendivent.ErrMalformed},
+		{"empty array", `[]`, sendivent.ErrMalformed},
+		{"array of null", `[null]`, sendivent.ErrMalformed},
+		{"empty id", `{"id":"","status":"accepted"}`, sendivent.ErrMalformed},
+		{"one listed notification without id", `{"id":"n1","status":"accepted","notifications":[{"id":"n1"},{"status":"accepted"}]}`, sendivent.ErrMalformed},
+		{"two values", atkAccepted + atkAccepted, sendivent.ErrMalformed},
+		{"byte order mark", "\ufeff" + atkAccepted, sendivent.ErrMalformed},
+		{"HTML", `<html><title>OK</title></html>`, sendivent.ErrMalformed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv, n := atkStatic(t, http.StatusOK, tt.body)
+			c := atkClient(t, srv.URL, sendivent.WithMaxRetries(2), sendivent.WithTimeout(2*time.Second))
+			var res *sendivent.SendResponse
+			_, err := atkCall(t, 10*time.Second, func(ctx context.Context) (err error) { res, err = atkSend(ctx, c); return err })
+			if tt.want == nil {
+				require.NoError(t, err)
+				assert.NotEmpty(t, res.ID)
+				assert.Equal(t, sendivent.SendAccepted, res.Status)
+				return
+			}
+			atkTyped(t, err)
+			assert.ErrorIs(t, err, tt.want)
+			assert.EqualValues(t, 1, n.Load(), "a whole answer is not retried")
+			switch tt.want {
+			case sendivent.ErrRejected:
+				var ae *sendivent.APIError
+				assert.ErrorAs(t, err, &ae)
+				assert.NotNil(t, res, "a rejection comes with the response")
+			case sendivent.ErrMalformed:
+				var te *sendivent.TransportError
+				assert.ErrorAs(t, err, &te)
+				assert.Nil(t, res)
+			}
+		})
+	}
+}
+
+// TestRefusedBeforeSending: input that cannot be right is a
+// *ValidationError at the call, and nothing reaches the server.
+func TestRefusedBeforeSending(t *testing.T) {
+	t.Parallel()
+	srv := sendiventtest.New(t)
 	c := srv.Client()
-	items := make([]sendivent.BatchItem, 40)
-	for i := range items {
-		items[i] = sendivent.BatchItem{Event: "welcome", Request: sendivent.SendRequest{
-			To: []sendivent.Recipient{sendivent.Contact{ID: "user-" + string(rune('a'+i%26)) + string(rune('0'+i/26)), Email: "u@example.com"}}}}
+	to := []sendivent.Recipient{sendivent.Address("a@example.com")}
+	tests := []struct {
+		name, field string
+		event       string
+		req         sendivent.SendRequest
+	}{
+		{"padded event", "event", " welcome ", sendivent.SendRequest{To: to}},
+		{"newline in event", "event", "a\nb", sendivent.SendRequest{To: to}},
+		{"NUL event", "event", "\x00", sendivent.SendRequest{To: to}},
+		{"dot event", "event", ".", sendivent.SendRequest{To: to}},
+		{"dot-dot event", "event", "..", sendivent.SendRequest{To: to}},
+		{"long event", "event", strings.Repeat("e", 5000), sendivent.SendRequest{To: to}},
+		{"invalid UTF-8 event", "event", "caf\xe9", sendivent.SendRequest{To: to}},
+		{"blank idempotency key", "idempotency_key", "welcome", sendivent.SendRequest{To: to, IdempotencyKey: "   "}},
+		{"padded idempotency key", "idempotency_key", "welcome", sendivent.SendRequest{To: to, IdempotencyKey: " k1"}},
+		{"email without @", "to.email", "welcome", sendivent.SendRequest{To: []sendivent.Recipient{sendivent.Contact{Email: "bob"}}}},
+		{"email without domain", "to.email", "welcome", sendivent.SendRequest{To: []sendivent.Recipient{sendivent.Contact{Email: "bob@"}}}},
+		{"two emails in one", "to", "welcome", sendivent.SendRequest{To: []sendivent.Recipient{sendivent.Address("a@example.com, b@example.com")}}},
+		{"blank address", "to", "welcome", sendivent.SendRequest{To: []sendivent.Recipient{sendivent.Address("   ")}}},
+		{"padded address", "to[1]", "welcome", sendivent.SendRequest{To: []sendivent.Recipient{sendivent.Address("a@example.com"), sendivent.Address(" b@example.com")}}},
 	}
-	items[7].Request.To = nil // a bad item fails alone
-	results, err := c.SendBatch(context.Background(), items, sendivent.BatchKeys("welcome-2026-11-27"), sendivent.BatchConcurrency(4))
-	var be *sendivent.BatchError
-	require.ErrorAs(t, err, &be)
-	assert.Equal(t, 1, be.Failed)
-	assert.ErrorIs(t, err, sendivent.ErrValidation)
-	require.Len(t, results, 40)
-	for i, r := range results {
-		if i == 7 {
-			assert.ErrorIs(t, r.Err, sendivent.ErrValidation)
-			continue
-		}
-		require.NoError(t, r.Err, "item %d", i)
-		assert.NotEmpty(t, r.Response.ID)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := c.Send(context.Background(), tt.event, tt.req)
+			var ve *sendivent.ValidationError
+			require.ErrorAs(t, err, &ve)
+			assert.Equal(t, tt.field, ve.Field)
+			assert.ErrorIs(t, err, sendivent.ErrValidation)
+		})
 	}
-	assert.Equal(t, 39, srv.NotificationCount("welcome"))
+	_, err := c.Cancel(context.Background(), "..", sendivent.Address("a@example.com"))
+	require.ErrorIs(t, err, sendivent.ErrValidation)
+	assert.Empty(t, srv.Requests(sendiventtest.EndpointAll), "nothing was sent")
 
-	// Running the same batch again sends nothing new.
-	_, err = c.SendBatch(context.Background(), items, sendivent.BatchKeys("welcome-2026-11-27"))
-	require.ErrorAs(t, err, &be)
-	assert.Equal(t, 39, srv.NotificationCount("welcome"))
+	// What is allowed stays allowed.
+	for _, ok := range []sendivent.Recipient{sendivent.Address("@handle"), sendivent.Address("#general"), sendivent.Address("U123ABC"),
+		sendivent.Contact{Email: "o'brien+tag@sub.example.co.uk"}} {
+		_, err := c.Send(context.Background(), "order.shipped_v2-x", sendivent.SendRequest{To: []sendivent.Recipient{ok}})
+		assert.NotErrorIs(t, err, sendivent.ErrValidation, "%v", ok)
+	}
+}
 
-	// A cancelled context leaves items not attempted.
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	results, err = c.SendBatch(ctx, items[:5])
-	require.ErrorAs(t, err, &be)
-	assert.Equal(t, 5, be.NotAttempted)
-	assert.ErrorIs(t, results[0].Err, sendivent.ErrNotAttempted)
+func TestE2EBroadcast(t *testing.T) {
+	t.Parallel()
+	srv := sendiventtest.New(t, sendiventtest.WithEvents(
+		sendiventtest.EventConfig{Name: "deploy", Steps: []sendiventtest.Step{sendiventtest.Send(sendivent.ChannelSlack), sendiventtest.Send(sendivent.ChannelEmail)},
+			Listeners: []sendivent.Recipient{sendivent.Address("#ops"), sendivent.Contact{Email: "oncall@example.com", Name: "On Call"}}},
+		sendiventtest.EventConfig{Name: "welcome"},
+	))
+	c := srv.Client()
+	ctx := context.Background()
+
+	res, err := c.Event("deploy").Broadcast().Payload(sendivent.Payload{"version": "1.2"}).Send(ctx)
+	require.NoError(t, err)
+	require.Len(t, res.Notifications, 2, "one per listener")
+	ns := srv.Notifications()
+	require.Len(t, ns, 2)
+	assert.Equal(t, "#ops", ns[0].Recipient.Slack)
+	assert.Equal(t, []sendivent.Channel{sendivent.ChannelSlack}, ns[0].Channels)
+	assert.Equal(t, "oncall@example.com", ns[1].Recipient.Email)
+	assert.Equal(t, []sendivent.Channel{sendivent.ChannelEmail}, ns[1].Channels)
+	assert.Equal(t, sendivent.Payload{"version": "1.2"}, ns[1].Payload)
+	r, _ := srv.LastRequest()
+	assert.NotContains(t, r.Body, "to", "a broadcast has no to at all")
+	stored := srv.Contacts()
+	require.Len(t, stored, 1, "the person is a contact, the channel is not")
+	assert.Equal(t, "oncall@example.com", stored[0].Email)
+
+	_, err = c.Event("welcome").Broadcast().Send(ctx)
+	var ae *sendivent.APIError
+	require.ErrorAs(t, err, &ae, "an event without listeners")
+	assert.Equal(t, 400, ae.StatusCode)
+	assert.Equal(t, "to", ae.Field)
+}
+
+// TestHostileIdempotencyKeyHeaderInjection: CR, LF and other control
+// characters in a caller's key are refused before anything is sent.
+func TestHostileIdempotencyKeyHeaderInjection(t *testing.T) {
+	t.Parallel()
+	srv := sendiventtest.NewServer(sendiventtest.WithManualLifecycle())
+	defer srv.Close()
+	c := srv.Client()
+	for _, key := range []string{
+		"order-42\r\nAuthorization: Bearer other",
+		"order-42\nX-Evil: 1",
+		"order-42\r",
+		"order\x00-42",
+		"order\t42",
+		"order\x7f42",
+		strings.Repeat("k", 256),
+	} {
+		_, err := c.Send(context.Background(), "welcome", sendivent.SendRequest{
+			To:             []sendivent.Recipient{sendivent.Address("alice@example.com")},
+			IdempotencyKey: key,
+		})
+		var ve *sendivent.ValidationError
+		require.ErrorAs(t, err, &ve, "key %q", key)
+		assert.Equal(t, "idempotency_key", ve.Field)
+		assert.True(t, errors.Is(err, sendivent.ErrValidation))
+	}
+	assert.Zero(t, srv.Stats().Requests, "requests reached the server")
 }

@@ -2,6 +2,7 @@ package sendivent
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"strings"
@@ -190,4 +191,18 @@ func rawLineServer(t *testing.T, lines chan<- string, body string) string {
 	go func() { _ = ts.Serve(l) }()
 	t.Cleanup(func() { _ = ts.Close() })
 	return "http://" + l.Addr().String()
+}
+
+func TestServicesOfAZeroClient(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var zero Client
+	_, err := zero.Contacts.Get(ctx, "a@example.com")
+	assert.True(t, errors.Is(err, errNoClient), err)
+	_, err = zero.Events.List(ctx)
+	assert.ErrorIs(t, err, errNoClient)
+	_, err = zero.Deliveries.Trace(ctx, "d-1")
+	assert.ErrorIs(t, err, errNoClient)
+	_, err = zero.Integrations.List(ctx, "")
+	assert.ErrorIs(t, err, errNoClient)
 }

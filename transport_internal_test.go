@@ -2,19 +2,245 @@ package sendivent
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sendivent/sendivent-go/internal/clocktest"
 )
+
+func TestTransportHidesCloseIdleConnections(t *testing.T) {
+	t.Parallel()
+	var rt http.RoundTripper = &transport{base: http.DefaultTransport}
+	_, ok := rt.(interface{ CloseIdleConnections() })
+	assert.False(t, ok)
+}
+
+func TestRateLimiterWaitEndsWithContext(t *testing.T) {
+	t.Parallel()
+	mt := httpmock.NewMockTransport()
+	mt.RegisterNoResponder(reply(200, `{"id":"n1","status":"running"}`))
+	c, err := NewClient(testKey, WithBaseURL("https://api.test"), WithRateLimit(0.001, 1), WithHTTPClient(&http.Client{Transport: mt}))
+	require.NoError(t, err)
+
+	_, err = c.GetNotification(context.Background(), "n1") // takes the one token
+	require.NoError(t, err)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = c.GetNotification(ctx, "n1")
+	require.Error(t, err)
+	assert.Less(t, time.Since(start), time.Second)
+	var te *TransportError
+	require.ErrorAs(t, err, &te)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Empty(t, te.Attempts, "a refusal of the limiter is not an attempt")
+	assert.Contains(t, err.Error(), "rate limiter")
+	assert.Equal(t, 1, mt.GetTotalCallCount())
+}
+
+func TestRedirectDropsKeyAcrossOrigins(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, location string
+		keepsKey       bool
+	}{
+		{"same origin", "https://api.test/v1/notifications/n2", true},
+		{"other host", "https://elsewhere.test/v1/notifications/n2", false},
+		{"other port", "https://api.test:8443/v1/notifications/n2", false},
+		{"down to http", "http://api.test/v1/notifications/n2", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newMockHarness(t)
+			h.script(reply(http.StatusFound, "", "Location", tt.location), reply(200, `{"id":"n2","status":"running"}`))
+			n, err := h.c.GetNotification(context.Background(), "n1")
+			require.NoError(t, err)
+			assert.Equal(t, "n2", n.ID)
+			rs := h.requests()
+			require.Len(t, rs, 2)
+			assert.Equal(t, "Bearer test_key", rs[0].Header.Get("Authorization"))
+			if tt.keepsKey {
+				assert.Equal(t, "Bearer test_key", rs[1].Header.Get("Authorization"))
+			} else {
+				assert.Empty(t, rs[1].Header.Get("Authorization"))
+			}
+		})
+	}
+
+	t.Run("redirect loop", func(t *testing.T) {
+		t.Parallel()
+		h := newMockHarness(t)
+		h.script(reply(http.StatusFound, "", "Location", "https://api.test/v1/notifications/n1"))
+		_, err := h.c.GetNotification(context.Background(), "n1")
+		var te *TransportError
+		require.ErrorAs(t, err, &te)
+		assert.Contains(t, err.Error(), "stopped after 10 redirects")
+		assert.Len(t, h.requests(), 10, "a redirect loop is not retried")
+	})
+
+	t.Run("the caller's policy is kept", func(t *testing.T) {
+		t.Parallel()
+		called := false
+		mt := httpmock.NewMockTransport()
+		mt.RegisterNoResponder(reply(http.StatusFound, `{}`, "Location", "https://elsewhere.test/"))
+		hc := &http.Client{Transport: mt, CheckRedirect: func(*http.Request, []*http.Request) error { called = true; return http.ErrUseLastResponse }}
+		c, err := NewClient(testKey, WithBaseURL("https://api.test"), WithHTTPClient(hc))
+		require.NoError(t, err)
+		_, err = c.GetNotification(context.Background(), "n1")
+		require.Error(t, err)
+		assert.True(t, called)
+	})
+}
+
+// TestTimeoutBoundsEachAttempt: with the default transport, a server that
+// stops answering, before its headers or in the middle of its body, fails
+// the attempt after the timeout, and the next attempt gets a fresh one. A
+// loaded machine may push a good attempt past the 100 ms bound too: then it
+// is retried as well, so the test counts attempts, at least two, and asks
+// only that the call ends well. A timeout that bounded the whole call
+// instead would fail every attempt after the first.
+func TestTimeoutBoundsEachAttempt(t *testing.T) {
+	t.Parallel()
+	const bound = 100 * time.Millisecond
+	tests := []struct {
+		name  string
+		stall func(w http.ResponseWriter)
+	}{
+		{"no headers", func(http.ResponseWriter) {}},
+		{"half a body", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Length", "100")
+			w.WriteHeader(200)
+			_, _ = w.Write([]byte(`{"id":"n1",`))
+			w.(http.Flusher).Flush()
+		}},
+		{"late headers, then a slow body: each phase under the bound, not the sum", func(w http.ResponseWriter) {
+			time.Sleep(bound * 6 / 10)
+			w.Header().Set("Content-Length", strconv.Itoa(len(acceptedJSON)))
+			w.WriteHeader(200)
+			_, _ = w.Write([]byte(acceptedJSON[:10]))
+			w.(http.Flusher).Flush()
+			time.Sleep(bound * 8 / 10)
+			_, _ = w.Write([]byte(acceptedJSON[10:]))
+			w.(http.Flusher).Flush()
+		}},
+		{"a byte at a time", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Length", "100")
+			w.WriteHeader(200)
+			for i := 0; i < 100; i++ { // 2 s in all, 20 ms apart: never silent for the bound
+				if _, err := w.Write([]byte(" ")); err != nil {
+					return
+				}
+				w.(http.Flusher).Flush()
+				time.Sleep(20 * time.Millisecond)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			release := make(chan struct{})
+			var calls atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if calls.Add(1) == 1 {
+					tt.stall(w)
+					select {
+					case <-release:
+					case <-r.Context().Done():
+					}
+					return
+				}
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write([]byte(acceptedJSON))
+			}))
+			defer srv.Close()
+			defer close(release)
+			// The default transport; a caller's; a caller's with a Timeout,
+			// which wraps the request's context in one of its own.
+			for _, own := range []time.Duration{-1, 0, time.Minute} {
+				calls.Store(0)
+				opts := []Option{WithBaseURL(srv.URL), WithTimeout(bound), WithMaxRetries(5),
+					withJitter(func() float64 { return 0 }), withClock(clocktest.NewFake(time.Now()))}
+				if own >= 0 {
+					opts = append(opts, WithHTTPClient(&http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone(), Timeout: own}))
+				}
+				c, err := NewClient(testKey, opts...)
+				require.NoError(t, err)
+				start := time.Now()
+				res, err := c.Event("welcome").To(Address("alice@example.com")).Send(context.Background())
+				require.NoError(t, err, "caller's client: %v", own)
+				assert.Equal(t, "550e8400-e29b-41d4-a716-446655440000", res.ID)
+				assert.Less(t, time.Since(start), 5*time.Second)
+				assert.GreaterOrEqual(t, calls.Load(), int32(2), "the stalled attempt was retried")
+				c.CloseIdleConnections()
+			}
+		})
+	}
+}
+
+// TestTimeoutIsNotResentSilently: net/http resends a request whose reused
+// connection fails to answer; a timed-out attempt must not be, or the
+// timeout would not hold and attempts would go uncounted. A client with no
+// tight bound warms the connection up, so that a loaded machine cannot time
+// that request out; the client under test shares its transport.
+func TestTimeoutIsNotResentSilently(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 { // the first request warms the connection up
+			_, _ = w.Write([]byte(acceptedJSON))
+			return
+		}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	defer tr.CloseIdleConnections()
+	warm, err := NewClient(testKey, WithBaseURL(srv.URL), WithHTTPClient(&http.Client{Transport: tr}), WithMaxRetries(0))
+	require.NoError(t, err)
+	c, err := NewClient(testKey, WithBaseURL(srv.URL), WithHTTPClient(&http.Client{Transport: tr}),
+		WithTimeout(100*time.Millisecond), WithMaxRetries(0))
+	require.NoError(t, err)
+	send := func(c *Client) error {
+		_, err := c.Event("welcome").To(Address("alice@example.com")).Send(context.Background())
+		return err
+	}
+	require.NoError(t, send(warm))
+	start := time.Now()
+	err = send(c)
+	elapsed := time.Since(start)
+	var te *TransportError
+	require.ErrorAs(t, err, &te)
+	var timeout interface{ Timeout() bool }
+	require.ErrorAs(t, err, &timeout)
+	assert.True(t, timeout.Timeout(), "the error says it is a timeout: %v", err)
+	assert.Len(t, te.Attempts, 1)
+	assert.Less(t, elapsed, 5*time.Second, "the timeout holds")
+	assert.Equal(t, int32(2), calls.Load(), "the timed-out request was not resent behind the SDK's back")
+}
 
 // A base URL the SDK treats as loopback (the only plain-http URL a live_
 // key may use) never goes through a proxy, whatever the environment says
@@ -222,4 +448,128 @@ func bracket(host string) string {
 		return fmt.Sprintf("[%s]", host)
 	}
 	return host
+}
+
+// TestReviewNilResponseBody: net/http accepts a caller's RoundTripper that
+// answers with a nil Body (golang.org/issue/38095: it puts an empty one in
+// its place). The SDK's transport wraps the nil Body in a non-nil boundBody
+// first, so net/http no longer fixes it and the SDK's read panics.
+func TestNilResponseBody(t *testing.T) {
+	t.Parallel()
+	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: http.StatusNoContent, Header: http.Header{}, Request: r}, nil
+	})
+	c, err := NewClient(testKey, WithBaseURL("https://api.test"), WithHTTPClient(&http.Client{Transport: rt}))
+	require.NoError(t, err)
+	var res *CancelResponse
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				res, err = nil, fmt.Errorf("Cancel panicked on a nil response body: %v", p)
+			}
+		}()
+		res, err = c.Cancel(context.Background(), "welcome", Address("a@example.com"))
+	}()
+	if assert.NoError(t, err) {
+		assert.True(t, res.Success)
+	}
+}
+
+// TestReviewLimiterRefusalAfterAnAnswer: a 503, then the limiter refuses the
+// retry because its wait would pass the deadline. The caller gets a
+// *TransportError with StatusCode 0 that does not match ErrServer: the
+// service's answer is lost. When the backoff (not the limiter) finds that
+// the retry cannot fit, the same situation returns the *APIError 503 with
+// Err matching context.DeadlineExceeded.
+func TestLimiterRefusalAfterAnAnswer(t *testing.T) {
+	t.Parallel()
+	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: 503, Header: http.Header{},
+			Body: io.NopCloser(strings.NewReader(`{"error":"busy"}`)), ContentLength: -1, Request: r}, nil
+	})
+	var mu sync.Mutex
+	calls := 0
+	lim := limiterFunc(func(context.Context) error {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		if calls > 1 {
+			return errors.New("rate: Wait(n=1) would exceed context deadline")
+		}
+		return nil
+	})
+	c, err := NewClient(testKey, WithBaseURL("https://api.test"), WithHTTPClient(&http.Client{Transport: rt}),
+		WithLimiter(lim), withClock(clocktest.NewFake(time.Now())))
+	require.NoError(t, err)
+	_, err = c.Send(context.Background(), "welcome", SendRequest{To: []Recipient{Address("a@example.com")}})
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.ErrorIs(t, err, ErrServer, "the 503 the service answered is kept")
+	var apiErr *APIError
+	if assert.ErrorAs(t, err, &apiErr) {
+		assert.Equal(t, 503, apiErr.StatusCode)
+		assert.Len(t, apiErr.Attempts, 1)
+	}
+}
+
+type limiterFunc func(context.Context) error
+
+func (f limiterFunc) Wait(ctx context.Context) error { return f(ctx) }
+
+// closeTracker is a request body that records whether it was closed.
+type closeTracker struct {
+	io.Reader
+	closed bool
+}
+
+func (b *closeTracker) Close() error { b.closed = true; return nil }
+
+// TestReviewLimiterRefusalClosesRequestBody: http.RoundTripper's contract
+// is that RoundTrip always closes the request body, errors included. The
+// SDK's transport returns a limiter's refusal without closing it.
+func TestLimiterRefusalClosesRequestBody(t *testing.T) {
+	t.Parallel()
+	tr := &transport{
+		base:    roundTripFunc(func(*http.Request) (*http.Response, error) { panic("not reached") }),
+		limiter: limiterFunc(func(context.Context) error { return errors.New("no budget") }),
+		timeout: time.Second,
+	}
+	body := &closeTracker{Reader: strings.NewReader(`{}`)}
+	req, err := http.NewRequest("POST", "https://api.test/v1/send/welcome", body)
+	require.NoError(t, err)
+	_, err = tr.RoundTrip(req)
+	require.Error(t, err)
+	assert.True(t, body.closed, "RoundTrip must close the request body, also on error")
+}
+
+// TestReviewRedirectHopDeadlineWithoutResponseRequest: WithTimeout says a
+// redirect is part of its attempt. hopDeadline finds the attempt's deadline
+// through r.Response.Request, which a caller's transport need not set
+// (net/http's does): then each hop gets a fresh bound.
+func TestRedirectHopDeadlineWithoutResponseRequest(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var deadlines []time.Time
+	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		dl, _ := r.Context().Deadline()
+		mu.Lock()
+		deadlines = append(deadlines, dl)
+		hop := len(deadlines)
+		mu.Unlock()
+		if hop == 1 {
+			time.Sleep(20 * time.Millisecond)
+			return &http.Response{StatusCode: http.StatusFound, Header: http.Header{"Location": {"/elsewhere"}},
+				Body: http.NoBody}, nil // no Request: a RoundTripper need not set it
+		}
+		return &http.Response{StatusCode: 200, Header: http.Header{},
+			Body: io.NopCloser(strings.NewReader(`{"id":"n1","status":"running"}`)), ContentLength: -1}, nil
+	})
+	c, err := NewClient(testKey, WithBaseURL("https://api.test"), WithHTTPClient(&http.Client{Transport: rt}),
+		WithTimeout(time.Minute))
+	require.NoError(t, err)
+	_, err = c.GetNotification(context.Background(), "n1")
+	require.NoError(t, err)
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, deadlines, 2)
+	assert.Equal(t, deadlines[0], deadlines[1], "the redirect's hop has its attempt's deadline")
 }

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -499,4 +501,49 @@ func TestWithTimeScaleRefusesNonsense(t *testing.T) {
 	}
 	_, err := NewClient("test_key", WithBaseURL("http://127.0.0.1:1"), WithTimeScale(1))
 	assert.NoError(t, err)
+}
+
+// TestReviewWaitCanceledIsTyped: the package doc says a call's error is one
+// of five types. A Wait whose context is canceled while it sleeps between
+// polls returns a bare context.Canceled (wait.go, the sleep's error path),
+// while one canceled during a poll returns a *TransportError.
+func TestWaitCanceledIsTyped(t *testing.T) {
+	t.Parallel()
+	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: 200, Header: http.Header{},
+			Body: io.NopCloser(strings.NewReader(`{"id":"n1","status":"running"}`)), ContentLength: -1, Request: r}, nil
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	fake := clocktest.NewFake(time.Now())
+	fake.OnSleep = func(time.Duration) { cancel() } // the caller cancels during the first sleep
+	c, err := NewClient(testKey, WithBaseURL("https://api.test"), WithHTTPClient(&http.Client{Transport: rt}), withClock(fake))
+	require.NoError(t, err)
+	_, err = c.Wait(ctx, "n1")
+	require.ErrorIs(t, err, context.Canceled)
+	var (
+		wte *WaitTimeoutError
+		te  *TransportError
+	)
+	assert.True(t, errors.As(err, &wte) || errors.As(err, &te), "one of the five types, not %T", err)
+}
+
+// TestReviewWaitRetryAfterHasJitter: issue 10 asks for jitter on top of a
+// Retry-After (hole 7) and for one policy that Wait uses too. When a poll's
+// Retry-After is over WithMaxRetryWait, the poll returns at once and Wait
+// sleeps exactly the Retry-After (wait.go: d = max(d, asked)), without
+// retry.AfterJitter: waiters told the same wait come back together.
+func TestWaitRetryAfterHasJitter(t *testing.T) {
+	t.Parallel()
+	w := newPollWorldAfter(t, 0.5, "20", func(_ time.Duration, get int) (int, string) {
+		if get == 1 {
+			return 429, `{"error":"Rate limit exceeded"}`
+		}
+		return 200, notificationJSON(StatusCompleted, MessageDelivered, "")
+	}, WithMaxRetryWait(10*time.Second))
+	_, err := w.c.Wait(context.Background(), "n1")
+	require.NoError(t, err)
+	sleeps := w.clk.Sleeps()
+	require.NotEmpty(t, sleeps)
+	assert.Greater(t, sleeps[len(sleeps)-1], 20*time.Second, "a jitter on top of the 20 s asked (retry.AfterJitter gives 22.5 s at 0.5)")
 }
