@@ -407,8 +407,8 @@ func TestAttackKeyEncoded(t *testing.T) {
 func TestAttackWaitStatusKey(t *testing.T) {
 	t.Parallel()
 	srv := atkEchoServer(t, func(w http.ResponseWriter, key string) { atkAnswer(200, `{"id":"n1","status":"`+key+`"}`)(w) })
-	c := atkClient(t, srv.URL)
-	_, err := atkCall(t, 600*time.Millisecond, func(ctx context.Context) error {
+	c := atkClient(t, srv.URL, sendivent.WithTimeScale(10)) // polls 5 to 10 ms apart, not a busy loop
+	_, err := atkCall(t, 200*time.Millisecond, func(ctx context.Context) error {
 		_, err := c.Wait(ctx, "n1", sendivent.PollEvery(50*time.Millisecond, 100*time.Millisecond))
 		return err
 	})

@@ -157,26 +157,27 @@ func TestTimeoutBoundsEachAttempt(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			release := make(chan struct{})
-			var calls atomic.Int32
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if calls.Add(1) == 1 {
-					tt.stall(w)
-					select {
-					case <-release:
-					case <-r.Context().Done():
-					}
-					return
-				}
-				w.Header().Set("Content-Type", "application/json")
-				_, _ = w.Write([]byte(acceptedJSON))
-			}))
-			defer srv.Close()
-			defer close(release)
 			// The default transport; a caller's; a caller's with a Timeout,
-			// which wraps the request's context in one of its own.
+			// which wraps the request's context in one of its own. Each
+			// against a server of its own, all at once.
+			var wg sync.WaitGroup
 			for _, own := range []time.Duration{-1, 0, time.Minute} {
-				calls.Store(0)
+				release := make(chan struct{})
+				var calls atomic.Int32
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if calls.Add(1) == 1 {
+						tt.stall(w)
+						select {
+						case <-release:
+						case <-r.Context().Done():
+						}
+						return
+					}
+					w.Header().Set("Content-Type", "application/json")
+					_, _ = w.Write([]byte(acceptedJSON))
+				}))
+				defer srv.Close()
+				defer close(release)
 				opts := []Option{WithBaseURL(srv.URL), WithTimeout(bound), WithMaxRetries(5),
 					withJitter(func() float64 { return 0 }), withClock(clocktest.NewFake(time.Now()))}
 				if own >= 0 {
@@ -184,14 +185,20 @@ func TestTimeoutBoundsEachAttempt(t *testing.T) {
 				}
 				c, err := NewClient(testKey, opts...)
 				require.NoError(t, err)
-				start := time.Now()
-				res, err := c.Event("welcome").To(Address("alice@example.com")).Send(context.Background())
-				require.NoError(t, err, "caller's client: %v", own)
-				assert.Equal(t, "550e8400-e29b-41d4-a716-446655440000", res.ID)
-				assert.Less(t, time.Since(start), 5*time.Second)
-				assert.GreaterOrEqual(t, calls.Load(), int32(2), "the stalled attempt was retried")
-				c.CloseIdleConnections()
+				defer c.CloseIdleConnections()
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					start := time.Now()
+					res, err := c.Event("welcome").To(Address("alice@example.com")).Send(context.Background())
+					if assert.NoError(t, err, "caller's client: %v", own) {
+						assert.Equal(t, "550e8400-e29b-41d4-a716-446655440000", res.ID)
+					}
+					assert.Less(t, time.Since(start), 5*time.Second)
+					assert.GreaterOrEqual(t, calls.Load(), int32(2), "the stalled attempt was retried")
+				}()
 			}
+			wg.Wait()
 		})
 	}
 }
