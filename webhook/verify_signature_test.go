@@ -33,16 +33,19 @@ func TestAttackSignatureHeaderLines(t *testing.T) {
 		name  string
 		lines []string
 		want  int
+		// net/http may refuse the request itself, before the handler:
+		// Go 1.27 answers 431 to 5,000 header lines.
+		or431 bool
 	}{
-		{"t and v1 on two lines", []string{"X-Sendivent-Signature: t=" + ts, "X-Sendivent-Signature: v1=" + good}, http.StatusNoContent},
-		{"a forged line and a valid one", []string{"X-Sendivent-Signature: t=" + ts + ",v1=" + forged, "X-Sendivent-Signature: v1=" + good}, http.StatusNoContent},
-		{"a second line with another t", []string{"X-Sendivent-Signature: t=" + ts + ",v1=" + good, "X-Sendivent-Signature: t=1,v1=" + good}, http.StatusBadRequest},
-		{"a garbage line first", []string{"X-Sendivent-Signature: garbage", "X-Sendivent-Signature: t=" + ts + ",v1=" + good}, http.StatusBadRequest},
-		{"an empty line", []string{"X-Sendivent-Signature:", "X-Sendivent-Signature: t=" + ts + ",v1=" + good}, http.StatusNoContent},
-		{"lowercase name", []string{"x-sendivent-signature: t=" + ts + ",v1=" + good}, http.StatusNoContent},
-		{"only empty lines", []string{"X-Sendivent-Signature:", "X-Sendivent-Signature: "}, http.StatusBadRequest},
-		{"5000 forged v1 values", []string{"X-Sendivent-Signature: t=" + ts + strings.Repeat(",v1="+forged, 5000)}, http.StatusBadRequest},
-		{"5000 forged v1 lines, then the valid one", append(repeat("X-Sendivent-Signature: v1="+forged, 5000), "X-Sendivent-Signature: t="+ts+",v1="+good), http.StatusBadRequest},
+		{"t and v1 on two lines", []string{"X-Sendivent-Signature: t=" + ts, "X-Sendivent-Signature: v1=" + good}, http.StatusNoContent, false},
+		{"a forged line and a valid one", []string{"X-Sendivent-Signature: t=" + ts + ",v1=" + forged, "X-Sendivent-Signature: v1=" + good}, http.StatusNoContent, false},
+		{"a second line with another t", []string{"X-Sendivent-Signature: t=" + ts + ",v1=" + good, "X-Sendivent-Signature: t=1,v1=" + good}, http.StatusBadRequest, false},
+		{"a garbage line first", []string{"X-Sendivent-Signature: garbage", "X-Sendivent-Signature: t=" + ts + ",v1=" + good}, http.StatusBadRequest, false},
+		{"an empty line", []string{"X-Sendivent-Signature:", "X-Sendivent-Signature: t=" + ts + ",v1=" + good}, http.StatusNoContent, false},
+		{"lowercase name", []string{"x-sendivent-signature: t=" + ts + ",v1=" + good}, http.StatusNoContent, false},
+		{"only empty lines", []string{"X-Sendivent-Signature:", "X-Sendivent-Signature: "}, http.StatusBadRequest, false},
+		{"5000 forged v1 values", []string{"X-Sendivent-Signature: t=" + ts + strings.Repeat(",v1="+forged, 5000)}, http.StatusBadRequest, false},
+		{"5000 forged v1 lines, then the valid one", append(repeat("X-Sendivent-Signature: v1="+forged, 5000), "X-Sendivent-Signature: t="+ts+",v1="+good), http.StatusBadRequest, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -51,7 +54,11 @@ func TestAttackSignatureHeaderLines(t *testing.T) {
 			srv := serveRaw(t, webhook.Handler(secret, c.fn))
 			conn := srv.dial(t)
 			conn.send(postHead(append([]string{n}, tt.lines...)...).String() + string(body))
-			assert.Equal(t, tt.want, conn.status())
+			want := []int{tt.want}
+			if tt.or431 {
+				want = append(want, http.StatusRequestHeaderFieldsTooLarge)
+			}
+			assert.Contains(t, want, conn.status())
 			if tt.want != http.StatusNoContent {
 				assert.Zero(t, c.n())
 			}
