@@ -1,112 +1,84 @@
-package sendivent
+package sendivent_test
 
 import (
 	"context"
+	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sendivent/sendivent-go"
+	"github.com/sendivent/sendivent-go/sendiventtest"
 )
 
-func TestCancel(t *testing.T) {
+// TestAttackCancelShapes: Cancel's answers. Property: a typed error for a
+// body of the wrong shape; an answer that says the cancel failed is not a
+// success.
+func TestAttackCancelShapes(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name, event string
-		to          Recipient
-		path        string
-		body        string
-	}{
-		{"address", "drip", Address("user@example.com"), "/v1/cancel/drip", `{"to":"user@example.com"}`},
-		{"contact", "drip", Contact{Email: "user@example.com", Name: "Alice"}, "/v1/cancel/drip",
-			`{"to":{"email":"user@example.com","name":"Alice"}}`},
-		{"*contact", "drip", &Contact{Phone: "+46701234567"}, "/v1/cancel/drip", `{"to":{"phone":"+46701234567"}}`},
-		{"escaped event", "drip/week 1", Address("user@example.com"), "/v1/cancel/drip%2Fweek%201", `{"to":"user@example.com"}`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			h := newMockHarness(t)
-			h.script(reply(200, `{"success":true,"cancelled":2,"extra":"ignored"}`))
-			res, err := h.c.Cancel(context.Background(), tt.event, tt.to)
-			require.NoError(t, err)
-			assert.True(t, res.Success)
+	for body, want := range map[string]error{
+		`{"success":"yes"}`:              sendivent.ErrMalformed,
+		`{"cancelled":1e400}`:            sendivent.ErrMalformed,
+		`{"cancelled":"2"}`:              sendivent.ErrMalformed,
+		`[]`:                             sendivent.ErrMalformed,
+		`{"success":true,"cancelled":2}`: nil,
+	} {
+		srv, _ := atkStatic(t, http.StatusOK, body)
+		c := atkClient(t, srv.URL)
+		res, err := c.Cancel(context.Background(), "welcome", sendivent.Address("alice@example.com"))
+		if want == nil {
+			require.NoError(t, err, body)
 			assert.Equal(t, 2, res.Cancelled)
-			assert.JSONEq(t, `{"success":true,"cancelled":2,"extra":"ignored"}`, string(res.Raw))
-
-			r := h.last()
-			assert.Equal(t, "POST", r.Method)
-			assert.Equal(t, tt.path, r.EscapedPath)
-			assert.Equal(t, tt.body, string(r.Body))
-			assert.Equal(t, "application/json", r.Header.Get("Content-Type"))
-			assert.Equal(t, "Bearer test_key", r.Header.Get("Authorization"))
-			assert.Regexp(t, uuidV4, r.Header.Get("X-Idempotency-Key"))
-		})
+			continue
+		}
+		atkTyped(t, err)
+		assert.ErrorIs(t, err, want, body)
 	}
 }
 
-func TestCancelRetriesUnderOneKey(t *testing.T) {
+// TestAttackCancelSaysFailed: a 2xx Cancel answer {"success": false}.
+// Property: like a send the service did not accept (ErrRejected), it is an
+// error, not err == nil with a flag the caller may not read.
+func TestAttackCancelSaysFailed(t *testing.T) {
 	t.Parallel()
-	h := newMockHarness(t)
-	h.script(reply(503, `{"error":"busy"}`), reply(200, `{"success":true,"cancelled":0}`))
-	res, err := h.c.Cancel(context.Background(), "drip", Address("user@example.com"))
+	srv, _ := atkStatic(t, http.StatusOK, `{"success":false,"error":"cancel failed"}`)
+	c := atkClient(t, srv.URL)
+	res, err := c.Cancel(context.Background(), "welcome", sendivent.Address("alice@example.com"))
+	assert.ErrorIs(t, err, sendivent.ErrRejected, "res: %+v", res)
+}
+
+func TestE2ECancelWaitingSequence(t *testing.T) {
+	t.Parallel()
+	srv := sendiventtest.NewServer(sendiventtest.WithEvent("drip",
+		sendiventtest.Send(sendivent.ChannelEmail), sendiventtest.Wait(time.Hour), sendiventtest.Send(sendivent.ChannelSMS)))
+	defer srv.Close()
+	c := srv.Client()
+	ctx := context.Background()
+	to := sendivent.Contact{Email: "alice@example.com", Phone: "+46701234567"}
+	res, err := c.Event("drip").To(to).Send(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, 0, res.Cancelled)
-	rs := h.requests()
-	require.Len(t, rs, 2)
-	assert.Equal(t, rs[0].Header.Get("X-Idempotency-Key"), rs[1].Header.Get("X-Idempotency-Key"))
-	assert.Equal(t, string(rs[0].Body), string(rs[1].Body), "the body is sent again whole")
-}
 
-func TestCancelErrors(t *testing.T) {
-	t.Parallel()
-	var nilContact *Contact
-	tests := []struct {
-		name  string
-		event string
-		to    Recipient
-		field string
-	}{
-		{"empty event", "", Address("a@example.com"), "event"},
-		{"nil recipient", "drip", nil, "to"},
-		{"nil contact", "drip", nilContact, "to"},
-		{"contact without identifier", "drip", Contact{Name: "x"}, "to"},
-		{"bad phone", "drip", Address("+46abc"), "to"},
-		{"meta not encodable", "drip", Contact{Email: "a@example.com", Meta: map[string]any{"c": make(chan int)}}, "to"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			h := newMockHarness(t)
-			h.script(reply(200, `{"success":true,"cancelled":1}`))
-			res, err := h.c.Cancel(context.Background(), tt.event, tt.to)
-			assert.Nil(t, res)
-			var ve *ValidationError
-			require.ErrorAs(t, err, &ve)
-			assert.Equal(t, tt.field, ve.Field)
-			assert.Zero(t, h.mt.GetTotalCallCount())
-		})
-	}
+	// Wait in one goroutine while another cancels.
+	done := make(chan *sendivent.Notification, 1)
+	go func() {
+		n, err := c.Wait(ctx, res.ID, quick...)
+		assert.NoError(t, err)
+		done <- n
+	}()
+	_, err = c.WaitFor(ctx, res.ID, func(n *sendivent.Notification) bool { return n.Status == sendivent.StatusWaiting }, quick...)
+	require.NoError(t, err)
+	cr, err := c.Cancel(ctx, "drip", to)
+	require.NoError(t, err)
+	assert.Equal(t, 1, cr.Cancelled)
 
-	t.Run("not found", func(t *testing.T) {
-		t.Parallel()
-		h := newMockHarness(t)
-		h.script(reply(404, `{"error":"Event 'drip' not found","code":"EVENT_NOT_FOUND"}`))
-		_, err := h.c.Cancel(context.Background(), "drip", Address("a@example.com"))
-		assert.ErrorIs(t, err, ErrNotFound)
-		var apiErr *APIError
-		require.ErrorAs(t, err, &apiErr)
-		assert.Equal(t, "EVENT_NOT_FOUND", apiErr.Code)
-		assert.NotEmpty(t, apiErr.IdempotencyKey)
-	})
-	t.Run("malformed", func(t *testing.T) {
-		t.Parallel()
-		h := newMockHarness(t)
-		h.script(reply(200, `{"cancelled":"two"}`))
-		_, err := h.c.Cancel(context.Background(), "drip", Address("a@example.com"))
-		var te *TransportError
-		require.ErrorAs(t, err, &te)
-		assert.ErrorIs(t, err, ErrMalformed)
-		assert.Equal(t, "/v1/cancel/{event}", te.Path)
-		assert.NotEmpty(t, te.IdempotencyKey)
-	})
+	n := <-done
+	require.NotNil(t, n)
+	assert.Equal(t, sendivent.StatusStopped, n.Status)
+	assert.Equal(t, sendivent.MessageDelivered, n.Messages[0].Status, "what was sent stays sent")
+
+	again, err := c.Cancel(ctx, "drip", to)
+	require.NoError(t, err)
+	assert.Zero(t, again.Cancelled, "nothing left to cancel")
 }

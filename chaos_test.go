@@ -131,10 +131,14 @@ func chaosPhone(i int) string { return fmt.Sprintf("+4670%07d", i) }
 // faults 20% of requests. Every call ends with an id or a typed error, every
 // notification belongs to exactly one call, no key creates two, and the
 // debug log holds neither the key nor a recipient in clear.
-// SENDIVENT_CHAOS_SENDS sets the number of sends (default 2,000).
+// 2,000 sends; 20,000 with SENDIVENT_LONG_TESTS; SENDIVENT_CHAOS_SENDS sets
+// another number.
 func TestChaos(t *testing.T) {
 	t.Parallel()
 	sends := 2000
+	if long() {
+		sends = 20_000
+	}
 	if v := os.Getenv("SENDIVENT_CHAOS_SENDS"); v != "" {
 		n, err := strconv.Atoi(v)
 		require.NoError(t, err, "SENDIVENT_CHAOS_SENDS")
@@ -144,6 +148,7 @@ func TestChaos(t *testing.T) {
 
 	srv := sendiventtest.NewServer(
 		sendiventtest.WithManualLifecycle(),
+		sendiventtest.WithRetention(sends), // every notification is checked against its call
 		sendiventtest.WithFaultFunc(chaosFaults(chaosSeed, 0.20, 200*time.Millisecond)),
 	)
 	defer srv.Close()

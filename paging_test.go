@@ -1,261 +1,306 @@
-package sendivent
+package sendivent_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"iter"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
-	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sendivent/sendivent-go"
 )
 
-// pager answers a contacts or deliveries listing of n items from the
-// request's offset, at most max a page (fewer than asked, when max is
-// smaller: a short page), with the total unless noTotal; the page at
-// failAt (an offset) fails with status 400.
-type pager struct {
-	key     string // "contacts" or "deliveries"
-	n, max  int
-	noTotal bool
-	failAt  int
+// Hostile servers for the listing iterators (Contacts.List,
+// Deliveries.List). Property: against any server, a listing ends by itself
+// (never by the caller's context), after a handful of requests; it yields
+// each item at most once; and where reading on would repeat or skip items
+// it ends with a *sendivent.PagingError, not in silence.
+
+// pageAsk is what a listing request asked for.
+type pageAsk struct{ offset, limit, n int } // n: the request's number, from 0
+
+// pageAnswer is a hostile server's page: the items (by number), and the
+// data members besides the items, as raw JSON ("" leaves one out).
+type pageAnswer struct {
+	items                []int
+	total, limit, offset string
+	item                 func(i int) string // the JSON of item i; nil: {"uuid": "x-<i>"}
 }
 
-func (p pager) respond(r *http.Request) (*http.Response, error) {
-	if err := r.Context().Err(); err != nil {
-		return nil, err // as net/http's transport does
+type hostilePager func(pageAsk) pageAnswer
+
+// honest serves n items from the asked offset, with the total, the limit
+// and the offset.
+func honest(n int) hostilePager {
+	return func(a pageAsk) pageAnswer {
+		return pageAnswer{items: itemRange(a.offset, min(a.offset+a.limit, n)),
+			total: strconv.Itoa(n), limit: strconv.Itoa(a.limit), offset: strconv.Itoa(a.offset)}
 	}
-	q := r.URL.Query()
-	offset, _ := strconv.Atoi(q.Get("offset"))
-	limit, _ := strconv.Atoi(q.Get("limit"))
-	if limit == 0 {
-		limit = 50
-	}
-	if offset == p.failAt {
-		return reply(400, `{"error":"offset out of range","field":"offset"}`)(r)
-	}
-	var items []string
-	for i := offset; i < p.n && len(items) < min(limit, p.max); i++ {
-		if p.key == "contacts" {
-			items = append(items, fmt.Sprintf(`{"uuid":"c-%d"}`, i))
-		} else {
-			items = append(items, fmt.Sprintf(`{"uuid":"d-%d","channel":"email","status":"sent"}`, i))
-		}
-	}
-	total := fmt.Sprintf(`,"total":%d`, p.n)
-	if p.noTotal {
-		total = ""
-	}
-	body := fmt.Sprintf(`{"success":true,"data":{%q:[%s]%s,"limit":%d,"offset":%d}}`,
-		p.key, strings.Join(items, ","), total, min(limit, p.max), offset)
-	return reply(200, body)(r)
 }
 
-func offsets(h *mockHarness) []string {
-	var out []string
-	for _, r := range h.requests() {
-		q := r.RawQuery
-		if q == "" {
-			q = "-"
-		}
-		out = append(out, q)
+func itemRange(from, to int) []int {
+	var out []int
+	for i := from; i < to; i++ {
+		out = append(out, i)
 	}
 	return out
 }
 
-func TestContactsListPagesLazily(t *testing.T) {
-	t.Parallel()
-	h := newMockHarness(t)
-	h.script(pager{key: "contacts", n: 5, max: 100, failAt: -1}.respond)
-	var seen []string
-	var requestsAt []int
-	for c, err := range h.c.Contacts.List(context.Background(), ContactListParams{Limit: 2, Search: "a"}) {
-		require.NoError(t, err)
-		seen = append(seen, c.UUID)
-		requestsAt = append(requestsAt, len(h.requests()))
-	}
-	assert.Equal(t, []string{"c-0", "c-1", "c-2", "c-3", "c-4"}, seen)
-	assert.Equal(t, []int{1, 1, 2, 2, 3}, requestsAt, "a page is read only when the loop reaches it")
-	assert.Equal(t, []string{"limit=2&search=a", "limit=2&offset=2&search=a", "limit=2&offset=4&search=a"}, offsets(h),
-		"no request past the total")
-}
-
-func TestContactsListEarlyBreak(t *testing.T) {
-	t.Parallel()
-	h := newMockHarness(t)
-	h.script(pager{key: "contacts", n: 10, max: 100, failAt: -1}.respond)
-	n := 0
-	for _, err := range h.c.Contacts.List(context.Background(), ContactListParams{Limit: 3}) {
-		require.NoError(t, err)
-		n++
-		if n == 4 { // the first of the second page
-			break
-		}
-	}
-	assert.Equal(t, 4, n)
-	assert.Len(t, h.requests(), 2, "nothing is read after the break")
-}
-
-func TestContactsListShortPages(t *testing.T) {
-	t.Parallel()
-	h := newMockHarness(t)
-	// Asked for 3 a page, the service serves 2: the total says more remain,
-	// and the next page starts after what came, leaving no gap.
-	h.script(pager{key: "contacts", n: 5, max: 2, failAt: -1}.respond)
-	var seen []string
-	for c, err := range h.c.Contacts.List(context.Background(), ContactListParams{Limit: 3, Offset: 0}) {
-		require.NoError(t, err)
-		seen = append(seen, c.UUID)
-	}
-	assert.Equal(t, []string{"c-0", "c-1", "c-2", "c-3", "c-4"}, seen)
-	assert.Equal(t, []string{"limit=3", "limit=3&offset=2", "limit=3&offset=4"}, offsets(h))
-}
-
-func TestContactsListFailingMiddlePage(t *testing.T) {
-	t.Parallel()
-	h := newMockHarness(t)
-	h.script(pager{key: "contacts", n: 6, max: 100, failAt: 2}.respond)
-	var seen []string
-	var errs []error
-	for c, err := range h.c.Contacts.List(context.Background(), ContactListParams{Limit: 2}) {
-		if err != nil {
-			assert.Nil(t, c)
-			errs = append(errs, err)
-			continue // the iterator stops by itself
-		}
-		seen = append(seen, c.UUID)
-	}
-	assert.Equal(t, []string{"c-0", "c-1"}, seen)
-	require.Len(t, errs, 1)
-	var ae *APIError
-	require.ErrorAs(t, errs[0], &ae)
-	assert.Equal(t, 400, ae.StatusCode)
-	assert.Equal(t, "offset", ae.Field)
-	assert.Len(t, h.requests(), 2)
-}
-
-func TestListWithoutTotal(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name  string
-		n     int
-		limit int
-		want  int // requests
-	}{
-		{"last page short", 5, 2, 3},
-		{"last page full, then an empty one", 4, 2, 3},
-		{"service default page size", 3, 0, 1},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			h := newMockHarness(t)
-			h.script(pager{key: "contacts", n: tt.n, max: 100, noTotal: true, failAt: -1}.respond)
-			got := 0
-			for _, err := range h.c.Contacts.List(context.Background(), ContactListParams{Limit: tt.limit}) {
-				require.NoError(t, err)
-				got++
+// pageServer serves p as the contacts or deliveries listing, counting
+// requests.
+func pageServer(t *testing.T, key string, p hostilePager) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		off, _ := strconv.Atoi(q.Get("offset"))
+		lim, _ := strconv.Atoi(q.Get("limit"))
+		a := p(pageAsk{offset: off, limit: lim, n: int(n.Add(1) - 1)})
+		items := make([]string, 0, len(a.items))
+		for _, i := range a.items {
+			if a.item != nil {
+				items = append(items, a.item(i))
+			} else {
+				items = append(items, fmt.Sprintf(`{"uuid":"x-%d","channel":"email","status":"sent"}`, i))
 			}
-			assert.Equal(t, tt.n, got)
-			assert.Len(t, h.requests(), tt.want)
-		})
-	}
+		}
+		var data strings.Builder
+		fmt.Fprintf(&data, `%q:[%s]`, key, strings.Join(items, ","))
+		for _, m := range []struct{ k, v string }{{"total", a.total}, {"limit", a.limit}, {"offset", a.offset}} {
+			if m.v != "" {
+				fmt.Fprintf(&data, `,%q:%s`, m.k, m.v)
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"success":true,"data":{%s}}`, data.String())
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &n
 }
 
-// TestListEmptyPageBeforeTheTotal: an empty page ends the listing, with
-// no error when its own total says nothing more remains (items were
-// deleted meanwhile), and with a *PagingError when a total still says more
-// remain: the rest would be skipped silently.
-func TestListEmptyPageBeforeTheTotal(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name  string
-		empty string
-		fails bool
-	}{
-		{"the total still says 9", `{"success":true,"data":{"contacts":[],"total":9}}`, true},
-		{"no total on the empty page: the first one's holds", `{"success":true,"data":{"contacts":[]}}`, true},
-		{"the total fell to what was read", `{"success":true,"data":{"contacts":[],"total":1}}`, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			h := newMockHarness(t)
-			h.script(reply(200, `{"success":true,"data":{"contacts":[{"uuid":"c-0"}],"total":9,"limit":1}}`),
-				reply(200, tt.empty))
-			got := 0
-			var errs []error
-			for _, err := range h.c.Contacts.List(context.Background(), ContactListParams{Limit: 1}) {
-				if err != nil {
-					errs = append(errs, err)
-					continue
+// listing is one of the iterators, reduced to the UUIDs it yields.
+type listing struct {
+	key  string
+	list func(ctx context.Context, c *sendivent.Client, limit int) iter.Seq2[string, error]
+}
+
+var listings = []listing{
+	{"contacts", func(ctx context.Context, c *sendivent.Client, limit int) iter.Seq2[string, error] {
+		return func(yield func(string, error) bool) {
+			for it, err := range c.Contacts.List(ctx, sendivent.ContactListParams{Limit: limit}) {
+				id := ""
+				if it != nil {
+					id = it.UUID + string(it.Raw)
 				}
-				got++
+				if !yield(id, err) {
+					return
+				}
 			}
-			assert.Equal(t, 1, got)
-			assert.Len(t, h.requests(), 2)
-			if !tt.fails {
-				assert.Empty(t, errs)
-				return
+		}
+	}},
+	{"deliveries", func(ctx context.Context, c *sendivent.Client, limit int) iter.Seq2[string, error] {
+		return func(yield func(string, error) bool) {
+			for it, err := range c.Deliveries.List(ctx, sendivent.DeliveryListParams{Limit: limit}) {
+				id := ""
+				if it != nil {
+					id = it.UUID + string(it.Raw)
+				}
+				if !yield(id, err) {
+					return
+				}
 			}
-			require.Len(t, errs, 1)
-			var pe *PagingError
-			require.ErrorAs(t, errs[0], &pe)
-			assert.Equal(t, 1, pe.Offset)
-			assert.ErrorIs(t, errs[0], ErrMalformed)
-		})
-	}
+		}
+	}},
 }
 
-func TestListEndsWithTheContext(t *testing.T) {
+func TestListingAgainstHostileServers(t *testing.T) {
 	t.Parallel()
-	h := newMockHarness(t)
-	h.script(pager{key: "contacts", n: 4, max: 100, failAt: -1}.respond)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var errs []error
-	for _, err := range h.c.Contacts.List(ctx, ContactListParams{Limit: 2}) {
-		cancel() // the loop's work ends the context; the next page is not read
-		if err != nil {
-			errs = append(errs, err)
+	const n, limit = 25, 10
+	first := itemRange(0, limit)
+	tests := []struct {
+		name   string
+		server hostilePager
+		want   int  // items yielded
+		paging bool // ends with a *PagingError (else with no error)
+		maxReq int  // requests at most
+	}{
+		{"honest", honest(n), n, false, 3},
+		{"ignores offset, echoes it as 0", func(a pageAsk) pageAnswer {
+			return pageAnswer{items: first, total: "25", offset: "0"}
+		}, limit, true, 2},
+		{"ignores offset, echoes what was asked", func(a pageAsk) pageAnswer {
+			return pageAnswer{items: first, total: "25", offset: strconv.Itoa(a.offset)}
+		}, limit, true, 2},
+		{"ignores offset, no total, no echo", func(a pageAsk) pageAnswer {
+			return pageAnswer{items: first}
+		}, limit, true, 2},
+		{"ignores offset, items change but not their ids", func(a pageAsk) pageAnswer {
+			return pageAnswer{items: first, item: func(i int) string {
+				return fmt.Sprintf(`{"uuid":"x-%d","status":"sent","name":"v%d"}`, i, a.n)
+			}}
+		}, limit, true, 2},
+		{"items without ids, the same page again", func(a pageAsk) pageAnswer {
+			return pageAnswer{items: first, item: func(i int) string { return fmt.Sprintf(`{"email":"p%d@example.com"}`, i) }}
+		}, limit, true, 2},
+		{"two pages in turn, forever", func(a pageAsk) pageAnswer {
+			return pageAnswer{items: itemRange((a.n%2)*limit, (a.n%2+1)*limit)}
+		}, 2 * limit, true, 3},
+		{"echoes an offset off by one", func(a pageAsk) pageAnswer {
+			h := honest(n)(a)
+			if a.offset > 0 {
+				h.offset = strconv.Itoa(a.offset + 1)
+			}
+			return h
+		}, limit, true, 2},
+		{"echoes the offset as a string", func(a pageAsk) pageAnswer {
+			h := honest(n)(a)
+			h.offset = strconv.Quote(h.offset)
+			return h
+		}, n, false, 3},
+		{"a total that grows with every page", func(a pageAsk) pageAnswer {
+			return pageAnswer{items: itemRange(a.offset, a.offset+a.limit), total: strconv.Itoa(a.offset + 2*a.limit)}
+		}, 2 * limit, false, 2},
+		{"a total that grows, pages shorter than asked", func(a pageAsk) pageAnswer {
+			return pageAnswer{items: itemRange(a.offset, a.offset+3), total: strconv.Itoa(a.offset + 100)}
+		}, 102, false, 34}, // to the end of the page that reaches the first total
+		{"pages bigger than asked, offset honoured", func(a pageAsk) pageAnswer {
+			return pageAnswer{items: itemRange(a.offset, min(a.offset+15, n)), total: "25"}
+		}, n, false, 2},
+		{"every item on each page, a total that lies", func(a pageAsk) pageAnswer {
+			return pageAnswer{items: itemRange(0, n), total: "30"}
+		}, n, true, 2},
+		{"pages that grow from 0, no total", func(a pageAsk) pageAnswer {
+			return pageAnswer{items: itemRange(0, min(a.offset+a.limit, n))}
+		}, n, true, 4},
+		{"the same item twice on a page", func(a pageAsk) pageAnswer {
+			h := honest(n)(a)
+			h.items = append(h.items, h.items...)
+			return h
+		}, 0, true, 1},
+		{"an empty page before the total", func(a pageAsk) pageAnswer {
+			if a.offset > 0 {
+				return pageAnswer{total: "25"}
+			}
+			return honest(n)(a)
+		}, limit, true, 2},
+		{"an overlap: items added before the offset meanwhile", func(a pageAsk) pageAnswer {
+			from := max(a.offset-3, 0) // 3 new items pushed the rest back
+			return pageAnswer{items: itemRange(from, min(from+a.limit, n)), total: "25"}
+		}, n, false, 4},
+	}
+	for _, l := range listings {
+		for _, tt := range tests {
+			t.Run(l.key+"/"+tt.name, func(t *testing.T) {
+				t.Parallel()
+				srv, requests := pageServer(t, l.key, tt.server)
+				c, err := sendivent.NewClient("test_key", sendivent.WithBaseURL(srv.URL), sendivent.WithMaxRetries(0))
+				require.NoError(t, err)
+				defer c.CloseIdleConnections()
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				seen := map[string]int{}
+				var last error
+				for id, err := range l.list(ctx, c, limit) {
+					if err != nil {
+						last = err
+						continue
+					}
+					seen[id]++
+				}
+				require.NoError(t, ctx.Err(), "the listing ended only with the context, after %d requests", requests.Load())
+				for id, k := range seen {
+					assert.Equal(t, 1, k, "%s yielded %d times", id, k)
+				}
+				assert.Len(t, seen, tt.want)
+				assert.LessOrEqual(t, int(requests.Load()), tt.maxReq)
+				if !tt.paging {
+					assert.NoError(t, last)
+					return
+				}
+				var pe *sendivent.PagingError
+				require.ErrorAs(t, last, &pe)
+				assert.ErrorIs(t, last, sendivent.ErrMalformed)
+				assert.Contains(t, pe.Error(), "offset "+strconv.Itoa(pe.Offset))
+			})
 		}
 	}
-	require.Len(t, errs, 1)
-	assert.ErrorIs(t, errs[0], context.Canceled)
-	var te *TransportError
-	assert.ErrorAs(t, errs[0], &te, "typed, as everywhere")
 }
 
-func TestDeliveriesList(t *testing.T) {
+// TestListingTotals: a total is read as a whole number or not at all; what
+// cannot be read falls back to the page-size rule, which reads every item,
+// instead of a total of 0 that stopped after the first page.
+func TestListingTotals(t *testing.T) {
 	t.Parallel()
-	h := newMockHarness(t)
-	h.script(pager{key: "deliveries", n: 3, max: 2, failAt: -1}.respond)
-	var seen []string
-	params := DeliveryListParams{Event: "order.shipped", Channel: ChannelEmail, Status: MessageSent, Limit: 2}
-	for d, err := range h.c.Deliveries.List(context.Background(), params) {
-		require.NoError(t, err)
-		assert.Equal(t, ChannelEmail, d.Channel)
-		seen = append(seen, d.UUID)
+	const n, limit = 25, 10
+	tests := []struct {
+		total    string
+		hasTotal bool
+		want     int
+	}{
+		{`25`, true, 25}, {`25.0`, true, 25}, {`2.5e1`, true, 25}, {`"25"`, true, 25},
+		{`"lots"`, false, 0}, {`true`, false, 0}, {`null`, false, 0}, {`-1`, false, 0}, {`2.5`, false, 0},
+		{`1e300`, false, 0}, {`9007199254740993000`, false, 0}, {`{}`, false, 0}, {`[25]`, false, 0}, {`""`, false, 0},
 	}
-	assert.Equal(t, []string{"d-0", "d-1", "d-2"}, seen)
-	assert.Equal(t, []string{
-		"channel=email&event=order.shipped&limit=2&status=sent",
-		"channel=email&event=order.shipped&limit=2&offset=2&status=sent",
-	}, offsets(h))
-	for _, r := range h.requests() {
-		checkRequest(t, r, wantRequest{method: "GET", path: "/v1/deliveries", query: r.RawQuery})
-	}
+	for _, l := range listings {
+		for _, tt := range tests {
+			t.Run(l.key+"/"+tt.total, func(t *testing.T) {
+				t.Parallel()
+				srv, requests := pageServer(t, l.key, func(a pageAsk) pageAnswer {
+					return pageAnswer{items: itemRange(a.offset, min(a.offset+a.limit, n)), total: tt.total, limit: strconv.Itoa(a.limit)}
+				})
+				c, err := sendivent.NewClient("test_key", sendivent.WithBaseURL(srv.URL))
+				require.NoError(t, err)
+				defer c.CloseIdleConnections()
+				got := 0
+				for _, err := range l.list(context.Background(), c, limit) {
+					require.NoError(t, err)
+					got++
+				}
+				assert.Equal(t, n, got, "every item, whatever the total says")
+				assert.EqualValues(t, 3, requests.Load())
 
-	h2 := newMockHarness(t)
-	h2.script(httpmock.Responder(pager{key: "deliveries", n: 3, max: 100, failAt: -1}.respond))
-	page, err := h2.c.Deliveries.ListPage(context.Background(), DeliveryListParams{})
+				page, err := c.Contacts.ListPage(context.Background(), sendivent.ContactListParams{Limit: limit})
+				if l.key == "deliveries" {
+					var dp *sendivent.Page[sendivent.Delivery]
+					dp, err = c.Deliveries.ListPage(context.Background(), sendivent.DeliveryListParams{Limit: limit})
+					require.NoError(t, err)
+					assert.Equal(t, tt.hasTotal, dp.HasTotal)
+					assert.Equal(t, tt.want, dp.Total)
+					return
+				}
+				require.NoError(t, err)
+				assert.Equal(t, tt.hasTotal, page.HasTotal)
+				assert.Equal(t, tt.want, page.Total)
+			})
+		}
+	}
+}
+
+// TestListingPagingErrorJSON: the error says what went wrong without the
+// server's words (a hostile server cannot write into it).
+func TestListingPagingErrorText(t *testing.T) {
+	t.Parallel()
+	srv, _ := pageServer(t, "contacts", func(a pageAsk) pageAnswer {
+		return pageAnswer{items: itemRange(0, 2), offset: `"0\n<script>"`}
+	})
+	c, err := sendivent.NewClient("test_key", sendivent.WithBaseURL(srv.URL))
 	require.NoError(t, err)
-	assert.Len(t, page.Items, 3)
-	assert.True(t, page.HasTotal)
-	assert.Equal(t, 3, page.Total)
-	assert.NotEmpty(t, page.Raw)
-	assert.Equal(t, "-", offsets(h2)[0], "no filter, no query string")
+	defer c.CloseIdleConnections()
+	var last error
+	for _, err := range c.Contacts.List(context.Background(), sendivent.ContactListParams{Limit: 2}) {
+		last = err
+	}
+	var pe *sendivent.PagingError
+	require.ErrorAs(t, last, &pe, "an unreadable offset echo is no echo; the same page again is no progress")
+	b, _ := json.Marshal(pe.Error())
+	assert.NotContains(t, string(b), "script")
 }

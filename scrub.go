@@ -11,6 +11,8 @@ import (
 
 // What a server echoes is kept and printed only without the API key (any
 // run of 8 or more of its characters) and without webhook signing secrets.
+// The tests are the key-never-leaks suite: secrets_test.go and
+// secrets_internal_test.go.
 
 // scrub removes any piece of the key, and every webhook signing secret
 // (a 409 may echo the existing endpoint's), from what the server echoed

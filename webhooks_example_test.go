@@ -21,10 +21,11 @@ type orderStore struct {
 	mu        sync.Mutex
 	byRequest map[string]string // order id by the send's request id
 	status    map[string]string // by order id
+	early     map[string]string // status by request id, of events that came before Sent
 }
 
 func newOrderStore() *orderStore {
-	return &orderStore{byRequest: map[string]string{}, status: map[string]string{}}
+	return &orderStore{byRequest: map[string]string{}, status: map[string]string{}, early: map[string]string{}}
 }
 
 // Sent keeps the send's request id with the order.
@@ -33,6 +34,10 @@ func (o *orderStore) Sent(_ context.Context, order, requestID string) error {
 	defer o.mu.Unlock()
 	o.byRequest[requestID] = order
 	o.status[order] = "sent"
+	if status, ok := o.early[requestID]; ok {
+		o.status[order] = status
+		delete(o.early, requestID)
+	}
 	return nil
 }
 
@@ -41,7 +46,10 @@ func (o *orderStore) set(requestID, status string) error {
 	defer o.mu.Unlock()
 	order, ok := o.byRequest[requestID]
 	if !ok {
-		return nil // not one of ours (another application's send): nothing to do
+		// Not one of ours yet: the send's answer and its first events race,
+		// so Sent may still come. (A real store keeps this with the rest.)
+		o.early[requestID] = status
+		return nil
 	}
 	o.status[order] = status
 	return nil

@@ -1,425 +1,255 @@
-package sendivent
+package sendivent_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sendivent/sendivent-go"
+	"github.com/sendivent/sendivent-go/sendiventtest"
 	"github.com/sendivent/sendivent-go/webhook"
 )
 
-const (
-	hookSecret  = "whsec_Zq9vXw2S3cr3tHooK"
-	createdJSON = `{"success":true,"webhook":{"uuid":"wh-1","url":"https://example.com/hooks","enabled_events":["delivery.sent","delivery.failed"],` +
-		`"is_active":true,"description":"prod","signing_secret":"` + hookSecret + `","created_at":"2026-03-30T12:00:00.123Z"}}`
-	gotJSON = `{"success":true,"webhook":{"uuid":"wh-1","url":"https://example.com/hooks","enabled_events":["delivery.sent"],"is_active":false,"description":null}}`
-)
+// Hostile servers for the webhooks configuration service. Property: each
+// call (Create, Get, Update, Delete) ends by itself, soon, within its
+// attempts, with the documented outcome, whatever sequence of statuses the
+// server answers across retries, and against 1xx answers and bodies of any
+// size.
 
-func TestWebhooksCreate(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name string
-		cfg  WebhookConfig
-		body string
-	}{
-		{"documented", WebhookConfig{URL: "https://example.com/hooks", EnabledEvents: []webhook.EventType{webhook.DeliverySent, webhook.DeliveryFailed}, Description: "prod"},
-			`{"url":"https://example.com/hooks","enabled_events":["delivery.sent","delivery.failed"],"description":"prod"}`},
-		{"no description, an unknown type", WebhookConfig{URL: "https://example.com/hooks?team=a&b=1", EnabledEvents: []webhook.EventType{"delivery.opened"}},
-			`{"url":"https://example.com/hooks?team=a&b=1","enabled_events":["delivery.opened"]}`},
-		{"loopback over http", WebhookConfig{URL: "http://127.0.0.1:8080/hooks", EnabledEvents: []webhook.EventType{webhook.DeliverySent}},
-			`{"url":"http://127.0.0.1:8080/hooks","enabled_events":["delivery.sent"]}`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			h := newMockHarness(t)
-			h.script(reply(201, createdJSON))
-			w, err := h.c.Webhooks.Create(context.Background(), tt.cfg)
-			require.NoError(t, err)
+const endsHook = `{"success":true,"webhook":{"uuid":"wh-1","url":"https://example.com/hooks","enabled_events":["delivery.sent"],"is_active":true,"signing_secret":"whsec_EndsTest123"}}`
 
-			checkRequest(t, h.last(), wantRequest{method: "POST", path: "/v1/webhooks", body: tt.body, key: true})
-
-			assert.Equal(t, "wh-1", w.UUID)
-			assert.Equal(t, "https://example.com/hooks", w.URL)
-			assert.Equal(t, []webhook.EventType{webhook.DeliverySent, webhook.DeliveryFailed}, w.EnabledEvents)
-			assert.True(t, w.Active)
-			assert.Equal(t, "prod", w.Description)
-			assert.Equal(t, time.Date(2026, 3, 30, 12, 0, 0, 123e6, time.UTC), w.CreatedAt)
-			assert.Equal(t, hookSecret, string(w.SigningSecret))
-			assert.NotContains(t, string(w.Raw), hookSecret, "Raw masks the secret")
-			assert.JSONEq(t, strings.Replace(createdJSON, hookSecret, "whsec_****", 1), string(w.Raw))
-		})
-	}
+type webhookCall struct {
+	name string
+	call func(context.Context, *sendivent.Client) error
 }
 
-// TestWebhooksCreateConflict: the application has an endpoint already. A
-// 409 that does not say the request is still in flight is final: one
-// attempt, an error matching ErrConflict that says what to do.
-func TestWebhooksCreateConflict(t *testing.T) {
-	t.Parallel()
-	h := newMockHarness(t)
-	h.script(reply(409, `{"error":"Webhook already exists","code":"CONFLICT"}`), reply(201, createdJSON))
-	w, err := h.c.Webhooks.Create(context.Background(), WebhookConfig{URL: "https://example.com/hooks", EnabledEvents: []webhook.EventType{webhook.DeliverySent}})
-	assert.Nil(t, w)
-	require.ErrorIs(t, err, ErrConflict)
-	var ae *APIError
-	require.ErrorAs(t, err, &ae)
-	assert.Equal(t, 409, ae.StatusCode)
-	assert.Equal(t, "CONFLICT", ae.Code)
-	assert.Len(t, ae.Attempts, 1)
-	assert.Equal(t, 1, h.mt.GetTotalCallCount(), "not retried")
-	assert.Equal(t, "sendivent: the application already has a webhook endpoint (one per application: Get it, then Update or Delete it): 409 Conflict: Webhook already exists (CONFLICT)", err.Error())
-	assert.False(t, ae.Temporary())
+var hookCalls = map[string]webhookCall{
+	"Create": {"Create", func(ctx context.Context, c *sendivent.Client) error {
+		_, err := c.Webhooks.Create(ctx, keptConfig)
+		return err
+	}},
+	"Get": {"Get", func(ctx context.Context, c *sendivent.Client) error {
+		_, err := c.Webhooks.Get(ctx)
+		return err
+	}},
+	"Update": {"Update", func(ctx context.Context, c *sendivent.Client) error {
+		_, err := c.Webhooks.Update(ctx, "wh-1", sendivent.WebhookUpdate{Active: sendivent.Ptr(false)})
+		return err
+	}},
+	"Delete": {"Delete", func(ctx context.Context, c *sendivent.Client) error {
+		return c.Webhooks.Delete(ctx, "wh-1")
+	}},
 }
 
-// TestWebhooksCreateRetries: transient failures, and a 409 saying the same
-// key is still being handled, are retried under one key with the same
-// body.
-func TestWebhooksCreateRetries(t *testing.T) {
+func TestWebhooksAgainstStatusSequences(t *testing.T) {
 	t.Parallel()
+	notFound := rawStatus(404, `{"error":"Webhook not found","code":"NOT_FOUND"}`)
+	busy := rawStatus(503, `{"error":"busy"}`)
 	tests := []struct {
-		name  string
-		first httpmock.Responder
+		call    string
+		answers []ans
+		want    error // nil: success
+		calls   int64
 	}{
-		{"503", reply(503, `{"error":"busy"}`)},
-		{"409 in flight", reply(409, `{"error":"Request in progress","code":"IDEMPOTENCY_KEY_IN_PROGRESS"}`)},
-		{"409 with Retry-After", reply(409, `{"error":"Conflict"}`, "Retry-After", "0")},
+		{"Create", []ans{busy, busy, busy}, sendivent.ErrServer, 3},
+		{"Create", []ans{busy, rawStatus(201, endsHook)}, nil, 2},
+		{"Create", []ans{noAnswer, rawStatus(201, endsHook)}, nil, 2},
+		{"Create", []ans{rawStatus(409, `{"error":"exists","code":"CONFLICT"}`)}, sendivent.ErrConflict, 1},
+		{"Create", []ans{rawStatus(409, `{"error":"in flight","code":"IDEMPOTENCY_KEY_IN_PROGRESS"}`), rawStatus(201, endsHook)}, nil, 2},
+		{"Create", []ans{rawStatus(409, `{"error":"in flight","code":"IDEMPOTENCY_KEY_IN_PROGRESS"}`)}, sendivent.ErrConflict, 3},
+		{"Create", []ans{rawStatus(429, `{}`, "Retry-After", "0"), rawStatus(201, endsHook)}, nil, 2},
+		{"Create", []ans{rawStatus(429, `{}`, "Retry-After", "3600")}, sendivent.ErrRateLimited, 1},
+		{"Create", []ans{rawStatus(500, `{}`), rawStatus(409, `{"error":"exists"}`)}, sendivent.ErrConflict, 2},
+		{"Get", []ans{notFound}, sendivent.ErrNotFound, 1},
+		{"Get", []ans{busy, notFound}, sendivent.ErrNotFound, 2},
+		{"Get", []ans{rawStatus(200, `{"webhook":null}`)}, sendivent.ErrNotFound, 1},
+		{"Get", []ans{rawStatus(200, `{"webhooks":[]}`)}, sendivent.ErrNotFound, 1},
+		{"Update", []ans{busy, notFound}, sendivent.ErrNotFound, 2},
+		{"Update", []ans{noAnswer, notFound}, sendivent.ErrNotFound, 2}, // an update is not done by a 404
+		{"Update", []ans{rawStatus(409, `{"error":"conflict"}`)}, sendivent.ErrConflict, 1},
+		{"Delete", []ans{notFound}, sendivent.ErrNotFound, 1},
+		{"Delete", []ans{busy, notFound}, sendivent.ErrNotFound, 2},
+		{"Delete", []ans{busy, busy, notFound}, sendivent.ErrNotFound, 3},
+		{"Delete", []ans{noAnswer, notFound}, nil, 2},
+		{"Delete", []ans{busy, noAnswer, notFound}, nil, 3},
+		{"Delete", []ans{rawStatus(200, `{"success":true,"deleted":false}`)}, sendivent.ErrRejected, 1},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+	for i, tt := range tests {
+		t.Run(fmt.Sprintf("%s/%d", tt.call, i), func(t *testing.T) {
 			t.Parallel()
-			h := newMockHarness(t)
-			h.script(tt.first, reply(201, createdJSON))
-			w, err := h.c.Webhooks.Create(context.Background(), WebhookConfig{URL: "https://example.com/hooks", EnabledEvents: []webhook.EventType{webhook.DeliverySent}})
-			require.NoError(t, err)
-			assert.Equal(t, hookSecret, string(w.SigningSecret))
-			rs := h.requests()
-			require.Len(t, rs, 2)
-			assert.Equal(t, rs[0].Header.Get("X-Idempotency-Key"), rs[1].Header.Get("X-Idempotency-Key"))
-			assert.Equal(t, string(rs[0].Body), string(rs[1].Body))
-		})
-	}
-}
-
-func TestWebhooksGet(t *testing.T) {
-	t.Parallel()
-	want := &Webhook{UUID: "wh-1", URL: "https://example.com/hooks", EnabledEvents: []webhook.EventType{webhook.DeliverySent}}
-	tests := []struct {
-		name, body string
-		active     bool
-	}{
-		{"documented", gotJSON, false},
-		{"under data", `{"data":{"uuid":"wh-1","url":"https://example.com/hooks","enabled_events":["delivery.sent"],"active":true}}`, true},
-		{"bare", `{"uuid":"wh-1","url":"https://example.com/hooks","enabled_events":["delivery.sent"]}`, false},
-		{"a list of one", `{"webhooks":[{"id":"wh-1","url":"https://example.com/hooks","events":["delivery.sent"],"is_active":true}]}`, true},
-		{"webhook in the data envelope", `{"success":true,"data":{"webhook":{"uuid":"wh-1","url":"https://example.com/hooks","enabled_events":["delivery.sent"]}}}`, false},
-		{"numeric id, odd time", `{"webhook":{"id":1,"url":"https://example.com/hooks","enabled_events":["delivery.sent"],"created_at":"yesterday"}}`, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			h := newMockHarness(t)
-			h.script(reply(200, tt.body))
-			w, err := h.c.Webhooks.Get(context.Background())
-			require.NoError(t, err)
-			checkRequest(t, h.last(), wantRequest{method: "GET", path: "/v1/webhooks"})
-
-			exp := *want
-			exp.Active, exp.Raw = tt.active, []byte(tt.body)
-			if tt.name == "numeric id, odd time" {
-				exp.UUID = "1"
-			}
-			assert.Equal(t, &exp, w)
-			assert.Empty(t, w.SigningSecret)
-		})
-	}
-}
-
-func TestWebhooksGetNone(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name   string
-		status int
-		body   string
-		want   error
-	}{
-		{"404", 404, `{"error":"Webhook not found","code":"NOT_FOUND"}`, ErrNotFound},
-		{"null", 200, `{"success":true,"webhook":null}`, ErrNotFound},
-		{"empty list", 200, `{"success":true,"webhooks":[]}`, ErrNotFound},
-		{"no webhook at all", 200, `{"success":true}`, ErrMalformed},
-		{"not an object", 200, `{"webhook":"wh-1"}`, ErrMalformed},
-		{"not JSON", 200, `<html>`, ErrMalformed},
-		{"success false", 200, `{"success":false,"error":"Subscription inactive"}`, ErrRejected},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			h := newMockHarness(t)
-			h.script(reply(tt.status, tt.body))
-			w, err := h.c.Webhooks.Get(context.Background())
-			assert.Nil(t, w)
-			require.ErrorIs(t, err, tt.want)
-			assert.Equal(t, 1, h.mt.GetTotalCallCount(), "not retried")
-		})
-	}
-}
-
-func TestWebhooksUpdate(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name string
-		uuid string
-		u    WebhookUpdate
-		path string
-		body string
-	}{
-		{"url", "wh-1", WebhookUpdate{URL: "https://example.com/v2"}, "/v1/webhooks/wh-1", `{"url":"https://example.com/v2"}`},
-		{"events", "wh-1", WebhookUpdate{EnabledEvents: []webhook.EventType{webhook.DeliveryBounced}}, "/v1/webhooks/wh-1", `{"enabled_events":["delivery.bounced"]}`},
-		{"pause", "wh-1", WebhookUpdate{Active: Ptr(false)}, "/v1/webhooks/wh-1", `{"is_active":false}`},
-		{"clear description", "wh-1", WebhookUpdate{Description: Ptr("")}, "/v1/webhooks/wh-1", `{"description":""}`},
-		{"everything", "wh/1%", WebhookUpdate{URL: "https://example.com/v2", EnabledEvents: []webhook.EventType{webhook.DeliverySent},
-			Active: Ptr(true), Description: Ptr("v2")}, "/v1/webhooks/wh%2F1%25",
-			`{"url":"https://example.com/v2","enabled_events":["delivery.sent"],"is_active":true,"description":"v2"}`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			h := newMockHarness(t)
-			h.script(reply(200, gotJSON))
-			w, err := h.c.Webhooks.Update(context.Background(), tt.uuid, tt.u)
-			require.NoError(t, err)
-			assert.Equal(t, "wh-1", w.UUID)
-			checkRequest(t, h.last(), wantRequest{method: "PATCH", path: tt.path, body: tt.body})
-		})
-	}
-
-	t.Run("unknown uuid", func(t *testing.T) {
-		t.Parallel()
-		h := newMockHarness(t)
-		h.script(reply(404, `{"error":"Webhook not found"}`))
-		_, err := h.c.Webhooks.Update(context.Background(), "wh-2", WebhookUpdate{Active: Ptr(true)})
-		assert.ErrorIs(t, err, ErrNotFound)
-	})
-	t.Run("answer without a webhook", func(t *testing.T) {
-		t.Parallel()
-		h := newMockHarness(t)
-		h.script(reply(200, `{"success":true,"webhook":null}`))
-		_, err := h.c.Webhooks.Update(context.Background(), "wh-1", WebhookUpdate{Active: Ptr(true)})
-		assert.ErrorIs(t, err, ErrMalformed)
-	})
-}
-
-func TestWebhooksDelete(t *testing.T) {
-	t.Parallel()
-	notFound := reply(404, `{"error":"Webhook not found"}`)
-	tests := []struct {
-		name    string
-		answers []httpmock.Responder
-		want    error
-		calls   int
-	}{
-		{"deleted", []httpmock.Responder{reply(200, `{"success":true,"deleted":true}`)}, nil, 1},
-		{"no content", []httpmock.Responder{reply(204, ``)}, nil, 1},
-		{"unknown", []httpmock.Responder{reply(404, `{"error":"Webhook not found"}`)}, ErrNotFound, 1},
-		// The first attempt's answer was lost; it may have deleted it.
-		{"gone after no answer", []httpmock.Responder{httpmock.NewErrorResponder(io.ErrUnexpectedEOF), notFound}, nil, 2},
-		{"gone after a time-out", []httpmock.Responder{httpmock.NewErrorResponder(context.DeadlineExceeded), notFound}, nil, 2},
-		{"gone after a 2xx cut short", []httpmock.Responder{brokenAnswer(200), notFound}, nil, 2},
-		// The service answered the first attempt: it did not delete it.
-		{"404 after a 503", []httpmock.Responder{reply(503, `{"error":"try later"}`), notFound}, ErrNotFound, 2},
-		{"404 after a 502", []httpmock.Responder{reply(502, `bad gateway`), notFound}, ErrNotFound, 2},
-		{"404 after a 429", []httpmock.Responder{reply(429, `{"error":"slow down"}`, "Retry-After", "0"), notFound}, ErrNotFound, 2},
-		{"404 after a 503 and no answer", []httpmock.Responder{reply(503, `{}`), httpmock.NewErrorResponder(io.ErrUnexpectedEOF), notFound}, nil, 3},
-		{"forbidden", []httpmock.Responder{reply(403, `{"error":"Subscription inactive"}`)}, ErrForbidden, 1},
-		{"not deleted", []httpmock.Responder{reply(200, `{"success":true,"deleted":false}`)}, ErrRejected, 1},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			h := newMockHarness(t)
-			h.script(tt.answers...)
-			err := h.c.Webhooks.Delete(context.Background(), "wh-1")
+			srv := keptServer(t, tt.answers...)
+			c := hookClient(t, srv.url, sendivent.WithMaxRetries(2), sendivent.WithMaxRetryWait(time.Second))
+			_, err := atkCall(t, 10*time.Second, func(ctx context.Context) error { return hookCalls[tt.call].call(ctx, c) })
 			if tt.want == nil {
 				require.NoError(t, err)
 			} else {
 				require.ErrorIs(t, err, tt.want)
+				atkTyped(t, err)
 			}
-			assert.Equal(t, tt.calls, h.mt.GetTotalCallCount())
-			checkRequest(t, h.last(), wantRequest{method: "DELETE", path: "/v1/webhooks/wh-1"})
+			assert.Equal(t, tt.calls, srv.n.Load())
 		})
 	}
 }
 
-// TestWebhooksValidation: bad input is a *ValidationError naming the
-// field, and nothing is sent.
-func TestWebhooksValidation(t *testing.T) {
+// TestWebhooksAgainstInformationalAnswers: a 101 ends the call at once,
+// its connection closed; other 1xx answers before the real one are
+// skipped, as net/http does.
+func TestWebhooksAgainstInformationalAnswers(t *testing.T) {
 	t.Parallel()
-	sent := []webhook.EventType{webhook.DeliverySent}
-	create := func(u string, ev []webhook.EventType) func(*WebhooksService) error {
-		return func(s *WebhooksService) error {
-			_, err := s.Create(context.Background(), WebhookConfig{URL: u, EnabledEvents: ev})
-			return err
-		}
-	}
-	update := func(uuid string, u WebhookUpdate) func(*WebhooksService) error {
-		return func(s *WebhooksService) error {
-			_, err := s.Update(context.Background(), uuid, u)
-			return err
-		}
-	}
-	del := func(uuid string) func(*WebhooksService) error {
-		return func(s *WebhooksService) error { return s.Delete(context.Background(), uuid) }
-	}
-	tests := []struct {
-		name  string
-		call  func(*WebhooksService) error
-		field string // "" when valid
-	}{
-		{"https", create("https://example.com/hooks", sent), ""},
-		{"upper-case scheme", create("HTTPS://EXAMPLE.COM/hooks", sent), ""},
-		{"http localhost", create("http://localhost:3000/hooks", sent), ""},
-		{"http ::1", create("http://[::1]:3000/hooks", sent), ""},
-		{"credentials", create("https://user:pass@example.com/hooks", sent), ""},
-		{"empty url", create("", sent), "url"},
-		{"no scheme", create("example.com/hooks", sent), "url"},
-		{"path only", create("/hooks", sent), "url"},
-		{"no host", create("https:///hooks", sent), "url"},
-		{"port only", create("https://:443/hooks", sent), "url"},
-		{"plain http", create("http://example.com/hooks", sent), "url"},
-		{"http localhost lookalike", create("http://localhost.example.com/hooks", sent), "url"},
-		{"ftp", create("ftp://example.com/hooks", sent), "url"},
-		{"fragment", create("https://example.com/hooks#x", sent), "url"},
-		{"empty fragment", create("https://example.com/hooks#", sent), "url"},
-		{"space in host", create("https://exa mple.com/", sent), "url"},
-		{"too long", create("https://example.com/"+strings.Repeat("a", maxWebhookURL), sent), "url"},
-		{"no events", create("https://example.com/hooks", nil), "enabled_events"},
-		{"empty events", create("https://example.com/hooks", []webhook.EventType{}), "enabled_events"},
-		{"empty type", create("https://example.com/hooks", []webhook.EventType{webhook.DeliverySent, ""}), "enabled_events[1]"},
-		{"spaced type", create("https://example.com/hooks", []webhook.EventType{"delivery sent"}), "enabled_events[0]"},
-		{"control in type", create("https://example.com/hooks", []webhook.EventType{"delivery.sent\n"}), "enabled_events[0]"},
-		{"unknown type", create("https://example.com/hooks", []webhook.EventType{"delivery.opened"}), ""},
-		{"update nothing", update("wh-1", WebhookUpdate{}), "update"},
-		{"update empty uuid", update("", WebhookUpdate{Active: Ptr(true)}), "uuid"},
-		{"update dot-dot", update("..", WebhookUpdate{Active: Ptr(true)}), "uuid"},
-		{"update bad url", update("wh-1", WebhookUpdate{URL: "http://example.com/"}), "url"},
-		{"update empty events", update("wh-1", WebhookUpdate{EnabledEvents: []webhook.EventType{}}), "enabled_events"},
-		{"update ok", update("wh-1", WebhookUpdate{Description: Ptr("")}), ""},
-		{"delete empty uuid", del(""), "uuid"},
-		{"delete dot", del("."), "uuid"},
-		{"delete space around", del(" wh-1"), "uuid"},
-		{"delete control", del("wh\x001"), "uuid"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+	for name, hc := range hookCalls {
+		t.Run(name+"/101", func(t *testing.T) {
 			t.Parallel()
-			h := newMockHarness(t)
-			h.script(reply(201, createdJSON))
-			err := tt.call(h.c.Webhooks)
-			if tt.field == "" {
-				require.NoError(t, err)
-				assert.Equal(t, 1, h.mt.GetTotalCallCount())
+			srv := keptServer(t, func(s *atkRaw, conn net.Conn, _ *http.Request) {
+				_, _ = io.WriteString(conn, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: evil\r\nConnection: Upgrade\r\n\r\n")
+				s.hang()
+			})
+			c := hookClient(t, srv.url, sendivent.WithMaxRetries(2))
+			took, err := atkCall(t, 10*time.Second, func(ctx context.Context) error { return hc.call(ctx, c) })
+			require.Error(t, err)
+			assert.False(t, errors.Is(err, context.DeadlineExceeded), "ended by the SDK, not the context: %v", err)
+			assert.Less(t, took, 5*time.Second)
+			assert.EqualValues(t, 1, srv.n.Load(), "not retried")
+		})
+		t.Run(name+"/103 then the answer", func(t *testing.T) {
+			t.Parallel()
+			body := endsHook
+			code := 200
+			if name == "Create" {
+				code = 201
+			}
+			srv := keptServer(t, func(_ *atkRaw, conn net.Conn, r *http.Request) {
+				_, _ = io.WriteString(conn, "HTTP/1.1 103 Early Hints\r\nLink: </x>; rel=preload\r\n\r\n")
+				rawStatus(code, body)(nil, conn, r)
+			})
+			c := hookClient(t, srv.url)
+			_, err := atkCall(t, 10*time.Second, func(ctx context.Context) error { return hc.call(ctx, c) })
+			require.NoError(t, err)
+		})
+	}
+}
+
+// TestWebhooksAgainstHugeBodies: a 2xx over the size cap is ErrTooLarge,
+// not retried; an error body over it is cut; a body that never ends is cut
+// at the cap too. What is read stays at the cap.
+func TestWebhooksAgainstHugeBodies(t *testing.T) {
+	t.Parallel()
+	const limit = 64 << 10
+	huge := strings.Repeat("x", 4*limit)
+	endless := func(s *atkRaw, conn net.Conn, _ *http.Request) {
+		_, _ = io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+		chunk := fmt.Sprintf("%x\r\n%s\r\n", 4096, strings.Repeat(" ", 4096))
+		for i := 0; i < 1<<14; i++ { // 64 MiB at most
+			if _, err := io.WriteString(conn, chunk); err != nil {
 				return
 			}
-			var ve *ValidationError
-			require.ErrorAs(t, err, &ve)
-			assert.Equal(t, tt.field, ve.Field)
-			assert.ErrorIs(t, err, ErrValidation)
-			assert.NotContains(t, err.Error(), "pass", "a URL's credentials are never quoted")
-			assert.Zero(t, h.mt.GetTotalCallCount(), "nothing is sent")
-		})
-	}
-}
-
-func TestWebhooksOnAZeroClient(t *testing.T) {
-	t.Parallel()
-	var c Client
-	_, err := c.Webhooks.Get(context.Background())
-	assert.ErrorIs(t, err, errNoClient)
-	err = c.Webhooks.Delete(context.Background(), "wh-1")
-	assert.ErrorIs(t, err, errNoClient)
-}
-
-// TestWebhookSecretHidden: the signing secret Create returns is the
-// caller's (string(w.SigningSecret)), but printing, logging or encoding the
-// Webhook never shows it.
-func TestWebhookSecretHidden(t *testing.T) {
-	t.Parallel()
-	h := newMockHarness(t)
-	h.script(reply(201, createdJSON))
-	w, err := h.c.Webhooks.Create(context.Background(), WebhookConfig{URL: "https://example.com/hooks", EnabledEvents: []webhook.EventType{webhook.DeliverySent}})
-	require.NoError(t, err)
-	require.Equal(t, hookSecret, string(w.SigningSecret))
-
-	secretPart := strings.TrimPrefix(hookSecret, "whsec_")
-	check := func(what, s string) {
-		t.Helper()
-		assert.NotContains(t, s, secretPart, what)
-		assert.NotContains(t, s, fmt.Sprintf("%x", secretPart), what)
-		assert.NotContains(t, s, fmt.Sprint([]byte(secretPart)[:4]), what) // Raw printed as numbers
-	}
-	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {
-		for _, v := range []any{w, *w, w.SigningSecret, []*Webhook{w}, map[string]Webhook{"a": *w}} {
-			check(verb, fmt.Sprintf(verb, v))
 		}
 	}
-	assert.Equal(t, "whsec_****", fmt.Sprint(w.SigningSecret))
-	assert.Equal(t, `"whsec_****"`, fmt.Sprintf("%q", w.SigningSecret))
-	assert.Equal(t, "", fmt.Sprint(WebhookSecret("")), "no secret prints as nothing")
-	assert.Contains(t, fmt.Sprintf("%+v", *w), "SigningSecret:whsec_****")
-
-	var buf bytes.Buffer
-	for _, hd := range []slog.Handler{slog.NewTextHandler(&buf, nil), slog.NewJSONHandler(&buf, nil)} {
-		log := slog.New(hd)
-		log.Info("created", "hook", w, "value", *w, "secret", w.SigningSecret, slog.Group("g", "s", w.SigningSecret))
+	for name, hc := range hookCalls {
+		for _, tt := range []struct {
+			what   string
+			answer ans
+			want   error
+		}{
+			{"2xx", rawStatus(200, `{"webhook":{"uuid":"wh-1","pad":"`+huge+`"}}`), sendivent.ErrTooLarge},
+			{"endless 2xx", endless, sendivent.ErrTooLarge},
+			{"409", rawStatus(409, `{"error":"`+huge+`"}`), sendivent.ErrConflict},
+		} {
+			t.Run(name+"/"+tt.what, func(t *testing.T) {
+				t.Parallel()
+				srv := keptServer(t, tt.answer)
+				c := hookClient(t, srv.url, sendivent.WithMaxResponseBytes(limit))
+				_, err := atkCall(t, 20*time.Second, func(ctx context.Context) error { return hc.call(ctx, c) })
+				require.ErrorIs(t, err, tt.want)
+				assert.EqualValues(t, 1, srv.n.Load(), "not retried")
+				var ae *sendivent.APIError
+				if errors.As(err, &ae) {
+					assert.LessOrEqual(t, len(ae.Body), limit)
+					assert.LessOrEqual(t, len(ae.Error()), 2048, "the error stays readable")
+				}
+			})
+		}
 	}
-	check("slog", buf.String())
-	assert.Contains(t, buf.String(), "whsec_****")
-
-	b, err := json.Marshal(w)
-	require.NoError(t, err)
-	check("json", string(b))
-	assert.JSONEq(t, `{"uuid":"wh-1","url":"https://example.com/hooks","enabled_events":["delivery.sent","delivery.failed"],"is_active":true,"description":"prod","created_at":"2026-03-30T12:00:00.123Z"}`, string(b))
 }
 
-// TestWebhookRawMasksTheSecret: the secret is masked in Raw however the
-// answer is shaped, and with the JSON escapes it was sent with.
-func TestWebhookRawMasksTheSecret(t *testing.T) {
+// TestWebhooksAgainstTheFake runs an endpoint's whole life through the SDK
+// and the fake.
+func TestWebhooksAgainstTheFake(t *testing.T) {
 	t.Parallel()
-	tests := []struct{ name, body, raw string }{
-		{"escaped", `{"webhook":{"uuid":"wh-1","url":"https://example.com/hooks","signing_secret":"whsec_\u0041bcdefgh\/ij"}}`,
-			`{"webhook":{"uuid":"wh-1","url":"https://example.com/hooks","signing_secret":"whsec_****"}}`},
-		{"bare", `{"uuid":"wh-1","signing_secret":"whsec_Abcdefgh\/ij","url":"https://example.com/hooks"}`,
-			`{"uuid":"wh-1","signing_secret":"whsec_****","url":"https://example.com/hooks"}`},
-		{"data envelope, a list", `{"data":{"webhooks":[{"uuid":"wh-1","signing_secret":"whsec_\u0041bcdefgh/ij"}]}}`,
-			`{"data":{"webhooks":[{"uuid":"wh-1","signing_secret":"whsec_****"}]}}`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			h := newMockHarness(t)
-			h.script(reply(201, tt.body))
-			w, err := h.c.Webhooks.Create(context.Background(), WebhookConfig{URL: "https://example.com/hooks", EnabledEvents: []webhook.EventType{webhook.DeliverySent}})
-			require.NoError(t, err)
-			assert.Equal(t, "whsec_Abcdefgh/ij", string(w.SigningSecret))
-			assert.Equal(t, tt.raw, string(w.Raw))
-		})
-	}
+	srv := sendiventtest.New(t)
+	c := srv.Client()
+	ctx := context.Background()
+
+	_, err := c.Webhooks.Get(ctx)
+	require.ErrorIs(t, err, sendivent.ErrNotFound)
+
+	hook, err := c.Webhooks.Create(ctx, sendivent.WebhookConfig{
+		URL:           "https://example.com/webhooks/sendivent",
+		EnabledEvents: []webhook.EventType{webhook.DeliveryDelivered, webhook.DeliveryBounced},
+		Description:   "orders",
+	})
+	require.NoError(t, err)
+	fake, _ := srv.Webhook()
+	assert.Equal(t, fake.SigningSecret, hook.SigningSecret)
+	assert.Equal(t, fake.UUID, hook.UUID)
+	assert.True(t, hook.Active)
+	assert.Equal(t, "orders", hook.Description)
+	assert.False(t, hook.CreatedAt.IsZero())
+	assert.NotContains(t, fmt.Sprintf("%+v", hook), string(hook.SigningSecret)[6:])
+
+	_, err = c.Webhooks.Create(ctx, sendivent.WebhookConfig{URL: "https://example.com/other", EnabledEvents: []webhook.EventType{webhook.DeliverySent}})
+	require.ErrorIs(t, err, sendivent.ErrConflict)
+	var ae *sendivent.APIError
+	require.ErrorAs(t, err, &ae)
+	assert.Len(t, ae.Attempts, 1)
+
+	got, err := c.Webhooks.Get(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, got.SigningSecret, "shown once")
+	assert.Equal(t, hook.EnabledEvents, got.EnabledEvents)
+
+	upd, err := c.Webhooks.Update(ctx, hook.UUID, sendivent.WebhookUpdate{Active: sendivent.Ptr(false), Description: sendivent.Ptr("")})
+	require.NoError(t, err)
+	assert.False(t, upd.Active)
+	assert.Empty(t, upd.Description)
+	assert.Equal(t, "https://example.com/webhooks/sendivent", upd.URL, "what was not set stays")
+	assert.Equal(t, hook.EnabledEvents, upd.EnabledEvents)
+
+	_, err = c.Webhooks.Update(ctx, "no-such-uuid", sendivent.WebhookUpdate{Active: sendivent.Ptr(true)})
+	require.ErrorIs(t, err, sendivent.ErrNotFound)
+	_, err = c.Webhooks.Update(ctx, hook.UUID, sendivent.WebhookUpdate{EnabledEvents: []webhook.EventType{"delivery.opened"}})
+	require.ErrorIs(t, err, sendivent.ErrValidation, "the SDK lets an unknown type through; the service refuses it")
+
+	require.NoError(t, c.Webhooks.Delete(ctx, hook.UUID))
+	_, err = c.Webhooks.Get(ctx)
+	require.ErrorIs(t, err, sendivent.ErrNotFound)
+	require.ErrorIs(t, c.Webhooks.Delete(ctx, hook.UUID), sendivent.ErrNotFound)
 }
 
-// brokenAnswer answers status with a body whose connection breaks midway.
-func brokenAnswer(status int) httpmock.Responder {
-	return func(r *http.Request) (*http.Response, error) {
-		return &http.Response{StatusCode: status, Header: http.Header{}, Body: &brokenBody{}, ContentLength: -1, Request: r}, nil
-	}
+// TestWebhooksCreateSurvivesALostAnswer: the fake makes the endpoint, then
+// drops the connection; the retry carries the same idempotency key, so the
+// answer is the first one, secret included, not a 409.
+func TestWebhooksCreateSurvivesALostAnswer(t *testing.T) {
+	t.Parallel()
+	srv := sendiventtest.New(t)
+	srv.Inject(sendiventtest.DropNext(1).On(sendiventtest.EndpointWebhooks))
+	hook, err := srv.Client().Webhooks.Create(context.Background(), sendivent.WebhookConfig{
+		URL: "https://example.com/hooks", EnabledEvents: []webhook.EventType{webhook.DeliverySent},
+	})
+	require.NoError(t, err)
+	fake, _ := srv.Webhook()
+	assert.Equal(t, fake.SigningSecret, hook.SigningSecret)
+	rs := srv.Requests(sendiventtest.EndpointWebhooks)
+	require.Len(t, rs, 2)
+	assert.Equal(t, sendiventtest.FaultDrop, rs[0].Fault)
+	assert.True(t, rs[1].Replayed)
+	assert.Equal(t, rs[0].IdempotencyKey, rs[1].IdempotencyKey)
 }

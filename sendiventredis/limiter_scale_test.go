@@ -29,8 +29,9 @@ const (
 	scaleWorkers     = 4
 	scaleSends       = 500
 	scaleRPS         = 100
-	scaleConcurrency = 4  // sending goroutines per process
-	sharedBurst      = 10 // the Redis limiter's burst: 100 ms of slack
+	scaleConcurrency = 4                               // sending goroutines per process
+	sharedBurst      = 10                              // the Redis limiter's burst: 100 ms of slack
+	inFlight         = scaleWorkers * scaleConcurrency // requests on their way at any instant, at most
 )
 
 type scenario struct {
@@ -68,8 +69,14 @@ func TestScaleAcrossProcesses(t *testing.T) {
 				"%v between accepted sends means every process stalled: a loaded machine)", rate, scaleRPS,
 				time.Duration(sharedBurst)*time.Second/scaleRPS)
 		}
-		if busiest > scaleRPS+sharedBurst+5 {
-			t.Errorf("busiest 1-s window held %d requests; want at most %d + the burst", busiest, scaleRPS)
+		// Counted at arrival, a 1-s window holds what the limiter let go
+		// in that second (the rate and the burst) and, at most, what was
+		// already in flight when the window opened: one request per
+		// sending goroutine. A loaded machine can delay requests and bunch
+		// their arrivals, but not put more of them in flight.
+		if limit := scaleRPS + sharedBurst + inFlight; busiest > limit {
+			t.Errorf("busiest 1-s window held %d requests; want at most %d/s + the burst of %d + the %d that can be in flight",
+				busiest, scaleRPS, sharedBurst, inFlight)
 		}
 	})
 
@@ -103,9 +110,11 @@ func TestScaleAcrossProcesses(t *testing.T) {
 			r.checkExactlyOnce(t)
 			r.checkOutageLogged(t)
 			rate, span := r.combinedRate()
-			// Requests the limiter let go just before Redis died arrive a
-			// little after; 250 ms covers them.
-			during := r.acceptedBetween(r.stoppedAt.Add(250*time.Millisecond), r.restartedAt)
+			// Requests the limiter let go just before Redis died arrive
+			// after, however late a loaded machine makes them: at most one
+			// per sending goroutine. More than that were let go during the
+			// outage.
+			during := r.acceptedBetween(r.stoppedAt, r.restartedAt)
 			outage := r.restartedAt.Sub(r.stoppedAt)
 			refused, replayed := 0, 0
 			for _, w := range r.workers {
@@ -125,15 +134,16 @@ func TestScaleAcrossProcesses(t *testing.T) {
 				t.Errorf("%d answers were 429; want none", r.status429)
 			}
 			if sc.sc.failOpen == 0 {
-				if during != 0 {
-					t.Errorf("fail closed: %d sends accepted while Redis was down; want none", during)
+				if during > inFlight {
+					t.Errorf("fail closed: %d sends accepted while Redis was down; want none but the %d that can be in flight when it stopped",
+						during, inFlight)
 				}
 				if refused == 0 {
 					t.Error("fail closed: no send was refused while Redis was down")
 				}
 				return
 			}
-			if want := int(0.5 * scaleRPS * (outage - 250*time.Millisecond).Seconds()); during < want {
+			if want := int(0.5 * scaleRPS * outage.Seconds()); during < want {
 				t.Errorf("fail open: %d sends accepted while Redis was down; want at least %d (half the rate)", during, want)
 			}
 			if refused != 0 {

@@ -25,13 +25,15 @@ import (
 // tracker is the application: it ships orders, keeps the last event of
 // each delivery and of each order, and suppresses the recipients of
 // bounces. An order is found again by the request id of its send, which
-// every webhook event about it carries.
+// every webhook event about it carries. Events are kept by request id and
+// joined to the order when it is read: the first events can come before
+// Ship has the send's answer in hand, the more so on a loaded machine.
 type tracker struct {
 	client     *sendivent.Client
 	mu         sync.Mutex
 	last       map[string]webhook.EventType // by delivery uuid
-	orders     map[string]webhook.EventType // by order id
-	byRequest  map[string]string            // order id by the send's request id
+	byRequest  map[string]webhook.EventType // by the send's request id
+	requestOf  map[string]string            // the send's request id by order id
 	seen       []webhook.EventType
 	suppressed []string // delivery uuids
 	outages    int      // the next calls that fail, as when the database is down
@@ -40,7 +42,7 @@ type tracker struct {
 // newShop is the application, built with its client as main builds it.
 func newShop(client *sendivent.Client) *tracker {
 	return &tracker{client: client, last: map[string]webhook.EventType{},
-		orders: map[string]webhook.EventType{}, byRequest: map[string]string{}}
+		byRequest: map[string]webhook.EventType{}, requestOf: map[string]string{}}
 }
 
 func newTracker() *tracker { return newShop(nil) }
@@ -54,7 +56,7 @@ func (a *tracker) Ship(ctx context.Context, order, email string) (*sendivent.Sen
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.byRequest[res.RequestID] = order
+	a.requestOf[order] = res.RequestID
 	return res, nil
 }
 
@@ -66,9 +68,7 @@ func (a *tracker) handle(_ context.Context, ev *webhook.Event) error {
 		return errors.New("database unavailable")
 	}
 	a.last[ev.Delivery.UUID] = ev.Type
-	if order, ok := a.byRequest[ev.RequestID]; ok {
-		a.orders[order] = ev.Type
-	}
+	a.byRequest[ev.RequestID] = ev.Type
 	a.seen = append(a.seen, ev.Type)
 	if ev.Type == webhook.DeliveryBounced {
 		a.suppressed = append(a.suppressed, ev.Delivery.UUID)
@@ -89,7 +89,11 @@ func (a *tracker) status(delivery string) webhook.EventType {
 func (a *tracker) OrderStatus(order string) webhook.EventType {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.orders[order]
+	req, ok := a.requestOf[order]
+	if !ok {
+		return ""
+	}
+	return a.byRequest[req]
 }
 
 func (a *tracker) events() []webhook.EventType {

@@ -189,10 +189,11 @@ func jsonProblem(data []byte, err error, v any) string {
 	case errors.As(err, &typ):
 		got, _, _ := strings.Cut(typ.Value, " ") // "number 1e999": the kind only
 		at := position(data, typ.Offset-1)       // a byte of the value: its end, or its bracket
-		if typ.Field == "" {
+		field := fieldPath(typ.Field)
+		if field == "" {
 			return fmt.Sprintf("%s: want a JSON %s, got %s %s", at, jsonKind(typ.Type), article(got), got)
 		}
-		return fmt.Sprintf("%s: field %s wants %s %s, got %s %s", at, typ.Field,
+		return fmt.Sprintf("%s: field %s wants %s %s, got %s %s", at, field,
 			article(jsonKind(typ.Type)), jsonKind(typ.Type), article(got), got)
 	}
 	if field, ok := unknownField(err); ok {
@@ -222,6 +223,9 @@ func position(data []byte, off int64) string {
 // character it quotes: "invalid character 'x' after object key" is
 // "unexpected character after object key".
 func syntaxKind(msg string) string {
+	if msg == "exceeded max depth" { // Go 1.27 says it without a character
+		return "nested too deeply"
+	}
 	rest, ok := strings.CutPrefix(msg, "invalid character ")
 	if !ok {
 		return msg // "unexpected end of JSON input" and the like hold no input
@@ -239,6 +243,20 @@ func syntaxKind(msg string) string {
 		return "nested too deeply"
 	}
 	return strings.TrimSpace("unexpected character " + rest)
+}
+
+// fieldPath is encoding/json's field path without array indices, which
+// Go 1.27 adds ("push_tokens.0"), so that the message is the same on every
+// Go the command supports.
+func fieldPath(f string) string {
+	parts := strings.Split(f, ".")
+	kept := parts[:0]
+	for _, p := range parts {
+		if p == "" || strings.Trim(p, "0123456789") != "" {
+			kept = append(kept, p)
+		}
+	}
+	return strings.Join(kept, ".")
 }
 
 // unknownField is the field name in encoding/json's "json: unknown field
