@@ -179,7 +179,9 @@ type RateLimiterWait struct {
 type Poll struct {
 	// Poll counts from 1.
 	Poll int
-	// Status is the notification's status; "" when the poll failed.
+	// Status is the notification's status; "" when the poll failed, or
+	// when the answer put there what is not a status word (see
+	// OperationEnd.NotificationStatus).
 	Status NotificationStatus
 	// ErrorType is "" when the poll succeeded, and otherwise the class of
 	// its failure (see Observer).
@@ -429,7 +431,7 @@ func (c *Client) observePoll(ctx context.Context, n int, got *Notification, err 
 	ob.polls = n
 	p := Poll{Poll: n, ErrorType: errorType(err, 0)}
 	if got != nil {
-		ob.last, p.Status = got, got.Status
+		ob.last, p.Status = got, observedStatus(got.Status)
 	}
 	if f := ob.o.Poll; f != nil {
 		f(ob.ctx, ob.op, p)
