@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -297,7 +298,11 @@ func isZero[T any](v T) bool { return reflect.ValueOf(&v).Elem().IsZero() }
 // with wire.ErrTooLarge. The attempt's bound covers the read: the transport
 // ends it when the attempt's context ends.
 func readBody(resp *http.Response, limit int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	n := limit
+	if n < math.MaxInt64 { // a byte more tells a body over the cap; none is longer than MaxInt64
+		n++
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, n))
 	if int64(len(b)) > limit {
 		return b[:limit], wire.ErrTooLarge
 	}
