@@ -2,8 +2,6 @@ package sendivent
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"io"
 	"net"
@@ -12,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sendivent/sendivent-go/internal/retry"
 )
 
 // Observer is a set of hooks that see what a Client does, for traces,
@@ -504,15 +504,7 @@ func errorType(err error, status int) string {
 	if errors.As(err, &ne) && ne.Timeout() {
 		return "timeout"
 	}
-	var (
-		unknownCA   x509.UnknownAuthorityError
-		invalidCert x509.CertificateInvalidError
-		hostname    x509.HostnameError
-		verify      *tls.CertificateVerificationError
-		recordHdr   tls.RecordHeaderError
-	)
-	if errors.As(err, &unknownCA) || errors.As(err, &invalidCert) || errors.As(err, &hostname) ||
-		errors.As(err, &verify) || errors.As(err, &recordHdr) {
+	if retry.TLSFailure(err) {
 		return "tls"
 	}
 	var ue *url.Error
