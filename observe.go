@@ -517,33 +517,7 @@ func errorType(err error, status int) string {
 }
 
 // statusClass is an HTTP status as error.type spells it: its number.
-func statusClass(code int) string {
-	switch code {
-	case 400:
-		return "400"
-	case 401:
-		return "401"
-	case 403:
-		return "403"
-	case 404:
-		return "404"
-	case 409:
-		return "409"
-	case 422:
-		return "422"
-	case 429:
-		return "429"
-	case 500:
-		return "500"
-	case 502:
-		return "502"
-	case 503:
-		return "503"
-	case 504:
-		return "504"
-	}
-	return strconv.Itoa(code)
-}
+func statusClass(code int) string { return strconv.Itoa(code) }
 
 // serverOf is the host and port of base, a URL that resolveBaseURL
 // accepted.
