@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -372,12 +373,26 @@ func (c *Client) logAttempt(ctx context.Context, r *request, n int, a Attempt, r
 		attrs = append(attrs, slog.String("idempotency_key", r.key))
 	}
 	if a.Err != nil {
-		attrs = append(attrs, slog.String("error", redact.Secret(a.Err.Error(), c.cred.key)))
+		attrs = append(attrs, slog.String("error", redact.Secret(r.templated(a.Err.Error()), c.cred.key)))
 	}
 	if retrying {
 		attrs = append(attrs, slog.Bool("retrying", true), slog.Duration("wait", a.Wait))
 	}
 	c.log.LogAttrs(ctx, slog.LevelDebug, "sendivent request", attrs...)
+}
+
+// templated is msg, an attempt's error, with the request's path and query
+// replaced by its route template, as the log names the request: a path may
+// name a contact (an email, a phone number) and a query hold a search. An
+// error that got no answer quotes the request's URL.
+func (r *request) templated(msg string) string {
+	if len(r.query) > 0 {
+		msg = strings.ReplaceAll(msg, r.path+"?"+r.query.Encode(), r.route)
+	}
+	if r.path != r.route {
+		msg = strings.ReplaceAll(msg, r.path, r.route)
+	}
+	return msg
 }
 
 // sleep waits d on the client's clock, or until ctx ends.
