@@ -170,8 +170,9 @@ func WithMaxResponseBytes(n int64) Option {
 }
 
 // WithLogger logs each attempt at debug level: method, route template,
-// status, attempt, wait and idempotency key. It never logs the API key, and
-// recipients appear masked. Off by default.
+// status, attempt, wait, idempotency key, and the attempt's error, with
+// the request's path and query as the route template. It never logs the
+// API key, and recipients appear masked. Off by default.
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
 // WithUserAgent appends s to the User-Agent header, to name your service.

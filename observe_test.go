@@ -643,3 +643,32 @@ func TestObserverGetsNoPersonalDataFromEchoedIDs(t *testing.T) {
 		})
 	}
 }
+
+// A poll's status reaches the Poll hook only in the service's form, as an
+// operation's end does: a server that echoes an address there hands it to
+// no observer.
+func TestObserverPollGetsNoPersonalDataFromEchoedStatus(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, status, want string }{
+		{"an email as the status", "bob@example.com", ""},
+		{"a phone as the status", "+46701234567", ""},
+		{"a status word", "running", "running"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			body := fmt.Sprintf(`{"id":"550e8400-e29b-41d4-a716-446655440000","event":"welcome","status":%q,"messages":[]}`, tt.status)
+			srv := newScriptedServer(t, status(200, body))
+			rec := &recorder{}
+			c := observedClient(t, srv.URL, rec)
+			for n, err := range c.Watch(context.Background(), "n1") {
+				require.NoError(t, err)
+				assert.Equal(t, sendivent.NotificationStatus(tt.status), n.Status, "the caller gets the answer as it came")
+				break
+			}
+			polls := rec.of("poll")
+			require.Len(t, polls, 1)
+			assert.Equal(t, sendivent.NotificationStatus(tt.want), polls[0].Arg.(sendivent.Poll).Status)
+		})
+	}
+}

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -297,7 +299,11 @@ func isZero[T any](v T) bool { return reflect.ValueOf(&v).Elem().IsZero() }
 // with wire.ErrTooLarge. The attempt's bound covers the read: the transport
 // ends it when the attempt's context ends.
 func readBody(resp *http.Response, limit int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	n := limit
+	if n < math.MaxInt64 { // a byte more tells a body over the cap; none is longer than MaxInt64
+		n++
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, n))
 	if int64(len(b)) > limit {
 		return b[:limit], wire.ErrTooLarge
 	}
@@ -367,12 +373,26 @@ func (c *Client) logAttempt(ctx context.Context, r *request, n int, a Attempt, r
 		attrs = append(attrs, slog.String("idempotency_key", r.key))
 	}
 	if a.Err != nil {
-		attrs = append(attrs, slog.String("error", redact.Secret(a.Err.Error(), c.cred.key)))
+		attrs = append(attrs, slog.String("error", redact.Secret(r.templated(a.Err.Error()), c.cred.key)))
 	}
 	if retrying {
 		attrs = append(attrs, slog.Bool("retrying", true), slog.Duration("wait", a.Wait))
 	}
 	c.log.LogAttrs(ctx, slog.LevelDebug, "sendivent request", attrs...)
+}
+
+// templated is msg, an attempt's error, with the request's path and query
+// replaced by its route template, as the log names the request: a path may
+// name a contact (an email, a phone number) and a query hold a search. An
+// error that got no answer quotes the request's URL.
+func (r *request) templated(msg string) string {
+	if len(r.query) > 0 {
+		msg = strings.ReplaceAll(msg, r.path+"?"+r.query.Encode(), r.route)
+	}
+	if r.path != r.route {
+		msg = strings.ReplaceAll(msg, r.path, r.route)
+	}
+	return msg
 }
 
 // sleep waits d on the client's clock, or until ctx ends.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -448,6 +449,15 @@ func TestResponseSizeCap(t *testing.T) {
 		h.script(reply(200, acceptedJSON))
 		_, err := sendWelcome(h, context.Background())
 		require.NoError(t, err)
+	})
+	t.Run("the largest cap", func(t *testing.T) {
+		t.Parallel()
+		// limit+1 overflowed: every body read as empty.
+		h := newMockHarness(t, WithMaxResponseBytes(math.MaxInt64))
+		h.script(reply(200, acceptedJSON))
+		res, err := sendWelcome(h, context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, acceptedJSON, string(res.Raw))
 	})
 	t.Run("error body is cut", func(t *testing.T) {
 		t.Parallel()

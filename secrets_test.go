@@ -549,3 +549,43 @@ func TestAttack101KeyInReason(t *testing.T) {
 	assert.Less(t, took, 2*time.Second)
 	atkNoKeyInErr(t, err)
 }
+
+// TestSecretsNotInLogsOfTransportErrors: an attempt that got no answer is
+// logged with its error, which names the request's URL; the contact's
+// identifier in its path, and a search in its query, stay out of the log
+// (the route template stands in their place).
+func TestSecretsNotInLogsOfTransportErrors(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	go func() { // answers nothing: every connection is closed at once
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_ = conn.Close()
+		}
+	}()
+	t.Cleanup(func() { _ = ln.Close() })
+	logger, logs := chaosLogger()
+	c, err := sendivent.NewClient(secretKey, sendivent.WithBaseURL("http://"+ln.Addr().String()),
+		sendivent.WithLogger(logger), sendivent.WithMaxRetries(0))
+	require.NoError(t, err)
+	ctx := context.Background()
+
+	_, err = c.Contacts.Get(ctx, "ada.private@example.com")
+	require.Error(t, err)
+	err = c.Contacts.AddPushToken(ctx, "+46701234567", "ExponentPushToken[tok]")
+	require.Error(t, err)
+	for _, err := range c.Contacts.List(ctx, sendivent.ContactListParams{Search: "lovelace.private"}) {
+		require.Error(t, err)
+	}
+
+	text := logs.String()
+	t.Logf("debug log:\n%s", text)
+	require.Contains(t, text, "/v1/contacts/{identifier}", "the route template stands in the path")
+	for _, clear := range []string{"ada.private", "701234567", "lovelace.private"} {
+		assert.NotContains(t, text, clear, "a contact's identifier in the log")
+	}
+}

@@ -179,7 +179,10 @@ func (c *Client) poll(ctx context.Context, id string, opts []WaitOption, next fu
 			}
 			return err
 		}
+		// Which end is nearer can change from poll to poll: under
+		// WithTimeScale, spent grows faster than the deadline nears.
 		left := cfg.atMost - spent
+		byCtx = false
 		if dl, ok := ctx.Deadline(); ok {
 			if l := dl.Sub(now); l < left {
 				left, byCtx = l, true

@@ -114,3 +114,27 @@ func TestE2ESendWaitCompleted(t *testing.T) {
 	assert.Equal(t, res.IdempotencyKey, reqs[0].IdempotencyKey)
 	assert.Equal(t, map[string]any{"company": "ACME"}, reqs[0].Body["payload"])
 }
+
+// Under the fake's fast client, WaitAtMost is counted in the client's time
+// and the context's deadline in real time: which of them ends the wait can
+// change from poll to poll. When WaitAtMost ends it, the error says so
+// (Err nil), though the deadline was the nearer end at the first polls.
+func TestWaitAtMostEndsAfterTheDeadlineWasNearer(t *testing.T) {
+	t.Parallel()
+	srv := sendiventtest.NewServer(sendiventtest.WithManualLifecycle())
+	defer srv.Close()
+	c := srv.Client() // its waits last 1/1000 of their time
+	res, err := c.Event("welcome").To(alice()...).Send(context.Background())
+	require.NoError(t, err)
+
+	// 90 s of real time is nearer than 5 min of the client's at first;
+	// after four 1-minute waits (240 ms of real time), WaitAtMost is.
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	_, err = c.Wait(ctx, res.ID, sendivent.PollEvery(time.Minute, time.Minute), sendivent.WaitAtMost(5*time.Minute))
+	var te *sendivent.WaitTimeoutError
+	require.ErrorAs(t, err, &te)
+	require.NoError(t, ctx.Err())
+	assert.NoError(t, te.Err, "WaitAtMost ended the wait, not the context")
+	assert.NotErrorIs(t, err, context.DeadlineExceeded)
+}

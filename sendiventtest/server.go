@@ -44,6 +44,9 @@
 //   - the events catalogue (/v1/events…): the declared events, their
 //     channels and their templates (one English template per channel,
 //     without content, for an event declared without any).
+//   - deliveries (/v1/deliveries…): one per message, oldest first, with a
+//     trace timeline (queued, sent, delivered or failed).
+//   - integrations (/v1/integrations): see WithIntegrations.
 //
 // # Templates
 //
@@ -53,9 +56,6 @@
 // message as it starts, with the send's payload, the contact and the system
 // variables, into Notification.Rendered; a server made by New fails its
 // test on a variable that nothing provides (see TemplateProblem).
-//   - deliveries (/v1/deliveries…): one per message, oldest first, with a
-//     trace timeline (queued, sent, delivered or failed).
-//   - integrations (/v1/integrations): see WithIntegrations.
 //
 // # Control endpoints
 //

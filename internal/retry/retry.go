@@ -159,18 +159,7 @@ func Conflict409(code string, hasRetryAfter bool) bool {
 // Certificate problems, redirect loops, bad URLs and bad headers fail the
 // same way every time, so they are not.
 func Error(err error) bool {
-	if err == nil {
-		return false
-	}
-	var (
-		unknownCA   x509.UnknownAuthorityError
-		invalidCert x509.CertificateInvalidError
-		hostname    x509.HostnameError
-		verify      *tls.CertificateVerificationError
-		recordHdr   tls.RecordHeaderError
-	)
-	if errors.As(err, &unknownCA) || errors.As(err, &invalidCert) ||
-		errors.As(err, &hostname) || errors.As(err, &verify) || errors.As(err, &recordHdr) {
+	if err == nil || TLSFailure(err) {
 		return false
 	}
 	var ue *url.Error
@@ -184,6 +173,20 @@ func Error(err error) bool {
 		}
 	}
 	return true
+}
+
+// TLSFailure reports whether err is the server's certificate failing
+// verification, or a TLS handshake with what does not speak TLS.
+func TLSFailure(err error) bool {
+	var (
+		unknownCA   x509.UnknownAuthorityError
+		invalidCert x509.CertificateInvalidError
+		hostname    x509.HostnameError
+		verify      *tls.CertificateVerificationError
+		recordHdr   tls.RecordHeaderError
+	)
+	return errors.As(err, &unknownCA) || errors.As(err, &invalidCert) ||
+		errors.As(err, &hostname) || errors.As(err, &verify) || errors.As(err, &recordHdr)
 }
 
 // Delay returns the backoff before retry number n (0 for the first retry),
