@@ -287,7 +287,9 @@ func invalid(field, reason string) *ValidationError {
 // failed or timed out on every attempt, the context ended, or the answer's
 // body could not be read or decoded. Unwrap gives the cause, so
 // errors.Is(err, context.DeadlineExceeded) and errors.Is(err, ErrMalformed)
-// work.
+// work. The cause names the request by its route template, as Path does: a
+// *url.Error's URL is the base URL and the template, not the path, which
+// may name a contact (an email, a phone number), nor the query.
 //
 // A send that fails this way may still have reached the service; sending
 // again with the same IdempotencyKey is safe.

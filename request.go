@@ -70,7 +70,7 @@ func perform[T any](ctx context.Context, c *Client, r request, decode func(*answ
 	cl := &call[T]{ctx: ctx, c: c, r: r, decode: decode, ob: ob}
 	req, err := c.newRequest(ctx, &cl.r)
 	if err != nil {
-		return zero, &TransportError{Method: r.method, Path: r.route, IdempotencyKey: r.key, Err: c.scrubErr(err)}
+		return zero, &TransportError{Method: r.method, Path: r.route, IdempotencyKey: r.key, Err: c.scrubErr(r.templatedErr(err))}
 	}
 	req.SetResponseHandler(cl.handle)
 	cl.rc = &retryablehttp.Client{
@@ -158,7 +158,7 @@ func (cl *call[T]) checkRetry(ctx context.Context, _ *http.Response, err error) 
 		return false, err // no request went out: not an attempt
 	}
 	if !cl.answered { // no answer (or a redirect refused); handle did not run
-		err = cl.cut(err)
+		err = cl.r.templatedErr(cl.cut(err))
 		cl.last, cl.failure = err, retry.Failure{Err: err}
 		cl.attempts = append(cl.attempts, Attempt{Err: cl.c.scrubErr(err)})
 	}
@@ -326,7 +326,7 @@ func (cl *call[T]) fail(ctx context.Context, err error) error {
 	}
 	cause := cl.last
 	if cause == nil { // no attempt ended: the context ended first
-		cause = err
+		cause = cl.r.templatedErr(err)
 	}
 	switch {
 	case why == nil:
@@ -373,7 +373,7 @@ func (c *Client) logAttempt(ctx context.Context, r *request, n int, a Attempt, r
 		attrs = append(attrs, slog.String("idempotency_key", r.key))
 	}
 	if a.Err != nil {
-		attrs = append(attrs, slog.String("error", redact.Secret(r.templated(a.Err.Error()), c.cred.key)))
+		attrs = append(attrs, slog.String("error", redact.Secret(a.Err.Error(), c.cred.key)))
 	}
 	if retrying {
 		attrs = append(attrs, slog.Bool("retrying", true), slog.Duration("wait", a.Wait))
@@ -381,10 +381,30 @@ func (c *Client) logAttempt(ctx context.Context, r *request, n int, a Attempt, r
 	c.log.LogAttrs(ctx, slog.LevelDebug, "sendivent request", attrs...)
 }
 
-// templated is msg, an attempt's error, with the request's path and query
-// replaced by its route template, as the log names the request: a path may
-// name a contact (an email, a phone number) and a query hold a search. An
-// error that got no answer quotes the request's URL.
+// templatedErr is err, an attempt that got no answer, with the request's
+// path and query named by its route template, as TransportError.Path names
+// them: a path may name a contact (an email, a phone number) and a query
+// hold a search, and net/http's errors quote the URL. A *url.Error stays
+// one (its URL templated, its cause kept), so errors.As and errors.Is see
+// what they saw.
+func (r *request) templatedErr(err error) error {
+	if err == nil || (r.path == r.route && len(r.query) == 0) {
+		return err
+	}
+	switch e := err.(type) {
+	case *url.Error:
+		return &url.Error{Op: e.Op, URL: r.templated(e.URL), Err: r.templatedErr(e.Err)}
+	case *attemptTimeout:
+		return &attemptTimeout{err: r.templatedErr(e.err)}
+	}
+	if msg := err.Error(); r.templated(msg) != msg {
+		return &scrubbedError{msg: r.templated(msg), is: contextErrs(err)}
+	}
+	return err
+}
+
+// templated is msg with the request's path and query replaced by its route
+// template.
 func (r *request) templated(msg string) string {
 	if len(r.query) > 0 {
 		msg = strings.ReplaceAll(msg, r.path+"?"+r.query.Encode(), r.route)

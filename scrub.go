@@ -74,20 +74,28 @@ func (c *Client) scrubErr(err error) error {
 	if clean == msg {
 		return err
 	}
-	e := &scrubbedError{msg: clean}
+	e := &scrubbedError{msg: clean, is: contextErrs(err)}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		e.err = &url.Error{Op: ue.Op, URL: redact.Secret(ue.URL, c.cred.key), Err: c.scrubErr(ue.Err)}
 	}
-	for _, target := range []error{context.DeadlineExceeded, context.Canceled} {
-		if errors.Is(err, target) {
-			e.is = append(e.is, target)
-		}
-	}
 	return e
 }
 
-// scrubbedError is an error whose message had a piece of the key removed.
+// contextErrs are the context errors err matches, for an error that
+// replaces it but cannot wrap it.
+func contextErrs(err error) []error {
+	var is []error
+	for _, target := range []error{context.DeadlineExceeded, context.Canceled} {
+		if errors.Is(err, target) {
+			is = append(is, target)
+		}
+	}
+	return is
+}
+
+// scrubbedError is an error whose message had a piece of the key, or a
+// request's path, removed.
 type scrubbedError struct {
 	msg string
 	err error   // the cleaned cause, if it could be cleaned

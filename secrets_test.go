@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -587,5 +588,59 @@ func TestSecretsNotInLogsOfTransportErrors(t *testing.T) {
 	require.Contains(t, text, "/v1/contacts/{identifier}", "the route template stands in the path")
 	for _, clear := range []string{"ada.private", "701234567", "lovelace.private"} {
 		assert.NotContains(t, text, clear, "a contact's identifier in the log")
+	}
+}
+
+// TestSecretsNotInTransportErrors: a call that got no answer returns a
+// *TransportError whose message, whose attempts and whose *url.Error name
+// the request by its route template, so that an application that logs its
+// errors does not log the contact (net/http's errors quote the URL).
+func TestSecretsNotInTransportErrors(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	go func() { // answers nothing: every connection is closed at once
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_ = conn.Close()
+		}
+	}()
+	t.Cleanup(func() { _ = ln.Close() })
+	c, err := sendivent.NewClient(secretKey, sendivent.WithBaseURL("http://"+ln.Addr().String()),
+		sendivent.WithMaxRetries(1), sendivent.WithTimeScale(1000))
+	require.NoError(t, err)
+	ctx := context.Background()
+
+	calls := map[string]func() error{
+		"Contacts.Get": func() error { _, err := c.Contacts.Get(ctx, "ada.private@example.com"); return err },
+		"Contacts.AddPushToken": func() error {
+			return c.Contacts.AddPushToken(ctx, "+46701234567", "ExponentPushToken[tok]")
+		},
+		"Contacts.List": func() error {
+			for _, err := range c.Contacts.List(ctx, sendivent.ContactListParams{Search: "lovelace.private"}) {
+				return err
+			}
+			return nil
+		},
+	}
+	for name, call := range calls {
+		err := call()
+		var te *sendivent.TransportError
+		require.ErrorAs(t, err, &te, name)
+		text := err.Error()
+		for _, a := range te.Attempts {
+			require.Error(t, a.Err)
+			text += "\n" + a.Err.Error()
+		}
+		var ue *url.Error
+		require.ErrorAs(t, err, &ue, "%s: still a *url.Error", name)
+		assert.Contains(t, ue.URL, "/v1/contacts", name)
+		t.Logf("%s: %s", name, text)
+		for _, clear := range []string{"ada.private", "701234567", "lovelace.private"} {
+			assert.NotContains(t, text+ue.URL, clear, "%s: a contact's identifier in the error", name)
+		}
 	}
 }
