@@ -61,38 +61,37 @@ func ChannelParts(ch sendivent.Channel) []string {
 
 // Part returns the source of part name ("subject", "html", …), or "".
 func (t Template) Part(name string) string {
-	switch name {
-	case PartSubject:
-		return t.Subject
-	case PartHTML:
-		return t.HTML
-	case PartText:
-		return t.Text
-	case PartTitle:
-		return t.Title
-	case PartBody:
-		return t.Body
+	if f := partField(name, &t.Subject, &t.HTML, &t.Text, &t.Title, &t.Body); f != nil {
+		return *f
 	}
 	return ""
 }
 
 // setPart sets part name; it reports false for a name that is not a part.
 func (t *Template) setPart(name, src string) bool {
+	f := partField(name, &t.Subject, &t.HTML, &t.Text, &t.Title, &t.Body)
+	if f != nil {
+		*f = src
+	}
+	return f != nil
+}
+
+// partField is the field of part name among the five that a template and
+// a rendered message both have; nil for a name that is not a part.
+func partField(name string, subject, html, text, title, body *string) *string {
 	switch name {
 	case PartSubject:
-		t.Subject = src
+		return subject
 	case PartHTML:
-		t.HTML = src
+		return html
 	case PartText:
-		t.Text = src
+		return text
 	case PartTitle:
-		t.Title = src
+		return title
 	case PartBody:
-		t.Body = src
-	default:
-		return false
+		return body
 	}
-	return true
+	return nil
 }
 
 // check reports a template the fake cannot use: an unknown channel, or a

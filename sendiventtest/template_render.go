@@ -211,17 +211,8 @@ func (ts *templateState) render(event string, ch sendivent.Channel, lang string,
 }
 
 func (r *RenderedMessage) setPart(name, text string) {
-	switch name {
-	case PartSubject:
-		r.Subject = text
-	case PartHTML:
-		r.HTML = text
-	case PartText:
-		r.Text = text
-	case PartTitle:
-		r.Title = text
-	case PartBody:
-		r.Body = text
+	if f := partField(name, &r.Subject, &r.HTML, &r.Text, &r.Title, &r.Body); f != nil {
+		*f = text
 	}
 }
 
